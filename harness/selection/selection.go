@@ -1,0 +1,549 @@
+// Package selection chooses a subset of an instruction pool: TIVE (Liu et
+// al., "Less is More: High-value Data Selection for Visual Instruction
+// Tuning"), its two ablations, the baselines, and the redundancy study's
+// per-task keep. Every method is a pure, seeded function of the pool.
+//
+// TIVE as released (simplelifetime/TIVE select_data_TIVE.py), with N the size
+// of the whole pool (excluded tasks included) and p the budget:
+//
+//	d_t  = mean_{s in t} ||∇ℓ(s)||              task difficulty (difficulty: norm; sqnorm squares it)
+//	B_t  = d_t / Σ_{t' not excluded} d_t' · p·N  task budget (float)
+//	I(s) = ĝ(s) · m_t,  m_t = mean_{s' in t} ĝ(s')  instance influence, ĝ = g/max(||g||, 1e-12)
+//	       (= mean cosine of s to every example of its task, itself included)
+//	w(s) = softmax_t(q · I(s))                    within-task weights
+//
+// A task with B_t < n_t gets int(B_t) weighted draws without replacement; one
+// with B_t >= n_t gets every record floor(B_t/n_t) times plus int(B_t mod n_t)
+// weighted draws. Excluded tasks get nothing. Draws use Efraimidis–Spirakis
+// keys E_s / w(s), E_s ~ Exp(1), smallest first: the same distribution as
+// numpy's sequential np.random.choice(replace=False, p=w), and seeded.
+//
+// The output order is TIVE's: task by task in order of first appearance,
+// full copies first (in pool order), then draws in draw order (topk: by
+// descending influence). The baselines list their picks in pool order.
+package selection
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/tive-dev/tive/harness/grad"
+)
+
+// Methods lists every method name, in the order documentation shows them.
+var Methods = []string{"tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "keep"}
+
+// Pool is what selection sees of an instruction pool of N records.
+type Pool struct {
+	Tasks    []string      // task label of record i (required)
+	Words    []int         // response length in words ("length")
+	Norms    []float64     // unprojected gradient L2 norm ("tive", "tive-task", "tive-instance", "grand")
+	Features grad.Features // projected gradients [N, d] ("tive", "tive-instance")
+	Workers  int           // goroutines for feature scans; <= 0: GOMAXPROCS
+}
+
+// Options configures a selection.
+type Options struct {
+	Method     string
+	Budget     float64            // p, fraction of N in (0, 1]; unused by keep
+	Q          float64            // softmax temperature factor (released: 0.001)
+	Within     string             // "sample" (weighted draws) or "topk" (highest influence)
+	Difficulty string             // "norm" (released) or "sqnorm"
+	Exclude    []string           // tasks that get nothing but still count in N
+	Keep       map[string]float64 // keep: fraction of each named task to keep (others: all)
+	Seed       uint64
+}
+
+// Defaults returns the released TIVE settings for method.
+func Defaults(method string) Options {
+	return Options{Method: method, Budget: 0.15, Q: 0.001, Within: "sample", Difficulty: "norm"}
+}
+
+// TaskStat summarises one task.
+type TaskStat struct {
+	Task       string  `json:"task"`
+	N          int     `json:"n"`
+	Difficulty float64 `json:"difficulty"` // d_t (0 when the method does not use it)
+	Budget     float64 `json:"budget"`     // B_t before truncation
+	Selected   int     `json:"selected"`   // records chosen, repeats counted
+}
+
+// Result is a selection.
+type Result struct {
+	Order     []int      // chosen record indices in output order; repeats for upsampling
+	Count     []int      // Count[i]: times record i was chosen
+	Influence []float64  // I(s) where computed (tive, tive-instance), else nil
+	Tasks     []TaskStat // per task, in order of first appearance
+}
+
+// Error is a problem with the inputs of a selection.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(format string, args ...any) error { return &Error{fmt.Sprintf(format, args...)} }
+
+// Select runs opt.Method on pool.
+func Select(pool Pool, opt Options) (*Result, error) {
+	n := len(pool.Tasks)
+	if n == 0 {
+		return nil, errorf("the pool is empty")
+	}
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	tasks, index := taskIndex(pool.Tasks)
+	excluded := make([]bool, len(tasks))
+	for _, x := range opt.Exclude {
+		k, ok := index[x]
+		if !ok {
+			return nil, errorf("exclude: task %q has no records (tasks: %s)", x, strings.Join(tasks, ", "))
+		}
+		excluded[k] = true
+	}
+	s := &selector{pool: pool, opt: opt, tasks: tasks, index: index, excluded: excluded, members: make([][]int, len(tasks))}
+	for i, t := range pool.Tasks {
+		s.members[index[t]] = append(s.members[index[t]], i)
+	}
+	res := &Result{Count: make([]int, n)}
+	var err error
+	switch opt.Method {
+	case "tive", "tive-task", "tive-instance":
+		err = s.tive(res)
+	case "random", "length", "grand":
+		err = s.global(res)
+	case "random-per-task":
+		err = s.perTask(res)
+	case "keep":
+		err = s.keep(res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Order) == 0 {
+		return nil, errorf("%s with budget %g selects nothing from %d records (every task's budget rounds down to zero)", opt.Method, opt.Budget, n)
+	}
+	for _, i := range res.Order {
+		res.Count[i]++
+	}
+	return res, nil
+}
+
+func (o *Options) check() error {
+	if !contains(Methods, o.Method) {
+		return errorf("method %q is unknown (want one of %s)", o.Method, strings.Join(Methods, ", "))
+	}
+	if o.Method != "keep" && !(o.Budget > 0 && o.Budget <= 1) {
+		return errorf("budget %g is outside (0, 1]", o.Budget)
+	}
+	if math.IsNaN(o.Q) || math.IsInf(o.Q, 0) {
+		return errorf("q %g is not finite", o.Q)
+	}
+	if o.Within != "sample" && o.Within != "topk" {
+		return errorf("within %q (want sample or topk)", o.Within)
+	}
+	if o.Difficulty != "norm" && o.Difficulty != "sqnorm" {
+		return errorf("difficulty %q (want norm or sqnorm)", o.Difficulty)
+	}
+	if o.Method == "keep" && len(o.Keep) == 0 {
+		return errorf("keep needs at least one task=fraction")
+	}
+	for t, f := range o.Keep {
+		if !(f >= 0 && f <= 1) {
+			return errorf("keep %s=%g: fraction outside [0, 1]", t, f)
+		}
+	}
+	return nil
+}
+
+type selector struct {
+	pool     Pool
+	opt      Options
+	tasks    []string
+	index    map[string]int
+	excluded []bool
+	members  [][]int // record indices per task, in pool order
+}
+
+func taskIndex(labels []string) ([]string, map[string]int) {
+	index := map[string]int{}
+	var tasks []string
+	for _, t := range labels {
+		if _, ok := index[t]; !ok {
+			index[t] = len(tasks)
+			tasks = append(tasks, t)
+		}
+	}
+	return tasks, index
+}
+
+func (s *selector) needNorms() error {
+	if len(s.pool.Norms) != len(s.pool.Tasks) {
+		return errorf("%s needs one gradient norm per record: %d norms for %d records", s.opt.Method, len(s.pool.Norms), len(s.pool.Tasks))
+	}
+	for i, v := range s.pool.Norms {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return errorf("norm of record %d is %v (want finite, >= 0)", i, v)
+		}
+	}
+	return nil
+}
+
+// tive runs tive, tive-task and tive-instance.
+func (s *selector) tive(res *Result) error {
+	n := float64(len(s.pool.Tasks))
+	useDifficulty := s.opt.Method != "tive-instance"
+	useInfluence := s.opt.Method != "tive-task"
+	if useDifficulty {
+		if err := s.needNorms(); err != nil {
+			return err
+		}
+	}
+	if useInfluence {
+		inf, err := Influence(s.pool.Features, s.pool.Tasks, s.excluded, s.index, s.pool.Workers)
+		if err != nil {
+			return err
+		}
+		res.Influence = inf
+	}
+	weights := make([]float64, len(s.tasks))
+	total := 0.0
+	for k, m := range s.members {
+		st := TaskStat{Task: s.tasks[k], N: len(m)}
+		if useDifficulty {
+			for _, i := range m {
+				v := s.pool.Norms[i]
+				if s.opt.Difficulty == "sqnorm" {
+					v *= v
+				}
+				st.Difficulty += v
+			}
+			st.Difficulty /= float64(len(m))
+			weights[k] = st.Difficulty
+		} else {
+			weights[k] = float64(len(m))
+		}
+		if !s.excluded[k] {
+			total += weights[k]
+		}
+		res.Tasks = append(res.Tasks, st)
+	}
+	if !(total > 0) {
+		return errorf("%s: every included task has difficulty 0 (all gradient norms are zero)", s.opt.Method)
+	}
+	for k, m := range s.members {
+		if s.excluded[k] {
+			continue
+		}
+		b := weights[k] / total * s.opt.Budget * n
+		res.Tasks[k].Budget = b
+		copies := 0
+		draws := int(b)
+		if b >= float64(len(m)) {
+			copies = int(math.Floor(b / float64(len(m))))
+			draws = int(math.Mod(b, float64(len(m))))
+		}
+		for c := 0; c < copies; c++ {
+			res.Order = append(res.Order, m...)
+		}
+		var picked []int
+		switch {
+		case !useInfluence:
+			picked = s.draw(k, m, nil, draws)
+		case s.opt.Within == "topk":
+			picked = topK(m, res.Influence, draws)
+		default:
+			w := make([]float64, len(m))
+			for j, i := range m {
+				w[j] = s.opt.Q * res.Influence[i]
+			}
+			picked = s.draw(k, m, w, draws)
+		}
+		res.Order = append(res.Order, picked...)
+		res.Tasks[k].Selected = copies*len(m) + len(picked)
+	}
+	return nil
+}
+
+// draw picks k of members without replacement with probabilities
+// softmax(logits) (uniform when logits is nil), in draw order.
+func (s *selector) draw(task int, members []int, logits []float64, k int) []int {
+	if k <= 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream(s.opt.Method, s.tasks[task])))
+	type key struct {
+		v float64
+		i int
+	}
+	mx := math.Inf(-1)
+	for _, l := range logits {
+		mx = math.Max(mx, l)
+	}
+	keys := make([]key, len(members))
+	for j, i := range members {
+		e := rng.ExpFloat64()
+		if logits != nil {
+			e /= math.Exp(logits[j] - mx)
+		}
+		keys[j] = key{e, i}
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if keys[a].v != keys[b].v {
+			return keys[a].v < keys[b].v
+		}
+		return keys[a].i < keys[b].i
+	})
+	out := make([]int, k)
+	for j := range out {
+		out[j] = keys[j].i
+	}
+	return out
+}
+
+// Stream derives the PCG stream of a random step from its method and task
+// names (FNV-1a of "method/task"), so each task's draw is independent of the
+// others and of the pool order: rand.NewPCG(seed, Stream(method, task)).
+func Stream(method, task string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(method + "/" + task))
+	return h.Sum64()
+}
+
+// topK returns the k members of highest score, ties to the lower index, in
+// descending score order.
+func topK(members []int, score []float64, k int) []int {
+	if k <= 0 {
+		return nil
+	}
+	m := append([]int(nil), members...)
+	sort.SliceStable(m, func(a, b int) bool { return score[m[a]] > score[m[b]] })
+	return m[:min(k, len(m))]
+}
+
+// global runs random, length and grand: int(p·N) records of the included
+// tasks, listed in pool order.
+func (s *selector) global(res *Result) error {
+	var cand []int
+	for k, m := range s.members {
+		if !s.excluded[k] {
+			cand = append(cand, m...)
+		}
+	}
+	sort.Ints(cand)
+	k := int(s.opt.Budget * float64(len(s.pool.Tasks)))
+	var picked []int
+	switch s.opt.Method {
+	case "random":
+		rng := rand.New(rand.NewPCG(s.opt.Seed, Stream("random", "")))
+		perm := rng.Perm(len(cand))
+		for _, j := range perm[:min(k, len(cand))] {
+			picked = append(picked, cand[j])
+		}
+	case "length":
+		if len(s.pool.Words) != len(s.pool.Tasks) {
+			return errorf("length needs response lengths: %d for %d records", len(s.pool.Words), len(s.pool.Tasks))
+		}
+		score := make([]float64, len(s.pool.Words))
+		for i, w := range s.pool.Words {
+			score[i] = float64(w)
+		}
+		picked = topK(cand, score, k)
+	case "grand":
+		if err := s.needNorms(); err != nil {
+			return err
+		}
+		picked = topK(cand, s.pool.Norms, k)
+	}
+	sort.Ints(picked)
+	res.Order = picked
+	res.Tasks = s.stats(picked, nil)
+	return nil
+}
+
+// perTask runs random-per-task: budgets proportional to task size
+// (B_t = n_t / Σ_included n_t' · p·N), int(B_t) uniform draws per task.
+func (s *selector) perTask(res *Result) error {
+	total := 0
+	for k, m := range s.members {
+		if !s.excluded[k] {
+			total += len(m)
+		}
+	}
+	budgets := make([]float64, len(s.tasks))
+	var picked []int
+	for k, m := range s.members {
+		if s.excluded[k] {
+			continue
+		}
+		budgets[k] = float64(len(m)) / float64(total) * s.opt.Budget * float64(len(s.pool.Tasks))
+		picked = append(picked, s.draw(k, m, nil, min(int(budgets[k]), len(m)))...)
+	}
+	sort.Ints(picked)
+	res.Order = picked
+	res.Tasks = s.stats(picked, budgets)
+	return nil
+}
+
+// keep runs the redundancy ablation: int(f·n_t) uniform draws from each task
+// named in Keep, every record of the other tasks, in pool order.
+func (s *selector) keep(res *Result) error {
+	budgets := make([]float64, len(s.tasks))
+	for t := range s.opt.Keep {
+		if _, ok := s.index[t]; !ok {
+			return errorf("keep: task %q has no records (tasks: %s)", t, strings.Join(s.tasks, ", "))
+		}
+	}
+	var picked []int
+	for k, m := range s.members {
+		f, ok := s.opt.Keep[s.tasks[k]]
+		if !ok {
+			f = 1
+		}
+		if s.excluded[k] {
+			f = 0
+		}
+		budgets[k] = f * float64(len(m))
+		if f == 1 {
+			picked = append(picked, m...)
+		} else {
+			picked = append(picked, s.draw(k, m, nil, int(budgets[k]))...)
+		}
+	}
+	sort.Ints(picked)
+	res.Order = picked
+	res.Tasks = s.stats(picked, budgets)
+	return nil
+}
+
+func (s *selector) stats(picked []int, budgets []float64) []TaskStat {
+	out := make([]TaskStat, len(s.tasks))
+	for k, m := range s.members {
+		out[k] = TaskStat{Task: s.tasks[k], N: len(m)}
+		if budgets != nil {
+			out[k].Budget = budgets[k]
+		}
+	}
+	for _, i := range picked {
+		out[s.index[s.pool.Tasks[i]]].Selected++
+	}
+	return out
+}
+
+// Influence computes I(s) = ĝ(s) · m_t for every record of an included task
+// (0 for excluded ones) in two sequential passes over the features: O(N·d)
+// time, O(T·d) memory. A row with a NaN or infinite value is an error naming it.
+func Influence(f grad.Features, labels []string, excluded []bool, index map[string]int, workers int) ([]float64, error) {
+	if f == nil {
+		return nil, errorf("instance influence needs gradient features")
+	}
+	n := len(labels)
+	if f.Len() != n {
+		return nil, errorf("features have %d rows but the pool has %d records (row i must be record i)", f.Len(), n)
+	}
+	d, nt := f.Dim(), len(excluded)
+	workers = grad.Workers(workers)
+	task := make([]int, n)
+	count := make([]float64, nt)
+	for i, t := range labels {
+		task[i] = index[t]
+		count[task[i]]++
+	}
+	inv := make([]float64, n)
+	acc := make([][]float64, workers) // per worker: nt x d sums of ĝ
+	for w := range acc {
+		acc[w] = make([]float64, nt*d)
+	}
+	err := f.Scan(workers, func(w, i int, row []float32) error {
+		k := task[i]
+		if excluded[k] {
+			return nil
+		}
+		ss := 0.0
+		for _, x := range row {
+			ss += float64(x) * float64(x)
+		}
+		if math.IsNaN(ss) || math.IsInf(ss, 0) {
+			return errorf("features row %d (record %d) holds a NaN or infinite value", i, i)
+		}
+		inv[i] = 1 / math.Max(math.Sqrt(ss), 1e-12)
+		a := acc[w][k*d : (k+1)*d]
+		s := inv[i]
+		for j, x := range row {
+			a[j] += s * float64(x)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	mean := make([]float64, nt*d)
+	for w := range acc {
+		for j, v := range acc[w] {
+			mean[j] += v
+		}
+	}
+	for k := 0; k < nt; k++ {
+		for j := 0; j < d; j++ {
+			mean[k*d+j] /= math.Max(count[k], 1)
+		}
+	}
+	inf := make([]float64, n)
+	err = f.Scan(workers, func(w, i int, row []float32) error {
+		k := task[i]
+		if excluded[k] {
+			return nil
+		}
+		m := mean[k*d : (k+1)*d]
+		dot := 0.0
+		for j, x := range row {
+			dot += float64(x) * m[j]
+		}
+		inf[i] = dot * inv[i]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inf, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Warmup draws TIVE's warm-up set (select_warm_up_data.py): from every task,
+// int(N·r/T) records uniformly without replacement, T the number of task
+// labels, tasks in order of first appearance, records in draw order. A task
+// with fewer records than that is an error, as in the released script.
+func Warmup(labels []string, ratio float64, seed uint64) ([]int, error) {
+	if !(ratio > 0 && ratio <= 1) {
+		return nil, errorf("warm-up ratio %g is outside (0, 1]", ratio)
+	}
+	tasks, index := taskIndex(labels)
+	per := int(float64(len(labels)) * ratio / float64(len(tasks)))
+	if per == 0 {
+		return nil, errorf("warm-up ratio %g of %d records over %d tasks gives 0 records per task", ratio, len(labels), len(tasks))
+	}
+	s := &selector{opt: Options{Method: "warmup", Seed: seed}, tasks: tasks, members: make([][]int, len(tasks))}
+	for i, t := range labels {
+		s.members[index[t]] = append(s.members[index[t]], i)
+	}
+	var out []int
+	for k, m := range s.members {
+		if len(m) < per {
+			return nil, errorf("warm-up: task %q has %d records, fewer than the %d each task gives", tasks[k], len(m), per)
+		}
+		out = append(out, s.draw(k, m, nil, per)...)
+	}
+	return out, nil
+}

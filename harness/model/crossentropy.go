@@ -1,0 +1,65 @@
+package model
+
+import "math"
+
+// CrossEntropy is the per-row loss ℓ_r = log Σ_v exp(z_rv) − z_r,y_r over
+// logits z [m, V], weighted by w_r in the total L = Σ_r w_r ℓ_r (w_r = 1/M
+// for the token mean over a batch, 1/M_e for per-example means). It also
+// gives the per-row EL2N ‖softmax(z_r) − onehot(y_r)‖₂.
+//
+// Backward: ∂L/∂z_r = w_r (softmax(z_r) − onehot(y_r)).
+type CrossEntropy struct {
+	V     int
+	probs []float32 // softmax rows (the logits buffer, overwritten)
+	y     []int32
+	w     []float32
+}
+
+// Forward turns logits into probabilities in place and returns per-row
+// losses and EL2N values in loss and el2n (length m).
+func (c *CrossEntropy) Forward(logits []float32, y []int32, w []float32, loss, el2n []float32) {
+	V := c.V
+	m := len(y)
+	c.probs, c.y, c.w = logits[:m*V], y, w
+	parallelFor(m, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			z := logits[r*V : (r+1)*V]
+			mx := z[0]
+			for _, v := range z {
+				mx = max(mx, v)
+			}
+			var s float64
+			for i, v := range z {
+				p := math.Exp(float64(v - mx))
+				z[i] = float32(p)
+				s += p
+			}
+			inv := 1 / s
+			var e2 float64
+			for i := range z {
+				p := float64(z[i]) * inv
+				z[i] = float32(p)
+				e2 += p * p
+			}
+			py := float64(z[y[r]])
+			loss[r] = float32(-math.Log(math.Max(py, 1e-30)))
+			e2 += 1 - 2*py // ‖p − e_y‖² = Σp² − 2p_y + 1
+			el2n[r] = float32(math.Sqrt(math.Max(e2, 0)))
+		}
+	})
+}
+
+// Backward writes ∂L/∂z into dz [m, V] (may alias the logits buffer).
+func (c *CrossEntropy) Backward(dz []float32) {
+	V := c.V
+	parallelFor(len(c.y), 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p, d := c.probs[r*V:(r+1)*V], dz[r*V:(r+1)*V]
+			w := c.w[r]
+			for i, v := range p {
+				d[i] = w * v
+			}
+			d[c.y[r]] -= w
+		}
+	})
+}

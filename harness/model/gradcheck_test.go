@@ -1,0 +1,320 @@
+package model
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tive-dev/tive/harness/data"
+)
+
+// Finite-difference checks run in float32 with central differences, step
+// h = 1e-2, and pass when |numeric − analytic| ≤ 2e-3 + 2e-2·|analytic|.
+const (
+	fdStep = 1e-2
+	fdAbs  = 2e-3
+	fdRel  = 2e-2
+)
+
+func randVec(rng *rand.Rand, n int, std float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * std)
+	}
+	return v
+}
+
+func dot64(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// checkFD compares analytic gradient g of f with respect to x at up to 40
+// coordinates.
+func checkFD(t *testing.T, name string, x, g []float32, f func() float64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, uint64(len(x))))
+	idx := rng.Perm(len(x))
+	if len(idx) > 40 {
+		idx = idx[:40]
+	}
+	bad := 0
+	for _, i := range idx {
+		old := x[i]
+		x[i] = old + fdStep
+		fp := f()
+		x[i] = old - fdStep
+		fm := f()
+		x[i] = old
+		num := (fp - fm) / (2 * fdStep)
+		if math.Abs(num-float64(g[i])) > fdAbs+fdRel*math.Abs(float64(g[i])) {
+			if bad < 5 {
+				t.Errorf("%s[%d]: numeric %.6g analytic %.6g", name, i, num, g[i])
+			}
+			bad++
+		}
+	}
+}
+
+func TestLinearGrad(t *testing.T) {
+	for _, lora := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lora=%v", lora), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			n, in, out := 7, 5, 6
+			l := newLinear("l", in, out, true)
+			l.W.initNormal(rng, 0.5)
+			l.B.initNormal(rng, 0.5)
+			if lora {
+				l.LoRA = &LoRA{R: 3, Scale: 2, A: newParam("a", in, 3), B: newParam("b", 3, out)}
+				l.LoRA.A.initNormal(rng, 0.5)
+				l.LoRA.B.initNormal(rng, 0.5)
+			}
+			x := randVec(rng, n*in, 1)
+			c := randVec(rng, n*out, 1)
+			y := make([]float32, n*out)
+			f := func() float64 { l.Forward(y, x, n, nil); return dot64(y, c) }
+			f()
+			dx := make([]float32, n*in)
+			l.Backward(dx, c, true, false)
+			checkFD(t, "x", x, dx, f)
+			for _, p := range l.params() {
+				checkFD(t, p.Name, p.W, p.G, f)
+			}
+		})
+	}
+}
+
+func TestLayerNormGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 3))
+	n, d := 5, 8
+	ln := newLayerNorm("ln", d)
+	ln.G.initNormal(rng, 1)
+	ln.B.initNormal(rng, 1)
+	x := randVec(rng, n*d, 1)
+	c := randVec(rng, n*d, 1)
+	y := make([]float32, n*d)
+	f := func() float64 { ln.Forward(y, x, n); return dot64(y, c) }
+	f()
+	dx := make([]float32, n*d)
+	ln.Backward(dx, c, true)
+	checkFD(t, "x", x, dx, f)
+	checkFD(t, "g", ln.G.W, ln.G.G, f)
+	checkFD(t, "b", ln.B.W, ln.B.G, f)
+}
+
+func TestGELUGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 4))
+	var a GELU
+	x := randVec(rng, 50, 2)
+	c := randVec(rng, 50, 1)
+	y := make([]float32, 50)
+	f := func() float64 { a.Forward(y, x); return dot64(y, c) }
+	f()
+	dx := make([]float32, 50)
+	a.Backward(dx, c)
+	checkFD(t, "x", x, dx, f)
+}
+
+func TestAttentionGrad(t *testing.T) {
+	for _, causal := range []bool{true, false} {
+		t.Run(fmt.Sprintf("causal=%v", causal), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 5))
+			d := 8
+			off := []int{0, 4, 9}
+			n := off[2]
+			at := Attention{H: 2, D: d, Causal: causal}
+			q, k, v := randVec(rng, n*d, 1), randVec(rng, n*d, 1), randVec(rng, n*d, 1)
+			c := randVec(rng, n*d, 1)
+			o := make([]float32, n*d)
+			f := func() float64 { at.Forward(o, q, k, v, off); return dot64(o, c) }
+			f()
+			dq, dk, dv := make([]float32, n*d), make([]float32, n*d), make([]float32, n*d)
+			at.Backward(dq, dk, dv, c)
+			checkFD(t, "q", q, dq, f)
+			checkFD(t, "k", k, dk, f)
+			checkFD(t, "v", v, dv, f)
+		})
+	}
+}
+
+func TestBlockGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 6))
+	d := 8
+	b := newBlock("b", d, 2, 2, true)
+	b.init(rng, 0.3, 0.3)
+	for _, l := range b.linears() {
+		l.B.initNormal(rng, 0.1)
+	}
+	off := []int{0, 3, 7}
+	n := off[2]
+	x := randVec(rng, n*d, 1)
+	c := randVec(rng, n*d, 1)
+	y := make([]float32, n*d)
+	f := func() float64 { b.Forward(y, x, off, nil); return dot64(y, c) }
+	f()
+	dx := make([]float32, n*d)
+	b.Backward(dx, c, true)
+	checkFD(t, "x", x, dx, f)
+	for _, p := range b.params() {
+		checkFD(t, p.Name, p.W, p.G, f)
+	}
+}
+
+func TestEmbeddingGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 8))
+	d := 4
+	e := Embedding{Tok: newParam("tok", 5, d), Pos: newParam("pos", 6, d), D: d}
+	e.Tok.initNormal(rng, 1)
+	e.Pos.initNormal(rng, 1)
+	tokens := []int32{2, -1, -2, 2, 4}
+	pos := []int32{0, 1, 2, 3, 0}
+	vis := randVec(rng, 2*d, 1)
+	c := randVec(rng, len(tokens)*d, 1)
+	x := make([]float32, len(tokens)*d)
+	f := func() float64 { e.Forward(x, tokens, pos, vis); return dot64(x, c) }
+	f()
+	dvis := make([]float32, 2*d)
+	e.Backward(c, tokens, pos, dvis, true)
+	checkFD(t, "tok", e.Tok.W, e.Tok.G, f)
+	checkFD(t, "pos", e.Pos.W, e.Pos.G, f)
+	checkFD(t, "vis", vis, dvis, f)
+}
+
+func TestCrossEntropyGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	V, m := 7, 4
+	ce := CrossEntropy{V: V}
+	z := randVec(rng, m*V, 2)
+	y := []int32{1, 6, 0, 3}
+	w := []float32{0.5, 0.25, 1, 2}
+	buf := make([]float32, m*V)
+	loss, el2n := make([]float32, m), make([]float32, m)
+	f := func() float64 {
+		copy(buf, z)
+		ce.Forward(buf, y, w, loss, el2n)
+		var s float64
+		for r := range loss {
+			s += float64(w[r]) * float64(loss[r])
+		}
+		return s
+	}
+	f()
+	ce.Backward(buf)
+	checkFD(t, "z", z, append([]float32(nil), buf...), f)
+	// EL2N is ‖p − e_y‖₂ of the probabilities.
+	copy(buf, z)
+	ce.Forward(buf, y, w, loss, el2n)
+	for r := 0; r < m; r++ {
+		var s float64
+		for v := 0; v < V; v++ {
+			p := float64(buf[r*V+v])
+			if int32(v) == y[r] {
+				p--
+			}
+			s += p * p
+		}
+		if math.Abs(math.Sqrt(s)-float64(el2n[r])) > 1e-5 {
+			t.Errorf("el2n[%d] = %g, want %g", r, el2n[r], math.Sqrt(s))
+		}
+	}
+}
+
+// tinyWorld is a synthetic image-question task: an image is one colour
+// quadrant on black; questions ask for the colour or the quadrant.
+func tinyWorld(n int, seed uint64) ([]data.Record, MapImages) {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	colors := []struct {
+		name string
+		c    color.RGBA
+	}{{"red", color.RGBA{255, 0, 0, 255}}, {"green", color.RGBA{0, 255, 0, 255}},
+		{"blue", color.RGBA{0, 0, 255, 255}}, {"yellow", color.RGBA{255, 255, 0, 255}}}
+	quads := []string{"top left", "top right", "bottom left", "bottom right"}
+	imgs := MapImages{}
+	var recs []data.Record
+	for i := 0; i < n; i++ {
+		ci, qi := rng.IntN(4), rng.IntN(4)
+		img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+		for y := 0; y < 16; y++ {
+			for x := 0; x < 16; x++ {
+				img.Set(x, y, color.RGBA{0, 0, 0, 255})
+				if (x >= 8) == (qi%2 == 1) && (y >= 8) == (qi >= 2) {
+					img.Set(x, y, colors[ci].c)
+				}
+			}
+		}
+		path := fmt.Sprintf("%d.png", i)
+		imgs[path] = img
+		r := data.Record{Index: i, ID: fmt.Sprint(i), Image: path}
+		if i%2 == 0 {
+			r.Conversations = []data.Turn{{From: "human", Value: "<image>\nWhat color is the square?"}, {From: "gpt", Value: colors[ci].name}}
+		} else {
+			r.Conversations = []data.Turn{{From: "human", Value: "<image>\nWhere is the square?"}, {From: "gpt", Value: quads[qi]},
+				{From: "human", Value: "And its color?"}, {From: "gpt", Value: "It is " + colors[ci].name + "."}}
+		}
+		if i%7 == 3 {
+			r.Image = ""
+			r.Conversations = []data.Turn{{From: "human", Value: "Say hello."}, {From: "gpt", Value: "hello"}}
+		}
+		recs = append(recs, r)
+	}
+	return recs, imgs
+}
+
+func tinyConfig() Config {
+	return Config{ImageSize: 16, PatchSize: 8, Width: 16, Heads: 2, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 48}
+}
+
+// TestModelGrad checks the whole model end to end, LoRA attached with
+// non-zero B, on records with and without images: L = token-mean response
+// cross-entropy.
+func TestModelGrad(t *testing.T) {
+	recs, imgs := tinyWorld(4, 1)
+	m, err := New(tinyConfig(), BuildVocab(recs, 1), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AttachLoRA(LoRAConfig{Rank: 2, Alpha: 4, MLP: true}, 4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, p := range m.Params() {
+		p.initNormal(rng, 0.2)
+	}
+	exs := make([]encoded, len(recs))
+	for i := range recs {
+		if exs[i], err = m.encode(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := m.newBatch(exs, newImageCache(imgs, 16), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func() float64 {
+		m.forward(b, nil)
+		m.loss(func(int) float32 { return 1 / float32(len(b.rows)) })
+		var s float64
+		for r := range b.rows {
+			s += float64(m.act.w[r]) * float64(m.act.loss[r])
+		}
+		return s
+	}
+	f()
+	for _, p := range m.Params() {
+		zero(p.G)
+	}
+	m.backward(true, 0)
+	grads := map[string][]float32{}
+	for _, p := range m.Params() {
+		grads[p.Name] = append([]float32(nil), p.G...)
+	}
+	for _, p := range m.Params() {
+		checkFD(t, p.Name, p.W, grads[p.Name], f)
+	}
+}

@@ -1,0 +1,107 @@
+package model
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/png" // decoder for DirImages
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// ImageSource resolves a record's image path to an image. Implementations
+// must be safe for concurrent use.
+type ImageSource interface {
+	Image(path string) (image.Image, error)
+}
+
+// DirImages reads image files (PNG) named relative to Root.
+type DirImages struct{ Root string }
+
+// Image decodes Root/path.
+func (d DirImages) Image(path string) (image.Image, error) {
+	f, err := os.Open(filepath.Join(d.Root, path))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("model: image %s: %w", filepath.Join(d.Root, path), err)
+	}
+	return img, nil
+}
+
+// MapImages is an in-memory ImageSource.
+type MapImages map[string]image.Image
+
+// Image returns the image stored under path.
+func (m MapImages) Image(path string) (image.Image, error) {
+	img, ok := m[path]
+	if !ok {
+		return nil, fmt.Errorf("model: no image %q", path)
+	}
+	return img, nil
+}
+
+// pixels is an image as CHW bytes, s×s, resized by nearest neighbour.
+func pixels(img image.Image, s int) []uint8 {
+	rgba, ok := img.(*image.RGBA)
+	b := img.Bounds()
+	if !ok || b.Dx() != s || b.Dy() != s {
+		rgba = image.NewRGBA(image.Rect(0, 0, s, s))
+		if b.Dx() == s && b.Dy() == s {
+			draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
+		} else {
+			for y := 0; y < s; y++ {
+				for x := 0; x < s; x++ {
+					rgba.Set(x, y, img.At(b.Min.X+x*b.Dx()/s, b.Min.Y+y*b.Dy()/s))
+				}
+			}
+		}
+	}
+	out := make([]uint8, 3*s*s)
+	for y := 0; y < s; y++ {
+		for x := 0; x < s; x++ {
+			p := rgba.PixOffset(x, y)
+			for c := 0; c < 3; c++ {
+				out[c*s*s+y*s+x] = rgba.Pix[p+c]
+			}
+		}
+	}
+	return out
+}
+
+// imageCache holds decoded images as bytes, loaded once per path.
+type imageCache struct {
+	src  ImageSource
+	size int
+	mu   sync.Mutex
+	px   map[string][]uint8
+}
+
+func newImageCache(src ImageSource, size int) *imageCache {
+	return &imageCache{src: src, size: size, px: map[string][]uint8{}}
+}
+
+func (c *imageCache) get(path string) ([]uint8, error) {
+	c.mu.Lock()
+	p, ok := c.px[path]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	if c.src == nil {
+		return nil, fmt.Errorf("model: image %q but no image source", path)
+	}
+	img, err := c.src.Image(path)
+	if err != nil {
+		return nil, err
+	}
+	p = pixels(img, c.size)
+	c.mu.Lock()
+	c.px[path] = p
+	c.mu.Unlock()
+	return p, nil
+}

@@ -1,0 +1,413 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Config sizes the model.
+type Config struct {
+	ImageSize    int `json:"image_size"`    // input images are ImageSize² RGB
+	PatchSize    int `json:"patch_size"`    // (ImageSize/PatchSize)² visual tokens
+	Width        int `json:"width"`         // model width D, shared by encoder and decoder
+	Heads        int `json:"heads"`         // attention heads, D/Heads wide
+	Layers       int `json:"layers"`        // decoder blocks
+	VisionLayers int `json:"vision_layers"` // encoder blocks (bidirectional attention)
+	MLPRatio     int `json:"mlp_ratio"`     // MLP hidden width / D
+	MaxLen       int `json:"max_len"`       // longest token sequence; longer records are truncated
+}
+
+// DefaultConfig is sized for a training run on a ~10K-record mixture in
+// under a minute on 2 cores: D = 64, 2 decoder blocks, 1 encoder block,
+// 16 visual tokens of 64×64 images.
+func DefaultConfig() Config {
+	return Config{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 4, MaxLen: 160}
+}
+
+func (c Config) visualTokens() int {
+	g := c.ImageSize / c.PatchSize
+	return g * g
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.ImageSize <= 0 || c.PatchSize <= 0 || c.ImageSize%c.PatchSize != 0:
+		return fmt.Errorf("model: image_size %d must be a positive multiple of patch_size %d", c.ImageSize, c.PatchSize)
+	case c.Width <= 0 || c.Heads <= 0 || c.Width%c.Heads != 0:
+		return fmt.Errorf("model: width %d must be a positive multiple of heads %d", c.Width, c.Heads)
+	case c.Layers <= 0 || c.VisionLayers < 0 || c.MLPRatio <= 0:
+		return errors.New("model: layers and mlp_ratio must be positive, vision_layers non-negative")
+	case c.MaxLen <= c.visualTokens()+8:
+		return fmt.Errorf("model: max_len %d leaves no room for text after %d visual tokens", c.MaxLen, c.visualTokens())
+	}
+	return nil
+}
+
+// Model is a LLaVA-shaped vision-language model:
+//
+//	vision: patches(image) → Patch → + VPos → VBlocks → VLN → Proj2(GELU(Proj1 ·))
+//	decoder: Embedding(tokens; visual tokens at the <image> slots) → Blocks → LNF → Head
+//
+// Head logits are computed only at the rows that need them (response tokens
+// in training, the last token in decoding).
+type Model struct {
+	Cfg   Config
+	Vocab *Vocab
+	LoRA  *LoRAConfig // adapters attached to the decoder, nil when none
+
+	Patch        *Linear
+	VPos         *Param
+	VBlocks      []*Block
+	VLN          *LayerNorm
+	Proj1, Proj2 *Linear
+	projAct      GELU
+	Emb          Embedding
+	Blocks       []*Block
+	LNF          *LayerNorm
+	Head         *Linear
+	CE           CrossEntropy
+
+	params []*Param
+	act    activations
+}
+
+// activations are the buffers of one forward/backward pass, grown on demand
+// and reused.
+type activations struct {
+	b                         *batch
+	patches, vx, vln, p1, p1a []float32
+	vis                       []float32
+	vout                      [][]float32
+	x0, lnf, sel, logits      []float32
+	xs                        [][]float32
+	loss, el2n, w             []float32
+	dsel, dlnf, dA, dB        []float32
+	dvis, dp1a, dp1, dvln     []float32
+	dvA, dvB                  []float32
+}
+
+// New builds a model with weights drawn from a PCG source seeded by seed:
+// linear weights N(0, 0.02²) (residual output projections 0.02/√(2·Layers)),
+// patch embedding N(0, 1/(3·P²)), embeddings N(0, 0.02²), layer norms g=1 b=0.
+func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	d := cfg.Width
+	pd := 3 * cfg.PatchSize * cfg.PatchSize
+	m := &Model{Cfg: cfg, Vocab: vocab}
+	m.Patch = newLinear("vision.patch", pd, d, true)
+	m.VPos = newParam("vision.pos", cfg.visualTokens(), d)
+	for i := 0; i < cfg.VisionLayers; i++ {
+		m.VBlocks = append(m.VBlocks, newBlock(fmt.Sprintf("vision.blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, false))
+	}
+	m.VLN = newLayerNorm("vision.ln", d)
+	m.Proj1 = newLinear("projector.0", d, d, true)
+	m.Proj2 = newLinear("projector.2", d, d, true)
+	m.Emb = Embedding{Tok: newParam("embed.tok", vocab.Size(), d), Pos: newParam("embed.pos", cfg.MaxLen, d), D: d}
+	for i := 0; i < cfg.Layers; i++ {
+		m.Blocks = append(m.Blocks, newBlock(fmt.Sprintf("blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, true))
+	}
+	m.LNF = newLayerNorm("ln_f", d)
+	m.Head = newLinear("head", d, vocab.Size(), false)
+	m.CE = CrossEntropy{V: vocab.Size()}
+
+	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c)) // "model"
+	m.Patch.W.initNormal(rng, 1/math.Sqrt(float64(pd)))
+	m.VPos.initNormal(rng, 0.02)
+	resid := 0.02 / math.Sqrt(2*float64(max(cfg.Layers, cfg.VisionLayers)))
+	for _, b := range m.VBlocks {
+		b.init(rng, 0.02, resid)
+	}
+	m.Proj1.W.initNormal(rng, 0.02)
+	m.Proj2.W.initNormal(rng, 0.02)
+	m.Emb.Tok.initNormal(rng, 0.02)
+	m.Emb.Pos.initNormal(rng, 0.02)
+	for _, b := range m.Blocks {
+		b.init(rng, 0.02, resid)
+	}
+	m.Head.W.initNormal(rng, 0.02)
+	m.collect()
+	return m, nil
+}
+
+func (m *Model) collect() {
+	var ps []*Param
+	ps = append(ps, m.Patch.params()...)
+	ps = append(ps, m.VPos)
+	for _, b := range m.VBlocks {
+		ps = append(ps, b.params()...)
+	}
+	ps = append(ps, m.VLN.params()...)
+	ps = append(ps, m.Proj1.params()...)
+	ps = append(ps, m.Proj2.params()...)
+	ps = append(ps, m.Emb.Tok, m.Emb.Pos)
+	for _, b := range m.Blocks {
+		ps = append(ps, b.params()...)
+	}
+	ps = append(ps, m.LNF.params()...)
+	ps = append(ps, m.Head.params()...)
+	m.params = ps
+}
+
+// Params lists every parameter tensor, LoRA adapters included, in a fixed order.
+func (m *Model) Params() []*Param { return m.params }
+
+// NumParams is the number of scalars in Params.
+func (m *Model) NumParams() int {
+	n := 0
+	for _, p := range m.params {
+		n += len(p.W)
+	}
+	return n
+}
+
+// LoRAConfig configures low-rank adapters on the decoder's linear layers.
+type LoRAConfig struct {
+	Rank    int     `json:"rank"`
+	Alpha   float64 `json:"alpha"`   // scale = Alpha/Rank
+	Dropout float64 `json:"dropout"` // on the adapter input, training only
+	MLP     bool    `json:"mlp"`     // also adapt mlp.fc and mlp.proj (attention q,k,v,o always)
+}
+
+// AttachLoRA adds adapters to the decoder's attention projections q, k, v,
+// o (and MLP layers when c.MLP): A ~ U(±1/√In) from a PCG source seeded by
+// seed (PEFT's kaiming-uniform), B = 0, so the model's function is unchanged.
+func (m *Model) AttachLoRA(c LoRAConfig, seed uint64) error {
+	if m.LoRA != nil {
+		return errors.New("model: LoRA already attached")
+	}
+	if c.Rank <= 0 || c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("model: LoRA rank %d must be positive and dropout %g in [0, 1)", c.Rank, c.Dropout)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6c6f7261)) // "lora"
+	for _, l := range m.loraTargets(c.MLP) {
+		a := &LoRA{R: c.Rank, Scale: float32(c.Alpha / float64(c.Rank)), Dropout: float32(c.Dropout),
+			A: newParam(l.Name+".lora_A", l.In, c.Rank), B: newParam(l.Name+".lora_B", c.Rank, l.Out)}
+		bound := 1 / math.Sqrt(float64(l.In))
+		for i := range a.A.W {
+			a.A.W[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+		l.LoRA = a
+	}
+	cc := c
+	m.LoRA = &cc
+	m.collect()
+	return nil
+}
+
+func (m *Model) loraTargets(mlp bool) []*Linear {
+	var ls []*Linear
+	for _, b := range m.Blocks {
+		ls = append(ls, b.Q, b.K, b.V, b.O)
+		if mlp {
+			ls = append(ls, b.FC, b.Proj)
+		}
+	}
+	return ls
+}
+
+// batch is a set of encoded examples packed into one token matrix: example
+// e holds rows off[e]..off[e+1]; visual slots carry −(v+1), v the row of
+// the visual-token matrix; rows lists the packed positions whose logits are
+// needed, with targets y and per-row loss weight w.
+type batch struct {
+	off     []int
+	tokens  []int32
+	pos     []int32
+	nImg    int
+	images  [][]uint8
+	rows    []int
+	rowEx   []int
+	y       []int32
+	nResp   []int // response tokens per example
+	visOff  []int // vision sequences: k·P
+}
+
+func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*batch, error) {
+	P := m.Cfg.visualTokens()
+	b := &batch{off: []int{0}, nResp: make([]int, len(exs))}
+	for e, ex := range exs {
+		base := len(b.tokens)
+		slot := 0
+		img := -1
+		for t, tok := range ex.tokens {
+			if tok == ImageTok {
+				if img < 0 {
+					px, err := cache.get(ex.image)
+					if err != nil {
+						return nil, err
+					}
+					img = b.nImg
+					b.nImg++
+					b.images = append(b.images, px)
+				}
+				tok = int32(-(img*P + slot) - 1)
+				slot++
+			}
+			b.tokens = append(b.tokens, tok)
+			b.pos = append(b.pos, int32(t))
+			if withTargets && ex.targets[t] >= 0 {
+				b.rows = append(b.rows, base+t)
+				b.rowEx = append(b.rowEx, e)
+				b.y = append(b.y, ex.targets[t])
+				b.nResp[e]++
+			}
+		}
+		if !withTargets {
+			b.rows = append(b.rows, base+len(ex.tokens)-1)
+			b.rowEx = append(b.rowEx, e)
+		}
+		b.off = append(b.off, len(b.tokens))
+	}
+	for k := 0; k <= b.nImg; k++ {
+		b.visOff = append(b.visOff, k*P)
+	}
+	return b, nil
+}
+
+// forward runs the model on b and leaves logits at b.rows in m.act.logits.
+// rng non-nil is training mode (LoRA dropout).
+func (m *Model) forward(b *batch, rng *rand.Rand) {
+	a := &m.act
+	a.b = b
+	d, P, S, ps := m.Cfg.Width, m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
+	pd := 3 * ps * ps
+	nv := b.nImg * P
+	if nv > 0 {
+		a.patches = grow(a.patches, nv*pd)
+		img := make([]float32, 3*S*S)
+		for k, px := range b.images {
+			for i, v := range px {
+				img[i] = float32(v)/127.5 - 1
+			}
+			patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
+		}
+		a.vx = grow(a.vx, nv*d)
+		m.Patch.Forward(a.vx, a.patches, nv, nil)
+		for r := 0; r < nv; r++ {
+			axpy(a.vx[r*d:(r+1)*d], 1, m.VPos.W[(r%P)*d:(r%P+1)*d])
+		}
+		x := a.vx
+		for len(a.vout) < len(m.VBlocks) {
+			a.vout = append(a.vout, nil)
+		}
+		for i, blk := range m.VBlocks {
+			a.vout[i] = grow(a.vout[i], nv*d)
+			blk.Forward(a.vout[i], x, b.visOff, nil)
+			x = a.vout[i]
+		}
+		a.vln = grow(a.vln, nv*d)
+		m.VLN.Forward(a.vln, x, nv)
+		a.p1 = grow(a.p1, nv*d)
+		a.p1a = grow(a.p1a, nv*d)
+		a.vis = grow(a.vis, nv*d)
+		m.Proj1.Forward(a.p1, a.vln, nv, nil)
+		m.projAct.Forward(a.p1a, a.p1)
+		m.Proj2.Forward(a.vis, a.p1a, nv, nil)
+	}
+	n := len(b.tokens)
+	a.x0 = grow(a.x0, n*d)
+	m.Emb.Forward(a.x0, b.tokens, b.pos, a.vis)
+	x := a.x0
+	for len(a.xs) < len(m.Blocks) {
+		a.xs = append(a.xs, nil)
+	}
+	for i, blk := range m.Blocks {
+		a.xs[i] = grow(a.xs[i], n*d)
+		blk.Forward(a.xs[i], x, b.off, rng)
+		x = a.xs[i]
+	}
+	a.lnf = grow(a.lnf, n*d)
+	m.LNF.Forward(a.lnf, x, n)
+	mr := len(b.rows)
+	a.sel = grow(a.sel, mr*d)
+	for i, r := range b.rows {
+		copy(a.sel[i*d:(i+1)*d], a.lnf[r*d:(r+1)*d])
+	}
+	a.logits = grow(a.logits, mr*m.Vocab.Size())
+	m.Head.Forward(a.logits, a.sel, mr, rng)
+}
+
+// loss turns the logits into probabilities and per-row losses; each row is
+// weighted by w(example) in the objective that backward differentiates.
+func (m *Model) loss(w func(e int) float32) {
+	a := &m.act
+	b := a.b
+	mr := len(b.rows)
+	a.loss = grow(a.loss, mr)
+	a.el2n = grow(a.el2n, mr)
+	a.w = grow(a.w, mr)
+	for i, e := range b.rowEx {
+		a.w[i] = w(e)
+	}
+	m.CE.Forward(a.logits, b.y, a.w, a.loss, a.el2n)
+}
+
+// backward differentiates Σ_r w_r ℓ_r. grads accumulates parameter
+// gradients; stop is the lowest decoder block to run backward through (its
+// input delta and everything below it are skipped when stop > 0 or
+// !grads). The vision path runs only when grads.
+func (m *Model) backward(grads bool, stop int) {
+	a := &m.act
+	b := a.b
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	n, mr := len(b.tokens), len(b.rows)
+	m.CE.Backward(a.logits)
+	a.dsel = grow(a.dsel, mr*d)
+	m.Head.Backward(a.dsel, a.logits, grads, false)
+	a.dlnf = grow(a.dlnf, n*d)
+	zero(a.dlnf)
+	for i, r := range b.rows {
+		axpy(a.dlnf[r*d:(r+1)*d], 1, a.dsel[i*d:(i+1)*d])
+	}
+	a.dA = grow(a.dA, n*d)
+	a.dB = grow(a.dB, n*d)
+	zero(a.dA)
+	m.LNF.Backward(a.dA, a.dlnf, grads)
+	dy, dx := a.dA, a.dB
+	full := grads && stop == 0
+	for i := len(m.Blocks) - 1; i >= stop; i-- {
+		var out []float32
+		if i > stop || full {
+			out = dx
+		}
+		m.Blocks[i].Backward(out, dy, grads)
+		dy, dx = dx, dy
+	}
+	if !full {
+		return
+	}
+	nv := b.nImg * P
+	a.dvis = grow(a.dvis, nv*d)
+	m.Emb.Backward(dy, b.tokens, b.pos, a.dvis, grads)
+	if nv == 0 {
+		return
+	}
+	a.dp1a = grow(a.dp1a, nv*d)
+	a.dp1 = grow(a.dp1, nv*d)
+	a.dvln = grow(a.dvln, nv*d)
+	m.Proj2.Backward(a.dp1a, a.dvis, true, false)
+	m.projAct.Backward(a.dp1, a.dp1a)
+	m.Proj1.Backward(a.dvln, a.dp1, true, false)
+	if m.VLN.G.Frozen && m.Patch.W.Frozen {
+		return
+	}
+	a.dvA = grow(a.dvA, nv*d)
+	a.dvB = grow(a.dvB, nv*d)
+	zero(a.dvA)
+	m.VLN.Backward(a.dvA, a.dvln, true)
+	vy, vx := a.dvA, a.dvB
+	for i := len(m.VBlocks) - 1; i >= 0; i-- {
+		m.VBlocks[i].Backward(vx, vy, true)
+		vy, vx = vx, vy
+	}
+	if !m.VPos.Frozen {
+		for r := 0; r < nv; r++ {
+			axpy(m.VPos.G[(r%P)*d:(r%P+1)*d], 1, vy[r*d:(r+1)*d])
+		}
+	}
+	m.Patch.Backward(nil, vy, true, false)
+}

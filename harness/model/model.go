@@ -214,16 +214,16 @@ func (m *Model) loraTargets(mlp bool) []*Linear {
 // the visual-token matrix; rows lists the packed positions whose logits are
 // needed, with targets y and per-row loss weight w.
 type batch struct {
-	off     []int
-	tokens  []int32
-	pos     []int32
-	nImg    int
-	images  [][]uint8
-	rows    []int
-	rowEx   []int
-	y       []int32
-	nResp   []int // response tokens per example
-	visOff  []int // vision sequences: k·P
+	off    []int
+	tokens []int32
+	pos    []int32
+	nImg   int
+	images [][]uint8
+	rows   []int
+	rowEx  []int
+	y      []int32
+	nResp  []int // response tokens per example
+	visOff []int // vision sequences: k·P
 }
 
 func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*batch, error) {

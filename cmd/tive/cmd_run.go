@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		usage:   "SPEC [--profile NAME] [--store DIR] [--json]",
+		summary: "run a study's stages through the run store (cached stages are reused)",
+		run:     runRun,
+	})
+}
+
+// defaultStore is the run store used without --store: $TIVE_STORE, or .tive/store.
+func defaultStore() string {
+	if s := os.Getenv("TIVE_STORE"); s != "" {
+		return s
+	}
+	return filepath.Join(".tive", "store")
+}
+
+func storeFlag(fs interface {
+	StringVar(*string, string, string, string)
+}, p *string) {
+	fs.StringVar(p, "store", defaultStore(), "run store folder (default $TIVE_STORE or .tive/store)")
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	var profile, store string
+	var asJSON bool
+	var workers int
+	fs.StringVar(&profile, "profile", "", "named profile of the spec to apply")
+	storeFlag(fs, &store)
+	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
+	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("name exactly one spec file")
+	}
+	st, err := spec.Load(pos[0], profile)
+	var ps spec.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(stderr, p.Error())
+		}
+		return exitError{1}
+	} else if err != nil {
+		return err
+	}
+	s, err := pipeline.OpenStore(store)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
+	if workers == 0 && len(st.Runs) > 0 {
+		r.Workers = st.Runs[0].Workers
+	}
+	sum, runErr := r.Run(ctx, st)
+	if asJSON {
+		if err := writeJSONLine(stdout, sum); err != nil {
+			return err
+		}
+	} else if sum != nil {
+		counts := map[string]int{}
+		for _, s := range sum.Stages {
+			counts[s.Status]++
+		}
+		fmt.Fprintf(stdout, "%s: %d runs, %d stages (%d ran, %d cached, %d failed)\n", st.File, sum.Runs, len(sum.Stages), counts["ran"], counts["cached"], counts["failed"])
+		if sum.Results != "" {
+			fmt.Fprintf(stdout, "results: %s\n", sum.Results)
+		}
+	}
+	return runErr
+}

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+
+	"github.com/tive-dev/tive/harness/atomic"
+	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+// The spine's stages: warmup and select over an existing pool.
+func init() {
+	Register(&Stage{Name: "warmup", Version: "1", Run: runWarmup})
+	Register(&Stage{Name: "select", Version: "1", Run: runSelectStage})
+}
+
+// poolParams are the parameters shared by stages that read the pool.
+type poolParams struct {
+	Labels string `json:"labels"` // built-in rule set name, or "" for the records' dataset field
+}
+
+type warmupParams struct {
+	poolParams
+	Ratio float64 `json:"ratio"`
+}
+
+// Warm-up outputs: warmup.json (LLaVA JSON list) and warmup-index.json.
+func runWarmup(ctx context.Context, c *Call) error {
+	var p warmupParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	recs, pool, err := LoadPool(SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c)}, "random", c.Workers)
+	if err != nil {
+		return err
+	}
+	idx, err := selection.Warmup(pool.Tasks, p.Ratio, c.Seed)
+	if err != nil {
+		return err
+	}
+	if err := data.WriteJSON(filepath.Join(c.Out, "warmup.json"), recs, idx); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(c.Out, "warmup-index.json"), idx)
+}
+
+type selectParams struct {
+	poolParams
+	Method     string             `json:"method"`
+	Budget     float64            `json:"budget"`
+	Q          float64            `json:"q"`
+	Within     string             `json:"within"`
+	Difficulty string             `json:"difficulty"`
+	Exclude    []string           `json:"exclude"`
+	Keep       map[string]float64 `json:"keep"`
+}
+
+// Select outputs: subset.json, scores.jsonl, tasks.json.
+func runSelectStage(ctx context.Context, c *Call) error {
+	var p selectParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	opt := selection.Options{Method: p.Method, Budget: p.Budget, Q: p.Q, Within: p.Within, Difficulty: p.Difficulty, Exclude: p.Exclude, Keep: p.Keep, Seed: c.Seed}
+	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"]}
+	out := SelectOutputs{Subset: filepath.Join(c.Out, "subset.json"), Scores: filepath.Join(c.Out, "scores.jsonl"), Tasks: filepath.Join(c.Out, "tasks.json")}
+	_, err := RunSelect(in, opt, out, c.Workers)
+	return err
+}
+
+// labelsArg gives the rules to label with: a rule file input, or a built-in name.
+func labelsArg(name string, c *Call) string {
+	if f, ok := c.Inputs["labels"]; ok {
+		return f
+	}
+	return name
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomic.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Plan lists the stage invocations of one run, in dependency order. Nodes of
+// different runs with the same key are run once.
+func Plan(r *spec.Run) []*Node {
+	pool := poolParams{}
+	inputs := map[string]Ref{"records": {File: r.Path(r.Data.Records)}}
+	if l := r.Data.Labels; l != "" {
+		if contains(data.BuiltinRules(), l) {
+			pool.Labels = l
+		} else {
+			inputs["labels"] = Ref{File: r.Path(l)}
+		}
+	}
+	warm := &Node{Stage: "warmup", Params: warmupParams{pool, r.Warmup.Ratio}, Seed: spec.Seed(r.Seed, "warmup", 0), Inputs: inputs}
+	sel := r.Selection
+	selIn := map[string]Ref{}
+	for k, v := range inputs {
+		selIn[k] = v
+	}
+	// Only the inputs the method reads are inputs (and so part of its key).
+	needF, needN := needs(sel.Method)
+	if r.Features.Path != "" && (needF || needN && r.Features.Norms == "") {
+		selIn["features"] = Ref{File: r.Path(r.Features.Path)}
+	}
+	if r.Features.Norms != "" && needN {
+		selIn["norms"] = Ref{File: r.Path(r.Features.Norms)}
+	}
+	selNode := &Node{
+		Stage:  "select",
+		Params: selectParams{pool, sel.Method, sel.Budget, sel.Q, sel.Within, sel.Difficulty, sel.Exclude, sel.Keep},
+		Seed:   spec.Seed(r.Seed, "select", 0),
+		Inputs: selIn,
+		Label:  r.Label,
+	}
+	return []*Node{warm, selNode}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Stage is one kind of step of a study. Later stages (world, pretrain,
+// reference, features, train, predict, score) register themselves the same way.
+type Stage struct {
+	Name string
+	// Version is the stage's code version: change it whenever the outputs
+	// for the same parameters and inputs change, so cached outputs are not reused.
+	Version string
+	// Run computes the stage's outputs into c.Out.
+	Run func(ctx context.Context, c *Call) error
+}
+
+var stages = map[string]*Stage{}
+
+// Register adds a stage kind; it panics on a duplicate name (a programming error).
+func Register(s *Stage) {
+	if _, dup := stages[s.Name]; dup {
+		panic("pipeline: stage registered twice: " + s.Name)
+	}
+	stages[s.Name] = s
+}
+
+// StageNames lists the registered stage kinds.
+func StageNames() []string {
+	var out []string
+	for n := range stages {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Call is one invocation of a stage.
+type Call struct {
+	Params  json.RawMessage   // resolved parameters, canonical JSON
+	Seed    uint64            // the stage's seed (spec.Seed(root, stage, 0))
+	Inputs  map[string]string // input name -> upstream output folder or external file
+	Out     string            // folder the stage writes its outputs into
+	Workers int               // goroutines the stage may use (0: all cores)
+	// Progress reports done of total units of work (may be nil).
+	Progress func(done, total int)
+}
+
+// Decode unmarshals the parameters into v.
+func (c *Call) Decode(v any) error { return json.Unmarshal(c.Params, v) }
+
+// Node is a planned stage invocation.
+type Node struct {
+	Stage  string
+	Params any // JSON-marshalable; its canonical JSON is part of the key
+	Seed   uint64
+	Inputs map[string]Ref
+	Label  string // for progress lines, e.g. "selection.method=tive seed=0"
+
+	key      string
+	inputIDs map[string]string
+}
+
+// Ref is an input of a node: the output of another node, or an external file
+// or folder.
+type Ref struct {
+	Node *Node
+	File string
+}
+
+// Key returns the node's key (computed by Plan.Keys).
+func (n *Node) Key() string { return n.key }
+
+func (n *Node) String() string {
+	if n.Label == "" {
+		return n.Stage
+	}
+	return n.Stage + " (" + n.Label + ")"
+}
+
+// canonical returns the canonical JSON of params: encoding/json sorts map
+// keys and struct fields have a fixed order.
+func canonical(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// computeKey derives a node's key; upstream keys must already be computed.
+func (s *Store) computeKey(n *Node) (string, map[string]string, error) {
+	st, ok := stages[n.Stage]
+	if !ok {
+		return "", nil, fmt.Errorf("unknown stage %q (registered: %s)", n.Stage, strings.Join(StageNames(), ", "))
+	}
+	params, err := canonical(n.Params)
+	if err != nil {
+		return "", nil, err
+	}
+	inputs := map[string]string{}
+	names := make([]string, 0, len(n.Inputs))
+	for name := range n.Inputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "tive-stage/1\nstage %s\nversion %s\nseed %d\nparams %s\n", st.Name, st.Version, n.Seed, params)
+	for _, name := range names {
+		r := n.Inputs[name]
+		var id string
+		if r.Node != nil {
+			id = r.Node.key
+		} else {
+			sum, err := s.FileHash(r.File)
+			if err != nil {
+				return "", nil, fmt.Errorf("%s: input %s: %v", n, name, err)
+			}
+			id = "sha256:" + sum + " " + r.File
+			sum = "sha256:" + sum
+			fmt.Fprintf(&b, "input %s %s\n", name, sum)
+			inputs[name] = id
+			continue
+		}
+		fmt.Fprintf(&b, "input %s %s\n", name, id)
+		inputs[name] = id
+	}
+	return hashString(b.String()), inputs, nil
+}

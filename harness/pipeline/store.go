@@ -1,0 +1,279 @@
+// Package pipeline runs a study's stages through a content-addressed,
+// resumable run store.
+//
+// A stage's key is SHA-256 over (stage name, stage version, canonical JSON of
+// its resolved parameters, its seed, and for each named input the key of the
+// upstream stage or the SHA-256 of the external file). The stage version is
+// the code version: it changes whenever the stage's outputs would change for
+// the same inputs, so stale results are never reused; unrelated commits do
+// not invalidate the cache.
+//
+// The store holds one folder per key, written atomically: a stage writes into
+// tmp/, every file is fsynced, MANIFEST.json is written, the folder is renamed
+// into objects/ and objects/ is fsynced. A key folder therefore exists only
+// when complete; a run killed at any moment leaves at most a tmp/ folder,
+// which the next run removes. One lock per store (LOCK) serialises runs.
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tive-dev/tive/harness/atomic"
+)
+
+// Store is a run store folder.
+type Store struct {
+	Dir string
+
+	mu     sync.Mutex
+	hashes map[string]fileHash // external file hash cache, by absolute path
+}
+
+// Manifest describes one stage output.
+type Manifest struct {
+	Key      string            `json:"key"`
+	Stage    string            `json:"stage"`
+	Version  string            `json:"version"`
+	Params   json.RawMessage   `json:"params"`
+	Seed     uint64            `json:"seed"`
+	Inputs   map[string]string `json:"inputs"` // name -> upstream key or "sha256:<hex> <path>"
+	Files    map[string]string `json:"files"`  // file -> SHA-256
+	Spec     string            `json:"spec,omitempty"`
+	SpecHash string            `json:"spec_hash,omitempty"`
+	Run      string            `json:"run,omitempty"`
+	Code     VersionInfo       `json:"code"`
+	Created  time.Time         `json:"created"`
+	Seconds  float64           `json:"seconds"`
+}
+
+// OpenStore creates the store folders if needed.
+func OpenStore(dir string) (*Store, error) {
+	for _, sub := range []string{"objects", "tmp", "results"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return &Store{Dir: dir}, nil
+}
+
+// Path is the folder of a committed key.
+func (s *Store) Path(key string) string { return filepath.Join(s.Dir, "objects", key[:2], key) }
+
+// Has reports whether key is committed (its manifest exists).
+func (s *Store) Has(key string) bool {
+	_, err := os.Stat(filepath.Join(s.Path(key), "MANIFEST.json"))
+	return err == nil
+}
+
+// Manifest reads a committed key's manifest.
+func (s *Store) Manifest(key string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(s.Path(key), "MANIFEST.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", key, err)
+	}
+	return &m, nil
+}
+
+// Keys lists every committed key.
+func (s *Store) Keys() ([]string, error) {
+	var keys []string
+	dirs, err := os.ReadDir(filepath.Join(s.Dir, "objects"))
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dirs {
+		ents, _ := os.ReadDir(filepath.Join(s.Dir, "objects", d.Name()))
+		for _, e := range ents {
+			if s.Has(e.Name()) {
+				keys = append(keys, e.Name())
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// Resolve expands a unique key prefix.
+func (s *Store) Resolve(prefix string) (string, error) {
+	keys, err := s.Keys()
+	if err != nil {
+		return "", err
+	}
+	var hits []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			hits = append(hits, k)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return "", fmt.Errorf("no stage output with key %q in %s", prefix, s.Dir)
+	case 1:
+		return hits[0], nil
+	}
+	return "", fmt.Errorf("key prefix %q is ambiguous (%d matches); give more characters", prefix, len(hits))
+}
+
+// Begin creates a temporary folder for a stage output.
+func (s *Store) Begin(key string) (string, error) {
+	return os.MkdirTemp(filepath.Join(s.Dir, "tmp"), key[:12]+"-")
+}
+
+// Commit makes tmp the output of key: fsync every file, write the manifest
+// (with file checksums), rename the folder into place, fsync its parent. If
+// key already exists (another run committed it) tmp is discarded.
+func (s *Store) Commit(tmp string, m *Manifest) error {
+	m.Files = map[string]string{}
+	err := filepath.WalkDir(tmp, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(tmp, p)
+		sum, err := syncAndHash(p)
+		m.Files[filepath.ToSlash(rel)] = sum
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := atomic.WriteFile(filepath.Join(tmp, "MANIFEST.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	hook("before-commit:" + m.Stage)
+	final := s.Path(m.Key)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	if s.Has(m.Key) {
+		return os.RemoveAll(tmp)
+	}
+	os.RemoveAll(final) // an incomplete folder (no manifest) is never trusted
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	if err := atomic.SyncDir(filepath.Dir(final)); err != nil {
+		return err
+	}
+	hook("after-commit:" + m.Stage)
+	return nil
+}
+
+func syncAndHash(p string) (string, error) {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// CleanTmp removes folders left in tmp/ by killed runs; call it holding the lock.
+func (s *Store) CleanTmp() error {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, "tmp"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(s.Dir, "tmp", e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type fileHash struct {
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime_ns"`
+	Sum   string `json:"sha256"`
+}
+
+// FileHash returns the SHA-256 of an external input file, or of every file
+// under a folder (names and contents). Hashes are cached in the store by path,
+// size and modification time, so a 10 GB feature file is read once.
+func (s *Store) FileHash(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if st.IsDir() {
+		return s.dirHash(abs)
+	}
+	s.mu.Lock()
+	if s.hashes == nil {
+		s.hashes = map[string]fileHash{}
+		if b, err := os.ReadFile(filepath.Join(s.Dir, "filehashes.json")); err == nil {
+			json.Unmarshal(b, &s.hashes)
+		}
+	}
+	c, ok := s.hashes[abs]
+	s.mu.Unlock()
+	if ok && c.Size == st.Size() && c.MTime == st.ModTime().UnixNano() {
+		return c.Sum, nil
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hashes[abs] = fileHash{Size: st.Size(), MTime: st.ModTime().UnixNano(), Sum: sum}
+	b, _ := json.MarshalIndent(s.hashes, "", " ")
+	return sum, atomic.WriteFile(filepath.Join(s.Dir, "filehashes.json"), b, 0o644)
+}
+
+func (s *Store) dirHash(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		sum, err := s.FileHash(p)
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s %s\n", sum, filepath.ToSlash(rel))
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// Hook, when set (by tests), is called at named points of a run:
+// "stage-start:NAME", "before-commit:NAME", "after-commit:NAME". Tests use it
+// to kill a run at exact moments.
+var Hook func(point string)
+
+func hook(point string) {
+	if Hook != nil {
+		Hook(point)
+	}
+}

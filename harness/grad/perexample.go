@@ -1,0 +1,168 @@
+package grad
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/model"
+)
+
+// Config configures Extract.
+type Config struct {
+	Params     model.ParamSet  // gradient w.r.t. these matrices ("" = model.LoRAAttn, as TIVE)
+	Projectors []ProjectorSpec // features per projector, in this order
+	BatchSize  int             // records per backward pass (32)
+}
+
+// Feature is one record's gradient summary. With g = ∂ℓ/∂θ over the chosen
+// matrices and ℓ the mean cross-entropy over the record's response tokens
+// (model in eval mode):
+type Feature struct {
+	Norm float32     // ‖g‖₂, unprojected
+	Loss float32     // ℓ
+	EL2N float32     // mean over response tokens of ‖softmax(z) − onehot(y)‖₂
+	Proj [][]float32 // gᵀR for each projector of Config.Projectors
+}
+
+// Projectors builds cfg's projectors for m; their IDs go into the feature
+// manifests.
+func Projectors(m *model.Model, cfg Config) ([]Projector, error) {
+	shapes, err := m.FactorShapes(params(cfg))
+	if err != nil {
+		return nil, err
+	}
+	var ps []Projector
+	for _, s := range cfg.Projectors {
+		p, err := NewProjector(s, shapes)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+func params(cfg Config) model.ParamSet {
+	if cfg.Params == "" {
+		return model.LoRAAttn
+	}
+	return cfg.Params
+}
+
+// Extract computes the features of recs, BatchSize records per forward and
+// backward pass (model.PerExample), and calls emit(i, feature of recs[i]) in
+// index order. It stops at the first error of emit or at ctx's end. A
+// caller writing shards calls it once per shard with that shard's records.
+func Extract(ctx context.Context, m *model.Model, recs []data.Record, images model.ImageSource, cfg Config, emit func(i int, f Feature) error) error {
+	ps, err := Projectors(m, cfg)
+	if err != nil {
+		return err
+	}
+	return extract(ctx, m, recs, images, cfg, ps, emit)
+}
+
+func extract(ctx context.Context, m *model.Model, recs []data.Record, images model.ImageSource, cfg Config, ps []Projector, emit func(i int, f Feature) error) error {
+	bs := cfg.BatchSize
+	if bs <= 0 {
+		bs = 32
+	}
+	for lo := 0; lo < len(recs); lo += bs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hi := min(lo+bs, len(recs))
+		out, err := m.PerExample(recs[lo:hi], images, params(cfg))
+		if err != nil {
+			return err
+		}
+		g := &Batch{Off: out.Off, Factors: out.Factors}
+		feats := make([]Feature, hi-lo)
+		for e := range feats {
+			feats[e] = Feature{Loss: out.Loss[e], EL2N: out.EL2N[e], Proj: make([][]float32, len(ps))}
+		}
+		norms := g.Norms()
+		for e := range feats {
+			feats[e].Norm = norms[e]
+		}
+		for k, p := range ps {
+			dst := make([][]float32, hi-lo)
+			for e := range dst {
+				dst[e] = make([]float32, p.ID().Dim)
+				feats[e].Proj[k] = dst[e]
+			}
+			p.Project(dst, g)
+		}
+		for e := range feats {
+			if err := emit(lo+e, feats[e]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flat returns every example's flat gradient, computing it on first use:
+// factor f contributes Scale_f·X_{f,e}ᵀ·DY_{f,e} [In, Out], row-major, and
+// the factors are concatenated in order.
+func (g *Batch) Flat() [][]float32 {
+	if g.flat != nil {
+		return g.flat
+	}
+	p := 0
+	for _, f := range g.Factors {
+		p += f.In * f.Out
+	}
+	b := len(g.Off) - 1
+	g.flat = make([][]float32, b)
+	buf := make([]float32, b*p)
+	for e := range g.flat {
+		g.flat[e] = buf[e*p : (e+1)*p]
+	}
+	splitRange(b, func(lo, hi int) {
+		for e := lo; e < hi; e++ {
+			o0, o1 := g.Off[e], g.Off[e+1]
+			at := 0
+			for _, f := range g.Factors {
+				gemm32(true, false, f.In, f.Out, o1-o0, f.Scale, f.X[o0*f.In:], f.In, f.DY[o0*f.Out:], f.Out, 0, g.flat[e][at:at+f.In*f.Out], f.Out)
+				at += f.In * f.Out
+			}
+		}
+	})
+	return g.flat
+}
+
+// Norms returns ‖g_e‖₂ of every example's flat gradient (summed in float64).
+func (g *Batch) Norms() []float32 {
+	flat := g.Flat()
+	out := make([]float32, len(flat))
+	for e, v := range flat {
+		var s float64
+		for _, x := range v {
+			s += float64(x) * float64(x)
+		}
+		out[e] = float32(math.Sqrt(s))
+	}
+	return out
+}
+
+// splitRange runs f over [0, n) split into up to GOMAXPROCS contiguous
+// ranges in parallel; f must write disjoint outputs per index.
+func splitRange(n int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(i*n/w, (i+1)*n/w)
+	}
+	wg.Wait()
+}

@@ -222,6 +222,14 @@ func Accuracy(pred string, gt []string) float64 {
 // prediction and the ground truth are normalised only if the ground-truth
 // answers are not all identical; then Accuracy.
 func OfficialAccuracy(pred string, gt []string) float64 {
+	pred, gt = OfficialPrepare(pred, gt)
+	return Accuracy(pred, gt)
+}
+
+// OfficialPrepare is vqaEval.py's answer preparation for one question: it
+// returns the prediction and a new slice of ground-truth answers, cleaned
+// and, unless all ground-truth answers are identical, normalised.
+func OfficialPrepare(pred string, gt []string) (string, []string) {
 	pred = cleanVQA(pred)
 	g := make([]string, len(gt))
 	same := true
@@ -237,7 +245,7 @@ func OfficialAccuracy(pred string, gt []string) float64 {
 		}
 		pred = ProcessDigitArticle(ProcessPunctuation(pred))
 	}
-	return Accuracy(pred, g)
+	return pred, g
 }
 
 // VizWizAccuracy is one question of the VizWiz vqaEval.py (Qing Li): the

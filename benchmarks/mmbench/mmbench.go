@@ -382,3 +382,58 @@ func Evaluate(sheet *Sheet, preds map[int64]string) *Report {
 	}
 	return rep
 }
+
+// dropped are the columns convert_mmbench_for_submission.py drops.
+var dropped = map[string]bool{"hint": true, "category": true, "source": true, "image": true, "comment": true, "l2-category": true}
+
+// WriteSubmission writes the submission sheet convert_mmbench_for_submission.py
+// builds (the TSV's columns less hint, category, source, image, comment and
+// l2-category, with "prediction" inserted as the 7th column: index,
+// question, A, B, C, D, prediction, answer, split), as tab-separated values
+// rather than xlsx. A row without an answer has an empty prediction.
+func WriteSubmission(path, tsv, answers string) error {
+	sheet, err := ReadTSV(tsv)
+	if err != nil {
+		return err
+	}
+	as, err := input.Answers(answers, false)
+	if err != nil {
+		return err
+	}
+	byID := map[input.ID]string{}
+	for _, a := range as {
+		byID[a.QuestionID] = a.Text // later lines win, as .loc assignment does
+	}
+	var cols []string
+	for _, h := range sheet.Header {
+		if !dropped[h] {
+			cols = append(cols, h)
+		}
+	}
+	at := min(6, len(cols))
+	cols = append(cols[:at], append([]string{"prediction"}, cols[at:]...)...)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Comma = '\t'
+	w.Write(cols)
+	for _, r := range sheet.Rows {
+		rec := make([]string, len(cols))
+		for i, c := range cols {
+			if c == "prediction" {
+				rec[i] = byID[input.NumID(r.Index)]
+			} else {
+				rec[i] = r.Fields[c]
+			}
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

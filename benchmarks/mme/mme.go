@@ -348,3 +348,22 @@ func checkAnswered(questions, answers string, as []input.Answer) error {
 	}
 	return nil
 }
+
+// Export writes the eval tool's answer files for an answer file into dir,
+// as convert_answer_to_mme.py does; annotations is
+// MME_Benchmark_release_version/.
+func Export(dir, answers, annotations string) error {
+	as, err := input.Answers(answers, true)
+	if err != nil {
+		return err
+	}
+	gt, err := ReadGT(annotations)
+	if err != nil {
+		return err
+	}
+	conv, err := Convert(answers, as, gt)
+	if err != nil {
+		return err
+	}
+	return WriteConverted(dir, conv)
+}

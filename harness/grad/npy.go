@@ -140,8 +140,9 @@ func ReadNpyHeader(r io.Reader) (NpyHeader, error) {
 	return h, nil
 }
 
-// npyHeaderBytes renders a version-1 header padded to a multiple of 64 bytes.
-func npyHeaderBytes(dt Dtype, shape []int) []byte {
+// EncodeNpyHeader renders a version-1 .npy header for dt and shape, padded
+// to a multiple of 64 bytes as numpy pads it.
+func EncodeNpyHeader(dt Dtype, shape []int) []byte {
 	dims := make([]string, len(shape))
 	for i, s := range shape {
 		dims[i] = strconv.Itoa(s)
@@ -166,7 +167,7 @@ func WriteMatrix(path string, dt Dtype, rows, dim int, row func(i int, dst []flo
 		return fmt.Errorf("write %s: unknown dtype %q", path, dt)
 	}
 	return atomic.Write(path, 0o644, func(w io.Writer) error {
-		if _, err := w.Write(npyHeaderBytes(dt, []int{rows, dim})); err != nil {
+		if _, err := w.Write(EncodeNpyHeader(dt, []int{rows, dim})); err != nil {
 			return err
 		}
 		buf := make([]float32, dim)
@@ -185,7 +186,7 @@ func WriteMatrix(path string, dt Dtype, rows, dim int, row func(i int, dst []flo
 // WriteVector atomically writes a [len(v)] .npy file of dtype.
 func WriteVector(path string, dt Dtype, v []float64) error {
 	return atomic.Write(path, 0o644, func(w io.Writer) error {
-		if _, err := w.Write(npyHeaderBytes(dt, []int{len(v)})); err != nil {
+		if _, err := w.Write(EncodeNpyHeader(dt, []int{len(v)})); err != nil {
 			return err
 		}
 		b := make([]byte, dt.Size())
@@ -268,10 +269,12 @@ func decodeOne(b []byte, dt Dtype) float64 {
 func decode(dst []float32, src []byte, dt Dtype) {
 	switch dt {
 	case Float16:
+		src = src[:2*len(dst)]
 		for i := range dst {
-			dst[i] = f16table[uint16(src[2*i])|uint16(src[2*i+1])<<8]
+			dst[i] = f16table[binary.LittleEndian.Uint16(src[2*i:])]
 		}
 	case Float32:
+		src = src[:4*len(dst)]
 		for i := range dst {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}

@@ -275,7 +275,7 @@ func (st *Store) Merge(outDir, prefix string) error {
 		return err
 	}
 	p := st.Projector()
-	if _, err := f.Write(npyHeaderBytes(p.Dtype, []int{st.Len(), p.Dim})); err != nil {
+	if _, err := f.Write(EncodeNpyHeader(p.Dtype, []int{st.Len(), p.Dim})); err != nil {
 		f.Abort()
 		return err
 	}

@@ -463,19 +463,12 @@ func Influence(f grad.Features, labels []string, excluded []bool, index map[stri
 		if excluded[k] {
 			return nil
 		}
-		ss := 0.0
-		for _, x := range row {
-			ss += float64(x) * float64(x)
-		}
+		ss := sumSquares(row)
 		if math.IsNaN(ss) || math.IsInf(ss, 0) {
 			return errorf("features row %d (record %d) holds a NaN or infinite value", i, i)
 		}
 		inv[i] = 1 / math.Max(math.Sqrt(ss), 1e-12)
-		a := acc[w][k*d : (k+1)*d]
-		s := inv[i]
-		for j, x := range row {
-			a[j] += s * float64(x)
-		}
+		axpy(acc[w][k*d:(k+1)*d], inv[i], row)
 		return nil
 	})
 	if err != nil {
@@ -498,12 +491,7 @@ func Influence(f grad.Features, labels []string, excluded []bool, index map[stri
 		if excluded[k] {
 			return nil
 		}
-		m := mean[k*d : (k+1)*d]
-		dot := 0.0
-		for j, x := range row {
-			dot += float64(x) * m[j]
-		}
-		inf[i] = dot * inv[i]
+		inf[i] = dot(row, mean[k*d:(k+1)*d]) * inv[i]
 		return nil
 	})
 	if err != nil {

@@ -394,7 +394,8 @@ func (s *suite) seedItem(r *rand.Rand, t int) mcItem {
 // seed writes SEED-Bench (image part):
 //
 //	SEED-Bench.json                     {"question_type": {...}, "questions": [...]}
-//	llava-seed-bench.jsonl              questions with options and the letter hint
+//	llava-seed-bench.jsonl              questions with options and the letter hint; integer
+//	                                    question_id (SEED-Bench.json has the same id as a string)
 //	SEED-Bench-image/<data_id>          images
 func (s *suite) seed(r *rand.Rand, n int) {
 	types := map[string]int{}
@@ -412,7 +413,7 @@ func (s *suite) seed(r *rand.Rand, n int) {
 		q := seedQuestion{Answer: string(rune('A' + it.answer)), ChoiceA: it.options[0], ChoiceB: it.options[1], ChoiceC: it.options[2], ChoiceD: it.options[3],
 			DataID: dataID, DataType: "image", Question: it.question, QuestionID: strconv.Itoa(100000 + i), QuestionTypeID: t}
 		qs = append(qs, q)
-		lines = append(lines, llavaQ{QuestionID: q.QuestionID, Image: "SEED-Bench-image/" + dataID, Text: mc(it.question, it.options) + "\n" + mcHint, Category: seedTypes[t-1]})
+		lines = append(lines, llavaQ{QuestionID: 100000 + i, Image: "SEED-Bench-image/" + dataID, Text: mc(it.question, it.options) + "\n" + mcHint, Category: seedTypes[t-1]})
 	}
 	s.addJSON("SEED-Bench.json", map[string]any{"question_type": types, "questions": qs})
 	s.addJSONL("llava-seed-bench.jsonl", lines)

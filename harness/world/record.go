@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -74,6 +75,9 @@ func fmtBox(b image.Rectangle, size int) string {
 	return fmt.Sprintf("[%s, %s, %s, %s]", fmtCoord(float64(b.Min.X)/f), fmtCoord(float64(b.Min.Y)/f),
 		fmtCoord(float64(b.Max.X)/f), fmtCoord(float64(b.Max.Y)/f))
 }
+
+// boxRE matches a box written by fmtBox.
+var boxRE = regexp.MustCompile(`\[(-?[0-9.]+), (-?[0-9.]+), (-?[0-9.]+), (-?[0-9.]+)\]`)
 
 // ids hands out increasing, seed-dependent image numbers per namespace.
 type ids struct{ next map[string]int }

@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -67,8 +66,6 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
-
-var boxRE = regexp.MustCompile(`\[(-?[0-9.]+), (-?[0-9.]+), (-?[0-9.]+), (-?[0-9.]+)\]`)
 
 // checkWorld checks the acceptance properties of a generated world.
 func checkWorld(t *testing.T, dir string, cfg Config) {

@@ -154,7 +154,7 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers}
 	for name, ref := range n.Inputs {
 		if ref.Node != nil {
-			c.Inputs[name] = r.Store.Path(ref.Node.key)
+			c.Inputs[name] = filepath.Join(r.Store.Path(ref.Node.key), ref.File)
 		} else {
 			c.Inputs[name] = ref.File
 		}

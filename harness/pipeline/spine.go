@@ -9,10 +9,12 @@ import (
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
 )
 
-// The spine's stages: warmup and select over an existing pool.
+// The spine's stages: the built-in world, and warmup and select over a pool.
 func init() {
+	Register(&Stage{Name: "world", Version: "1", Run: runWorld})
 	Register(&Stage{Name: "warmup", Version: "1", Run: runWarmup})
 	Register(&Stage{Name: "select", Version: "1", Run: runSelectStage})
 }
@@ -20,6 +22,15 @@ func init() {
 // poolParams are the parameters shared by stages that read the pool.
 type poolParams struct {
 	Labels string `json:"labels"` // built-in rule set name, or "" for the records' dataset field
+}
+
+// World outputs: the generated world (package world), mixture.json included.
+func runWorld(ctx context.Context, c *Call) error {
+	var cfg world.Config
+	if err := c.Decode(&cfg); err != nil {
+		return err
+	}
+	return world.Generate(ctx, cfg, c.Out, c.Progress)
 }
 
 type warmupParams struct {
@@ -91,7 +102,15 @@ func writeJSON(path string, v any) error {
 // different runs with the same key are run once.
 func Plan(r *spec.Run) []*Node {
 	pool := poolParams{}
-	inputs := map[string]Ref{"records": {File: r.Path(r.Data.Records)}}
+	var nodes []*Node
+	inputs := map[string]Ref{}
+	if r.Data.Source == "world" {
+		w := &Node{Stage: "world", Params: r.World.Config()}
+		nodes = append(nodes, w)
+		inputs["records"] = Ref{Node: w, File: "mixture.json"}
+	} else {
+		inputs["records"] = Ref{File: r.Path(r.Data.Records)}
+	}
 	if l := r.Data.Labels; l != "" {
 		if contains(data.BuiltinRules(), l) {
 			pool.Labels = l
@@ -120,7 +139,7 @@ func Plan(r *spec.Run) []*Node {
 		Inputs: selIn,
 		Label:  r.Label,
 	}
-	return []*Node{warm, selNode}
+	return append(nodes, warm, selNode)
 }
 
 func contains(ss []string, s string) bool {

@@ -65,8 +65,8 @@ type Node struct {
 	inputIDs map[string]string
 }
 
-// Ref is an input of a node: the output of another node, or an external file
-// or folder.
+// Ref is an input of a node: the output folder of another node (or File
+// inside it, when File is set), or an external file or folder.
 type Ref struct {
 	Node *Node
 	File string
@@ -115,6 +115,9 @@ func (s *Store) computeKey(n *Node) (string, map[string]string, error) {
 		var id string
 		if r.Node != nil {
 			id = r.Node.key
+			if r.File != "" {
+				id += "/" + r.File
+			}
 		} else {
 			sum, err := s.FileHash(r.File)
 			if err != nil {

@@ -41,8 +41,9 @@ func (ps Problems) Error() string {
 
 // decoder turns yaml nodes into Go values strictly: unknown keys, wrong
 // types and missing required values are problems with positions. Struct
-// fields use `yaml:"name"` and optionally `tive:"required"` or `tive:"path"`
-// (a file path, resolved against the folder of the file that wrote it).
+// fields use `yaml:"name"` and optionally `tive:"required"` and/or
+// `tive:"path"` (a file path, resolved against the folder of the file that
+// wrote it), comma-separated.
 type decoder struct {
 	files    map[*yaml.Node]string // node -> file it came from
 	rel      func(file, p string) string
@@ -125,7 +126,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			}
 			seen[k.Value] = true
 			f := v.Type().Field(fi)
-			if f.Tag.Get("tive") == "path" && val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
+			if hasOpt(f, "path") && val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
 				d.pos[join(path, k.Value)] = val
 				v.Field(fi).SetString(d.rel(d.fileOf(val), val.Value))
 				continue
@@ -134,7 +135,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		for _, name := range names {
 			f := v.Type().Field(index[name])
-			if f.Tag.Get("tive") == "required" && !seen[name] {
+			if hasOpt(f, "required") && !seen[name] {
 				d.addf(n, join(path, name), "missing (required)")
 			}
 		}
@@ -218,6 +219,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	default:
 		panic("spec: field type not supported: " + v.Type().String())
 	}
+}
+
+// hasOpt reports whether a struct field's `tive:"..."` tag lists opt.
+func hasOpt(f reflect.StructField, opt string) bool {
+	for _, o := range strings.Split(f.Tag.Get("tive"), ",") {
+		if o == opt {
+			return true
+		}
+	}
+	return false
 }
 
 // schemaHas reports whether a key path ("selection.keep.vqav2") names a

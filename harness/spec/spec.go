@@ -38,6 +38,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/world"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -51,6 +52,7 @@ type Spec struct {
 	Seed        uint64    `yaml:"seed" json:"seed"`
 	Workers     int       `yaml:"workers" json:"workers"`
 	Data        Data      `yaml:"data" json:"data" tive:"required"`
+	World       World     `yaml:"world" json:"world"`
 	Features    Features  `yaml:"features" json:"features"`
 	Warmup      Warmup    `yaml:"warmup" json:"warmup"`
 	Selection   Selection `yaml:"selection" json:"selection"`
@@ -62,8 +64,24 @@ type Spec struct {
 
 // Data names the instruction pool.
 type Data struct {
-	Records string `yaml:"records" json:"records" tive:"required"` // LLaVA JSON/JSONL (path)
-	Labels  string `yaml:"labels" json:"labels,omitempty"`         // built-in rule set name or rule file path
+	Source  string `yaml:"source" json:"source"`                         // "file" (records below) or "world" (the built-in world's mixture)
+	Records string `yaml:"records" json:"records,omitempty" tive:"path"` // LLaVA JSON/JSONL, for source: file
+	Labels  string `yaml:"labels" json:"labels,omitempty"`               // built-in rule set name or rule file path
+}
+
+// World configures the built-in visual world (package world), for data.source: world.
+type World struct {
+	Seed      uint64  `yaml:"seed" json:"seed"`
+	Profile   string  `yaml:"profile" json:"profile"` // tiny, quick or full
+	Assets    string  `yaml:"assets" json:"assets"`   // emoji or shapes
+	ImageSize int     `yaml:"image_size" json:"image_size"`
+	Exact     float64 `yaml:"exact_duplicates" json:"exact_duplicates"` // planted exact-duplicate fraction per task
+	Near      float64 `yaml:"near_duplicates" json:"near_duplicates"`   // planted near-duplicate fraction per task
+}
+
+// Config converts the section to a world configuration.
+func (w World) Config() world.Config {
+	return world.Config{Seed: w.Seed, Profile: w.Profile, Assets: w.Assets, ImageSize: w.ImageSize, Redundancy: world.Redundancy{Exact: w.Exact, Near: w.Near}}
 }
 
 // Features names imported per-example gradient features.
@@ -97,6 +115,8 @@ func (s Selection) Options(seed uint64) selection.Options {
 func defaults() Spec {
 	d := selection.Defaults("tive")
 	return Spec{
+		Data:      Data{Source: "file"},
+		World:     World{Profile: "quick", Assets: "emoji", ImageSize: 64},
 		Warmup:    Warmup{Ratio: 0.08},
 		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty},
 	}
@@ -527,6 +547,21 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if needN && !needF && s.Features.Norms == "" && s.Features.Path == "" {
 		bad("selection.method", "method %s needs gradient norms (set features.norms, or features.path to a store with norms)", sel.Method)
+	}
+	switch s.Data.Source {
+	case "file":
+		if s.Data.Records == "" {
+			bad("data.records", "missing (required with data.source: file)")
+		}
+	case "world":
+		if s.Data.Records != "" {
+			bad("data.records", "is set, but data.source is world (the world's mixture is the pool)")
+		}
+		if err := world.Validate(s.World.Config()); err != nil {
+			bad("world", "%s", strings.TrimPrefix(err.Error(), "world: "))
+		}
+	default:
+		bad("data.source", "%q (want file or world)", s.Data.Source)
 	}
 	if l := s.Data.Labels; l != "" && !contains(data.BuiltinRules(), l) {
 		s.Data.Labels = d.rel(d.fileOf(at("data.labels")), l)

@@ -20,10 +20,10 @@ type Config struct {
 }
 
 // DefaultConfig is sized for a training run on a ~10K-record mixture in
-// under a minute on 2 cores: D = 64, 2 decoder blocks, 1 encoder block,
-// 16 visual tokens of 64×64 images.
+// under a minute on 2 cores: D = 64, 4 heads, 2 decoder blocks, 1 encoder
+// block, MLP width 2·D, 16 visual tokens of 64×64 images (patches 16×16).
 func DefaultConfig() Config {
-	return Config{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 4, MaxLen: 160}
+	return Config{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 160}
 }
 
 func (c Config) visualTokens() int {

@@ -3,5 +3,6 @@
 # project's own files, then vets and tests every package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/fetch-assets.sh
 go vet ./...
 go test -count=1 ./...

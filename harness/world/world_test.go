@@ -267,3 +267,65 @@ func TestMissingAssetsError(t *testing.T) {
 		t.Fatalf("want a MissingError naming scripts/fetch-assets.sh, got %v", err)
 	}
 }
+
+// TestTinyEmojiWorld needs the fetched emoji assets and fails without them.
+func TestTinyEmojiWorld(t *testing.T) {
+	if _, err := assets.Open("emoji", ""); err != nil {
+		t.Fatalf("this test needs the emoji assets: run scripts/fetch-assets.sh from the repository root: %v", err)
+	}
+	cfg := Config{Seed: 2, Profile: "tiny", Assets: "emoji"}
+	dir := generate(t, cfg)
+	checkWorld(t, dir, cfg)
+	var m Manifest
+	b, _ := os.ReadFile(filepath.Join(dir, "world.json"))
+	json.Unmarshal(b, &m)
+	if len(m.Versions) != 5 || m.HeldOutStyle != "emojione" {
+		t.Errorf("world.json versions %v, held-out style %q", m.Versions, m.HeldOutStyle)
+	}
+}
+
+// TestHeldOutStyle: training and pretraining scenes never use the held-out
+// style; SEED uses only it (as do MMBench images except image_style ones).
+func TestHeldOutStyle(t *testing.T) {
+	cfg := Config{Seed: 4, Profile: "tiny", Assets: "shapes"}.withDefaults()
+	g := &gen{world: newWorld(cfg, assets.Shapes()), trainKeys: map[uint64]bool{}}
+	g.mixture(1000)
+	g.pretrain(50)
+	nTrain := len(g.jobs)
+	for _, j := range g.jobs {
+		for _, o := range j.scene.Objects {
+			if o.Style == g.heldOut {
+				t.Fatalf("training image %s uses the held-out style", j.path)
+			}
+		}
+	}
+	g.benchmarks(40)
+	seen := 0
+	for _, j := range g.jobs[nTrain:] {
+		if !strings.HasPrefix(j.path, "benchmarks/seed/") {
+			continue
+		}
+		for _, o := range j.scene.Objects {
+			seen++
+			if o.Style != g.heldOut {
+				t.Fatalf("SEED image %s uses training style %d", j.path, o.Style)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no SEED objects")
+	}
+}
+
+// BenchmarkGenerateQuick generates the quick world with the emoji assets.
+func BenchmarkGenerateQuick(b *testing.B) {
+	if _, err := assets.Open("emoji", ""); err != nil {
+		b.Fatalf("needs the emoji assets: run scripts/fetch-assets.sh: %v", err)
+	}
+	for b.Loop() {
+		dir := b.TempDir()
+		if err := Generate(context.Background(), Config{Seed: 1, Profile: "quick"}, dir, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job (README): fetch the pinned art, build tive, run the main study
+# on the built-in world through the run store (.tive/store), print the results.
+#   scripts/main.sh [--profile NAME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/fetch-assets.sh
+mkdir -p bin
+go build -o bin/tive ./cmd/tive
+bin/tive run experiments/world-select.yaml "$@"

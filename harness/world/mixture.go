@@ -288,31 +288,42 @@ func (g *gen) reason(r *rand.Rand, s *Scene) [2]string {
 			p.phrase, list(g.names(vis)), map[bool]string{true: "domestic, indoor", false: "natural, outdoor"}[p.indoor])}
 }
 
-// shortQA returns short-answer questions about a scene, answers capitalised.
+// shortQA returns up to n distinct short-answer questions about a scene,
+// answers capitalised.
 func (g *gen) shortQA(r *rand.Rand, s *Scene, n int) [][2]string {
 	vis := s.visible()
 	var out [][2]string
-	for len(out) < n {
+	asked := map[string]bool{}
+	for tries := 0; len(out) < n && tries < 20*n; tries++ {
 		o := pick(r, vis)
 		nm := g.name(o)
+		var p [2]string
 		switch r.IntN(7) {
 		case 0:
-			out = append(out, [2]string{fmt.Sprintf("How many %s are there?", plural(nm)), fmt.Sprint(s.count(o.Concept))})
+			p = [2]string{fmt.Sprintf("How many %s are there?", plural(nm)), fmt.Sprint(s.count(o.Concept))}
 		case 1:
-			out = append(out, [2]string{fmt.Sprintf("What color is the %s?", nm), capitalise(o.Colour)})
+			if s.count(o.Concept) != 1 {
+				continue
+			}
+			p = [2]string{fmt.Sprintf("What color is the %s?", nm), capitalise(o.Colour)}
 		case 2:
 			c := r.IntN(len(g.concepts))
-			out = append(out, [2]string{fmt.Sprintf("Is there %s in the picture?", article(g.concepts[c].Name)), yesNo(s.has(c))})
+			p = [2]string{fmt.Sprintf("Is there %s in the picture?", article(g.concepts[c].Name)), yesNo(s.has(c))}
 		case 3:
-			out = append(out, [2]string{"Where is this?", capitalise(places[s.Place].name)})
+			p = [2]string{"Where is this?", capitalise(places[s.Place].name)}
 		case 4:
-			out = append(out, [2]string{"Is this indoors?", yesNo(places[s.Place].indoor)})
+			p = [2]string{"Is this indoors?", yesNo(places[s.Place].indoor)}
 		case 5:
-			if s.count(o.Concept) == 1 {
-				out = append(out, [2]string{fmt.Sprintf("Which side is the %s on?", nm), capitalise(horiz(o.Box, s.Size))})
+			if s.count(o.Concept) != 1 {
+				continue
 			}
+			p = [2]string{fmt.Sprintf("Which side is the %s on?", nm), capitalise(horiz(o.Box, s.Size))}
 		default:
-			out = append(out, [2]string{fmt.Sprintf("Is %s in the image?", article(nm)), "Yes"})
+			p = [2]string{fmt.Sprintf("Is %s in the image?", article(nm)), "Yes"}
+		}
+		if !asked[p[0]] {
+			asked[p[0]] = true
+			out = append(out, p)
 		}
 	}
 	return out

@@ -19,14 +19,15 @@ type Turn struct {
 // A Record is one training record in LLaVA JSON. ID is a string, except for
 // gqa records whose id is a JSON number as in LLaVA-665K. Image is relative
 // to DIR/images and absent for text-only records. Model is "" on sharegpt
-// records only. DupGroup is the hidden ground truth of planted redundancy:
+// records only. Dataset is the source label (absent on pretraining
+// captions). DupGroup is the hidden ground truth of planted redundancy:
 // records sharing a value are copies (see Redundancy); absent otherwise.
 type Record struct {
 	ID            any     `json:"id"`
 	Image         string  `json:"image,omitempty"`
 	Conversations []Turn  `json:"conversations"`
 	Model         *string `json:"model,omitempty"`
-	Dataset       string  `json:"dataset"`
+	Dataset       string  `json:"dataset,omitempty"`
 	DupGroup      string  `json:"dup_group,omitempty"`
 }
 

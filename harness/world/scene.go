@@ -331,9 +331,15 @@ func article(name string) string {
 }
 
 func plural(name string) string {
+	if head, tail, ok := strings.Cut(name, " of "); ok { // "ear of corn" -> "ears of corn"
+		return plural(head) + " of " + tail
+	}
 	switch {
-	case strings.HasSuffix(name, "s"), strings.HasSuffix(name, "sh"), strings.HasSuffix(name, "ch"), strings.HasSuffix(name, "x"):
+	case strings.HasSuffix(name, "ss"), strings.HasSuffix(name, "us"), strings.HasSuffix(name, "sh"),
+		strings.HasSuffix(name, "ch"), strings.HasSuffix(name, "x"):
 		return name + "es"
+	case strings.HasSuffix(name, "s"): // already plural ("chains", "glasses")
+		return name
 	case strings.HasSuffix(name, "y") && len(name) > 1 && !strings.ContainsRune("aeiou", rune(name[len(name)-2])):
 		return name[:len(name)-1] + "ies"
 	}

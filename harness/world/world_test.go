@@ -94,6 +94,9 @@ func checkWorld(t *testing.T, dir string, cfg Config) {
 	// Every record parses as LLaVA JSON and follows its source's conventions.
 	trainImages := map[[32]byte]string{}
 	for i, r := range recs {
+		if got := label665k(r); got != r["dataset"] {
+			t.Errorf("record %d: the LLaVA-665K labelling rules say %s, dataset is %v: %v", i, got, r["dataset"], r["conversations"])
+		}
 		conv, ok := r["conversations"].([]any)
 		if !ok || len(conv) == 0 || len(conv)%2 != 0 {
 			t.Fatalf("record %d: conversations %v", i, r["conversations"])
@@ -328,4 +331,49 @@ func BenchmarkGenerateQuick(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// label665k applies the deterministic source-labelling rules of
+// shared/reference/llava665k.md section 6 to a record.
+func label665k(r map[string]any) string {
+	img, _ := r["image"].(string)
+	conv := r["conversations"].([]any)
+	human := func(i int) string { return conv[i].(map[string]any)["value"].(string) }
+	h0 := strings.TrimSpace(strings.ReplaceAll(human(0), "<image>", ""))
+	pairs := len(conv) / 2
+	switch {
+	case img == "":
+		return "sharegpt"
+	case strings.HasPrefix(img, "ocr_vqa/"):
+		return "ocrvqa"
+	case strings.HasPrefix(img, "textvqa/"):
+		return "textcaps"
+	case strings.HasPrefix(img, "gqa/"):
+		return "gqa"
+	case strings.HasPrefix(img, "vg/"):
+		if r["id"] != strings.TrimSuffix(strings.TrimPrefix(img, "vg/"), ".png") {
+			return "vg with a bad id"
+		}
+		return "vg"
+	case !strings.HasPrefix(img, "coco/"):
+		return "unknown"
+	}
+	if r["id"] != strings.TrimSuffix(filepath.Base(img), ".png") || len(r["id"].(string)) != 12 {
+		return "coco with a bad id"
+	}
+	for i := 0; i < len(conv); i += 2 {
+		if strings.HasPrefix(human(i), recPrompt) || strings.HasPrefix(strings.TrimPrefix(human(i), "<image>\n"), recPrompt) ||
+			strings.HasPrefix(strings.TrimPrefix(human(i), "<image>\n"), regPrompt) {
+			return "refcoco"
+		}
+	}
+	switch {
+	case strings.HasSuffix(h0, mcHint):
+		return "aokvqa"
+	case strings.HasSuffix(h0, shortHint) && pairs >= 3:
+		return "vqav2"
+	case strings.HasSuffix(h0, shortHint):
+		return "okvqa"
+	}
+	return "llava_instruct"
 }

@@ -21,19 +21,21 @@ import (
 
 // Config selects a world. The zero value of every field except Profile and
 // Assets means its default.
+// Its JSON form (AssetsDir left out: it is a location, not a parameter) is
+// what a stage key should hash.
 type Config struct {
-	Seed    uint64 // world seed
-	Profile string // "tiny" (tests, ~700 records), "quick" (~6.6K records), "full" (~66K records)
+	Seed    uint64 `json:"seed"`    // world seed
+	Profile string `json:"profile"` // "tiny" (tests, ~700 records), "quick" (~6.6K records), "full" (~66K records)
 	// Assets is the art pack: "emoji" (default; needs scripts/fetch-assets.sh)
 	// or "shapes" (procedural, no download).
-	Assets string
+	Assets string `json:"assets"`
 	// AssetsDir holds the fetched tarballs; "" means assets.DefaultCacheDir().
-	AssetsDir string
+	AssetsDir string `json:"-"`
 	// ImageSize is the side of every scene image in pixels (default 64, 48..128).
-	ImageSize int
+	ImageSize int `json:"image_size"`
 	// Redundancy plants duplicates with a hidden ground-truth dup_group field.
 	// The default plants none: only the redundancy that templates create.
-	Redundancy Redundancy
+	Redundancy Redundancy `json:"redundancy"`
 }
 
 // Redundancy is the fraction of each image task's records that are planted

@@ -36,11 +36,6 @@ const punctuation = ";/[]\"{}()=+\\_-><@`,?!"
 // punct lists the punctuation characters in the official order.
 var punct = []string{";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"}
 
-var numberMap = map[string]string{
-	"none": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-	"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10",
-}
-
 // periodCount is the count argument re.sub receives: re.UNICODE == 32.
 const periodCount = 32
 
@@ -60,13 +55,23 @@ func Split(s string) []string { return strings.FieldsFunc(s, IsSpace) }
 func Normalize(s string) string {
 	// word_tokenize
 	s = strings.ToLower(s)
-	s = strings.ReplaceAll(s, ",", "")
-	s = strings.ReplaceAll(s, "?", "")
-	s = strings.ReplaceAll(s, "'s", " 's")
+	if strings.ContainsAny(s, ",?") {
+		s = strings.Map(func(r rune) rune {
+			if r == ',' || r == '?' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if strings.Contains(s, "'s") {
+		s = strings.ReplaceAll(s, "'s", " 's")
+	}
 	s = Strip(s)
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "\t", " ")
-	s = Strip(s)
+	if strings.ContainsAny(s, "\n\t") {
+		s = strings.ReplaceAll(s, "\n", " ")
+		s = strings.ReplaceAll(s, "\t", " ")
+		s = Strip(s)
+	}
 	s = punctuate(s, digitCommasDigit(s))
 	return digitArticle(s, contractions)
 }
@@ -89,21 +94,40 @@ func ProcessDigitArticle(s string) string { return digitArticle(s, contractions)
 func VizWizDigitArticle(s string) string { return digitArticle(s, vizwizContractions) }
 
 func punctuate(in string, commaRule bool) string {
-	out := in
-	if strings.ContainsAny(in, punctuation) {
-		for _, p := range punct {
-			if !strings.Contains(out, p) {
-				continue
-			}
-			if commaRule || strings.Contains(in, p+" ") || strings.Contains(in, " "+p) {
-				out = strings.ReplaceAll(out, p, "")
-			} else {
-				out = strings.ReplaceAll(out, p, " ")
+	if !strings.ContainsAny(in, punctuation) {
+		return stripPeriods(in)
+	}
+	// Replacing one punctuation character never adds or removes another, and
+	// every test looks at the input, so one pass equals the Python loop.
+	var touches [128]bool // p+" " in in, or " "+p in in
+	for i := 0; i < len(in); i++ {
+		if c := in[i]; c < 128 && isPunct[c] {
+			if (i+1 < len(in) && in[i+1] == ' ') || (i > 0 && in[i-1] == ' ') {
+				touches[c] = true
 			}
 		}
 	}
-	return stripPeriods(out)
+	b := make([]byte, 0, len(in))
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case c >= 128 || !isPunct[c]:
+			b = append(b, c)
+		case commaRule || touches[c]:
+			// deleted
+		default:
+			b = append(b, ' ')
+		}
+	}
+	return stripPeriods(string(b))
 }
+
+var isPunct = func() (t [128]bool) {
+	for _, c := range []byte(punctuation) {
+		t[c] = true
+	}
+	return
+}()
 
 // stripPeriods removes the first 32 periods that are not followed by a
 // (Unicode) decimal digit: re.sub(r"(?!<=\d)(\.)(?!\d)", "", s, 32).
@@ -173,21 +197,102 @@ func digitAfter(s string) bool {
 }
 
 func digitArticle(s string, contr map[string]string) string {
-	words := Split(strings.ToLower(s))
-	out := words[:0]
-	for _, w := range words {
-		if n, ok := numberMap[w]; ok {
-			w = n
+	s = strings.ToLower(s)
+	// Tokenise on Python whitespace, map and drop words, and join with
+	// single spaces; return s itself when nothing changes.
+	var b []byte
+	changed := false
+	n := 0 // words written
+	for i := 0; i < len(s); {
+		// Skip whitespace.
+		j := i
+		for j < len(s) {
+			r, size := rune(s[j]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(s[j:])
+			}
+			if !IsSpace(r) {
+				break
+			}
+			j += size
 		}
-		if w == "a" || w == "an" || w == "the" {
+		if j == len(s) {
+			if j != i {
+				changed = true
+			}
+			break
+		}
+		if (n == 0 && j != i) || (n > 0 && (j-i != 1 || s[i] != ' ')) {
+			changed = true
+		}
+		// Read a word.
+		k := j
+		for k < len(s) {
+			r, size := rune(s[k]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(s[k:])
+			}
+			if IsSpace(r) {
+				break
+			}
+			k += size
+		}
+		w := s[j:k]
+		i = k
+		out, keep := mapWord(w, contr)
+		if !keep || out != w {
+			changed = true
+		}
+		if !keep {
 			continue
 		}
-		if c, ok := contr[w]; ok {
-			w = c
+		if n > 0 {
+			b = append(b, ' ')
 		}
-		out = append(out, w)
+		b = append(b, out...)
+		n++
 	}
-	return strings.Join(out, " ")
+	if !changed {
+		return s
+	}
+	return string(b)
+}
+
+// mapWord applies the number map, the article filter and the contraction
+// map to one word.
+func mapWord(w string, contr map[string]string) (string, bool) {
+	switch w {
+	case "a", "an", "the":
+		return "", false
+	case "none", "zero":
+		return "0", true
+	case "one":
+		return "1", true
+	case "two":
+		return "2", true
+	case "three":
+		return "3", true
+	case "four":
+		return "4", true
+	case "five":
+		return "5", true
+	case "six":
+		return "6", true
+	case "seven":
+		return "7", true
+	case "eight":
+		return "8", true
+	case "nine":
+		return "9", true
+	case "ten":
+		return "10", true
+	}
+	if len(w) >= 3 {
+		if c, ok := contr[w]; ok {
+			return c, true
+		}
+	}
+	return w, true
 }
 
 // Accuracy is the VQA soft accuracy of pred against gt (already normalised

@@ -248,8 +248,18 @@ type answerJSON struct {
 // text; prompt is required when needPrompt is set (the official scripts
 // index it). An empty file is ErrEmpty.
 func Answers(path string, needPrompt bool) ([]Answer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAnswers(f, path, needPrompt)
+}
+
+// ReadAnswers is Answers on a reader; path is used in errors.
+func ReadAnswers(r io.Reader, path string, needPrompt bool) ([]Answer, error) {
 	var out []Answer
-	err := JSONL(path, func(n int, a *answerJSON) error {
+	err := ReadJSONL(r, path, func(n int, a *answerJSON) error {
 		if a.QuestionID == nil {
 			return &SyntaxError{File: path, Line: n, Msg: `missing "question_id"`}
 		}

@@ -3,9 +3,13 @@ package testenv
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tive-dev/tive/benchmarks/internal/input"
 )
 
 // LlavaEval returns the path of ../shared/llava-eval beside the repository
@@ -51,5 +55,47 @@ func Expected(t testing.TB, key string, v any) {
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// WriteFile writes data to a fresh temporary file named name and returns
+// its path.
+func WriteFile(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Finite fails the test if the headline or a metric is NaN or infinite:
+// a scorer must refuse input it cannot score rather than print NaN.
+func Finite(t testing.TB, headline float64, metrics map[string]float64) {
+	t.Helper()
+	if math.IsNaN(headline) || math.IsInf(headline, 0) {
+		t.Fatalf("headline %v", headline)
+	}
+	for k, v := range metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("metric %s = %v", k, v)
+		}
+	}
+}
+
+// Typed fails the test unless err is nil, a *input.SyntaxError or a
+// *input.DataError (or a file-system error, which fuzzing never causes).
+func Typed(t testing.TB, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var se *input.SyntaxError
+	var de *input.DataError
+	if !errors.As(err, &se) && !errors.As(err, &de) {
+		t.Fatalf("untyped error: %v", err)
 	}
 }

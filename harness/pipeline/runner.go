@@ -147,7 +147,7 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 		return err
 	}
 	key, inputIDs := n.key, n.inputIDs
-	tmp, err := r.Store.Begin(key)
+	tmp, err := r.Store.Begin(key, stg.Resumable)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,9 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 	hook("stage-start:" + n.Stage)
 	start := time.Now()
 	if err := stg.Run(ctx, c); err != nil {
-		os.RemoveAll(tmp)
+		if !stg.Resumable {
+			os.RemoveAll(tmp)
+		}
 		return err
 	}
 	m := &Manifest{Key: key, Stage: n.Stage, Version: stg.Version, Params: params, Seed: n.Seed, Inputs: inputIDs,

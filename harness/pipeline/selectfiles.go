@@ -29,19 +29,6 @@ type SelectOutputs struct {
 	Tasks  string // JSON list of per-task {task, n, difficulty, budget, selected}
 }
 
-// needs reports which per-record inputs a method reads.
-func needs(method string) (features, norms bool) {
-	switch method {
-	case "tive":
-		return true, true
-	case "tive-instance":
-		return true, false
-	case "tive-task", "grand":
-		return false, true
-	}
-	return false, false
-}
-
 // LoadPool reads and labels the records, and opens the features and norms the
 // method needs, checking that their row counts match the records.
 func LoadPool(in SelectFiles, method string, workers int) ([]data.Record, selection.Pool, error) {
@@ -65,7 +52,7 @@ func LoadPool(in SelectFiles, method string, workers int) ([]data.Record, select
 		pool.Tasks[i] = recs[i].Task
 		pool.Words[i] = recs[i].ResponseWords()
 	}
-	needF, needN := needs(method)
+	needF, needN := selection.Needs(method)
 	var store *grad.Store
 	if in.Features != "" {
 		if st, err := os.Stat(in.Features); err == nil && st.IsDir() {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
@@ -99,13 +101,17 @@ func writeJSON(path string, v any) error {
 }
 
 // Plan lists the stage invocations of one run, in dependency order. Nodes of
-// different runs with the same key are run once.
+// different runs with the same key are run once. With the built-in world and
+// a method that needs gradients, the run is TIVE's whole pipeline:
+//
+//	world -> pretrain -> warmup -> reference -> features -> select
 func Plan(r *spec.Run) []*Node {
 	pool := poolParams{}
 	var nodes []*Node
+	var w *Node
 	inputs := map[string]Ref{}
 	if r.Data.Source == "world" {
-		w := &Node{Stage: "world", Params: r.World.Config()}
+		w = &Node{Stage: "world", Params: r.World.Config()}
 		nodes = append(nodes, w)
 		inputs["records"] = Ref{Node: w, File: "mixture.json"}
 	} else {
@@ -119,18 +125,34 @@ func Plan(r *spec.Run) []*Node {
 		}
 	}
 	warm := &Node{Stage: "warmup", Params: warmupParams{pool, r.Warmup.Ratio}, Seed: spec.Seed(r.Seed, "warmup", 0), Inputs: inputs}
+	nodes = append(nodes, warm)
 	sel := r.Selection
 	selIn := map[string]Ref{}
 	for k, v := range inputs {
 		selIn[k] = v
 	}
-	// Only the inputs the method reads are inputs (and so part of its key).
-	needF, needN := needs(sel.Method)
-	if r.Features.Path != "" && (needF || needN && r.Features.Norms == "") {
-		selIn["features"] = Ref{File: r.Path(r.Features.Path)}
-	}
-	if r.Features.Norms != "" && needN {
-		selIn["norms"] = Ref{File: r.Path(r.Features.Norms)}
+	needF, needN := selection.Needs(sel.Method)
+	switch f := r.Features; {
+	case !needF && !needN:
+	case f.Source == "builtin":
+		base := &Node{Stage: "pretrain", Seed: spec.Seed(r.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
+			Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
+		ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0),
+			Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: w}, "warmup": {Node: warm, File: "warmup.json"}},
+			Params: referenceParams{LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
+		feat := &Node{Stage: "features", Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: w}, "records": inputs["records"]},
+			Params: featuresParams{Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
+				Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}}
+		nodes = append(nodes, base, ref, feat)
+		selIn["features"] = Ref{Node: feat}
+	default:
+		// Only the inputs the method reads are inputs (and so part of its key).
+		if f.Path != "" && (needF || needN && f.Norms == "") {
+			selIn["features"] = Ref{File: r.Path(f.Path)}
+		}
+		if f.Norms != "" && needN {
+			selIn["norms"] = Ref{File: r.Path(f.Norms)}
+		}
 	}
 	selNode := &Node{
 		Stage:  "select",
@@ -139,7 +161,16 @@ func Plan(r *spec.Run) []*Node {
 		Inputs: selIn,
 		Label:  r.Label,
 	}
-	return append(nodes, warm, selNode)
+	return append(nodes, selNode)
+}
+
+func modelConfig(m spec.Model) model.Config {
+	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
+		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen}
+}
+
+func trainConfig(t spec.Train) model.TrainConfig {
+	return model.TrainConfig{Epochs: t.Epochs, BatchSize: t.BatchSize, LR: t.LR, WarmupRatio: t.WarmupRatio, WeightDecay: t.WeightDecay}
 }
 
 func contains(ss []string, s string) bool {

@@ -17,6 +17,9 @@ type Stage struct {
 	Version string
 	// Run computes the stage's outputs into c.Out.
 	Run func(ctx context.Context, c *Call) error
+	// Resumable stages find in c.Out what an interrupted attempt wrote (for
+	// example complete feature shards) and continue from there.
+	Resumable bool
 }
 
 var stages = map[string]*Stage{}

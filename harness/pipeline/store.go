@@ -128,8 +128,14 @@ func (s *Store) Resolve(prefix string) (string, error) {
 	return "", fmt.Errorf("key prefix %q is ambiguous (%d matches); give more characters", prefix, len(hits))
 }
 
-// Begin creates a temporary folder for a stage output.
-func (s *Store) Begin(key string) (string, error) {
+// Begin creates a temporary folder for a stage output. A resumable stage gets
+// the same folder, tmp/resume-KEY, on every attempt, with whatever an
+// interrupted attempt left in it; others get a fresh one.
+func (s *Store) Begin(key string, resumable bool) (string, error) {
+	if resumable {
+		dir := filepath.Join(s.Dir, "tmp", "resume-"+key)
+		return dir, os.MkdirAll(dir, 0o755)
+	}
 	return os.MkdirTemp(filepath.Join(s.Dir, "tmp"), key[:12]+"-")
 }
 
@@ -189,13 +195,17 @@ func syncAndHash(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// CleanTmp removes folders left in tmp/ by killed runs; call it holding the lock.
+// CleanTmp removes folders left in tmp/ by killed runs, except the work of
+// resumable stages (tmp/resume-KEY); call it holding the lock.
 func (s *Store) CleanTmp() error {
 	ents, err := os.ReadDir(filepath.Join(s.Dir, "tmp"))
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "resume-") {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(s.Dir, "tmp", e.Name())); err != nil {
 			return err
 		}

@@ -37,6 +37,20 @@ import (
 // Methods lists every method name, in the order documentation shows them.
 var Methods = []string{"tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "keep"}
 
+// Needs reports whether a method reads projected gradient features and
+// per-example gradient norms.
+func Needs(method string) (features, norms bool) {
+	switch method {
+	case "tive":
+		return true, true
+	case "tive-instance":
+		return true, false
+	case "tive-task", "grand":
+		return false, true
+	}
+	return false, false
+}
+
 // Pool is what selection sees of an instruction pool of N records.
 type Pool struct {
 	Tasks    []string      // task label of record i (required)

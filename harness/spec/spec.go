@@ -53,6 +53,9 @@ type Spec struct {
 	Workers     int       `yaml:"workers" json:"workers"`
 	Data        Data      `yaml:"data" json:"data" tive:"required"`
 	World       World     `yaml:"world" json:"world"`
+	Model       Model     `yaml:"model" json:"model"`
+	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
+	Reference   Reference `yaml:"reference" json:"reference"`
 	Features    Features  `yaml:"features" json:"features"`
 	Warmup      Warmup    `yaml:"warmup" json:"warmup"`
 	Selection   Selection `yaml:"selection" json:"selection"`
@@ -84,10 +87,63 @@ func (w World) Config() world.Config {
 	return world.Config{Seed: w.Seed, Profile: w.Profile, Assets: w.Assets, ImageSize: w.ImageSize, Redundancy: world.Redundancy{Exact: w.Exact, Near: w.Near}}
 }
 
-// Features names imported per-example gradient features.
+// Features says where per-example gradient features come from: imported
+// files (path, norms), or the built-in reference model (source: builtin).
 type Features struct {
-	Path  string `yaml:"path" json:"path,omitempty" tive:"path"`   // [N, d] .npy or sharded store folder
-	Norms string `yaml:"norms" json:"norms,omitempty" tive:"path"` // [N] .npy
+	Source    string    `yaml:"source" json:"source"`                     // "import" or "builtin"; default: import when path or norms is set
+	Path      string    `yaml:"path" json:"path,omitempty" tive:"path"`   // [N, d] .npy or sharded store folder
+	Norms     string    `yaml:"norms" json:"norms,omitempty" tive:"path"` // [N] .npy
+	Params    string    `yaml:"params" json:"params"`                     // builtin: lora-attn (TIVE), lora or attn
+	Projector Projector `yaml:"projector" json:"projector"`               // builtin: the projection of the gradients
+	BatchSize int       `yaml:"batch_size" json:"batch_size"`             // builtin: records per backward pass
+	ShardSize int       `yaml:"shard_size" json:"shard_size"`             // builtin: records per feature shard
+}
+
+// Projector configures a gradient projector (package grad).
+type Projector struct {
+	Kind  string `yaml:"kind" json:"kind"` // rademacher or factored
+	Dim   int    `yaml:"dim" json:"dim"`   // rademacher: output dimension
+	Side  int    `yaml:"side" json:"side"` // factored: per-layer side (dim = layers·side²)
+	Seed  uint64 `yaml:"seed" json:"seed"`
+	Dtype string `yaml:"dtype" json:"dtype"` // float16 or float32
+}
+
+// Model sizes the built-in model (package model).
+type Model struct {
+	ImageSize     int `yaml:"image_size" json:"image_size"`
+	PatchSize     int `yaml:"patch_size" json:"patch_size"`
+	Width         int `yaml:"width" json:"width"`
+	Heads         int `yaml:"heads" json:"heads"`
+	Layers        int `yaml:"layers" json:"layers"`
+	VisionLayers  int `yaml:"vision_layers" json:"vision_layers"`
+	MLPRatio      int `yaml:"mlp_ratio" json:"mlp_ratio"`
+	MaxLen        int `yaml:"max_len" json:"max_len"`
+	VocabMinCount int `yaml:"vocab_min_count" json:"vocab_min_count"` // words seen fewer times map to <unk>
+}
+
+// Train configures one training run of the built-in model; zero values take
+// the model package's defaults.
+type Train struct {
+	Epochs      int     `yaml:"epochs" json:"epochs"`
+	BatchSize   int     `yaml:"batch_size" json:"batch_size"`
+	LR          float64 `yaml:"lr" json:"lr"`
+	WarmupRatio float64 `yaml:"warmup_ratio" json:"warmup_ratio"`
+	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
+}
+
+// LoRA configures low-rank adapters.
+type LoRA struct {
+	Rank    int     `yaml:"rank" json:"rank"`
+	Alpha   float64 `yaml:"alpha" json:"alpha"`
+	Dropout float64 `yaml:"dropout" json:"dropout"`
+	MLP     bool    `yaml:"mlp" json:"mlp"`
+}
+
+// Reference configures TIVE's reference model: LoRA on the warm-up set,
+// starting from the pretrained base model.
+type Reference struct {
+	LoRA  LoRA  `yaml:"lora" json:"lora"`
+	Train Train `yaml:"train" json:"train"`
 }
 
 // Warmup configures TIVE's warm-up sample.
@@ -117,6 +173,9 @@ func defaults() Spec {
 	return Spec{
 		Data:      Data{Source: "file"},
 		World:     World{Profile: "quick", Assets: "emoji", ImageSize: 64},
+		Model:     Model{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 160, VocabMinCount: 1},
+		Reference: Reference{LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
+		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
 		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty},
 	}
@@ -540,13 +599,81 @@ func (d *decoder) validate(s *Spec) {
 			bad(fmt.Sprintf("benchmarks[%d]", i), "unknown benchmark %q (want one of %s)", b, strings.Join(Benchmarks, ", "))
 		}
 	}
-	needF := sel.Method == "tive" || sel.Method == "tive-instance"
-	needN := sel.Method == "tive" || sel.Method == "tive-task" || sel.Method == "grand"
-	if needF && s.Features.Path == "" {
-		bad("selection.method", "method %s needs gradient features (set features.path)", sel.Method)
+	f := &s.Features
+	if f.Source == "" {
+		f.Source = "builtin"
+		if f.Path != "" || f.Norms != "" || s.Data.Source != "world" {
+			f.Source = "import"
+		}
 	}
-	if needN && !needF && s.Features.Norms == "" && s.Features.Path == "" {
-		bad("selection.method", "method %s needs gradient norms (set features.norms, or features.path to a store with norms)", sel.Method)
+	needF, needN := selection.Needs(sel.Method)
+	switch f.Source {
+	case "import":
+		if needF && f.Path == "" {
+			bad("selection.method", "method %s needs gradient features (set features.path, or use data.source: world for built-in ones)", sel.Method)
+		}
+		if needN && !needF && f.Norms == "" && f.Path == "" {
+			bad("selection.method", "method %s needs gradient norms (set features.norms, or features.path to a store with norms)", sel.Method)
+		}
+	case "builtin":
+		if s.Data.Source != "world" {
+			bad("features.source", "builtin features need the built-in world (data.source: world)")
+		}
+		if f.Path != "" || f.Norms != "" {
+			bad("features.path", "is set, but features.source is builtin")
+		}
+		if f.Params != "lora-attn" && f.Params != "lora" && f.Params != "attn" {
+			bad("features.params", "%q (want lora-attn, lora or attn)", f.Params)
+		}
+		pj := f.Projector
+		switch {
+		case pj.Kind == "rademacher" && pj.Dim <= 0:
+			bad("features.projector.dim", "%d (want a positive dimension)", pj.Dim)
+		case pj.Kind == "factored" && pj.Side <= 0:
+			bad("features.projector.side", "%d (want a positive side)", pj.Side)
+		case pj.Kind != "rademacher" && pj.Kind != "factored":
+			bad("features.projector.kind", "%q (want rademacher or factored)", pj.Kind)
+		}
+		if pj.Dtype != "float16" && pj.Dtype != "float32" {
+			bad("features.projector.dtype", "%q (want float16 or float32)", pj.Dtype)
+		}
+		if f.BatchSize <= 0 {
+			bad("features.batch_size", "%d (want a positive number of records)", f.BatchSize)
+		}
+		if f.ShardSize <= 0 {
+			bad("features.shard_size", "%d (want a positive number of records)", f.ShardSize)
+		}
+	default:
+		bad("features.source", "%q (want import or builtin)", f.Source)
+	}
+	m := s.Model
+	for _, c := range []struct {
+		key string
+		v   int
+	}{{"image_size", m.ImageSize}, {"patch_size", m.PatchSize}, {"width", m.Width}, {"heads", m.Heads}, {"layers", m.Layers}, {"mlp_ratio", m.MLPRatio}, {"max_len", m.MaxLen}, {"vocab_min_count", m.VocabMinCount}} {
+		if c.v <= 0 {
+			bad("model."+c.key, "%d (want a positive number)", c.v)
+		}
+	}
+	if m.VisionLayers < 0 {
+		bad("model.vision_layers", "%d is negative", m.VisionLayers)
+	}
+	if m.Width > 0 && m.Heads > 0 && m.Width%m.Heads != 0 {
+		bad("model.heads", "%d does not divide width %d", m.Heads, m.Width)
+	}
+	if m.ImageSize > 0 && m.PatchSize > 0 && m.ImageSize%m.PatchSize != 0 {
+		bad("model.patch_size", "%d does not divide image_size %d", m.PatchSize, m.ImageSize)
+	}
+	if s.Data.Source == "world" && m.ImageSize != s.World.ImageSize {
+		bad("model.image_size", "%d differs from world.image_size %d", m.ImageSize, s.World.ImageSize)
+	}
+	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train} {
+		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
+			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
+		}
+	}
+	if l := s.Reference.LoRA; l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1 {
+		bad("reference.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
 	}
 	switch s.Data.Source {
 	case "file":

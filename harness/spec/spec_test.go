@@ -84,7 +84,7 @@ func TestProblems(t *testing.T) {
 		{"keep fraction", "name: x\ndata: {records: a.json}\nselection:\n  method: keep\n  keep: {vqav2: 1.2}\n",
 			[]string{"s.yaml:5:17: selection.keep.vqav2: 1.2 is outside [0, 1]"}},
 		{"features needed", "name: x\ndata: {records: a.json}\nselection: {method: tive}\n",
-			[]string{"s.yaml:3:21: selection.method: method tive needs gradient features (set features.path)"}},
+			[]string{"s.yaml:3:21: selection.method: method tive needs gradient features (set features.path, or use data.source: world for built-in ones)"}},
 		{"bad profile", "name: x\ndata: {records: a.json}\nselection: {method: random}\nprofiles:\n  quick:\n    selection: {within: all}\n",
 			[]string{`s.yaml:6:25: selection.within: "all" (want sample or topk)`}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/pipeline"
+)
+
+// tinyTIVE is TIVE's whole pipeline on a tiny shapes world with a small model.
+const tinyTIVE = `name: tiny-tive
+data: {source: world}
+world: {profile: tiny, assets: shapes, seed: 1}
+model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
+pretrain: {epochs: 1, batch_size: 32}
+reference: {train: {epochs: 1, batch_size: 16}}
+features: {projector: {kind: rademacher, dim: 64, seed: 0}, shard_size: 200}
+selection: {method: tive, budget: 0.2, exclude: [textcaps]}
+`
+
+// TestTIVEOnBuiltinWorld runs world -> pretrain -> warmup -> reference ->
+// features -> select, kills it after the second feature shard, and checks
+// that the resumed run keeps the shards it had and ends as a clean run does.
+func TestTIVEOnBuiltinWorld(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "tive.yaml")
+	os.WriteFile(spec, []byte(tinyTIVE), 0o644)
+
+	clean := filepath.Join(dir, "clean")
+	code, out, errs := runTive(t, "run", spec, "--store", clean, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	s := summaryOf(t, out)
+	var names []string
+	for _, st := range s.Stages {
+		names = append(names, st.Stage)
+	}
+	if strings.Join(names, " ") != "world warmup pretrain reference features select" {
+		t.Fatalf("stages %v", names)
+	}
+	res, _ := pipeline.ReadResults(s.Results)
+	st, err := grad.OpenStore(res.Runs[0].Outputs["features"], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Shards) < 3 || st.Projector().Dim != 64 {
+		t.Fatalf("feature store: %d shards, projector %+v", len(st.Shards), st.Projector())
+	}
+	norms, err := st.Vector("norms")
+	if err != nil || norms[0] <= 0 {
+		t.Fatalf("norms: %v %v", err, norms[:1])
+	}
+	scores, err := pipeline.ReadScores(filepath.Join(res.Runs[0].Outputs["select"], "scores.jsonl"))
+	if err != nil || len(scores) != st.Len() {
+		t.Fatalf("scores: %v (%d lines for %d records)", err, len(scores), st.Len())
+	}
+	want := outputs(t, clean)
+
+	killed := filepath.Join(dir, "killed")
+	cmd := exec.Command(os.Args[0], "run", spec, "--store", killed)
+	cmd.Env = append(os.Environ(), "TIVE_TEST_MAIN=1", "TIVE_KILL_AT=shard-written:features:2")
+	var ee *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("kill: %v", err)
+	}
+	shards, _ := filepath.Glob(filepath.Join(killed, "tmp", "resume-*", "shard-*.json"))
+	if len(shards) != 2 {
+		t.Fatalf("after the kill, %d complete shards wait in tmp/, want 2", len(shards))
+	}
+	kept := map[string]os.FileInfo{}
+	for _, p := range shards {
+		fi, _ := os.Stat(p)
+		kept[filepath.Base(p)] = fi
+	}
+	code, out, errs = runTive(t, "run", spec, "--store", killed, "--json")
+	if code != 0 {
+		t.Fatalf("resume: %s", errs)
+	}
+	for _, st := range summaryOf(t, out).Stages {
+		if wantRan := st.Stage == "features" || st.Stage == "select"; (st.Status == "ran") != wantRan {
+			t.Errorf("resume: %s %s", st.Stage, st.Status)
+		}
+	}
+	res2, _ := pipeline.ReadResults(summaryOf(t, out).Results)
+	for name, fi := range kept {
+		now, err := os.Stat(filepath.Join(res2.Runs[0].Outputs["features"], name))
+		if err != nil || !now.ModTime().Equal(fi.ModTime()) {
+			t.Errorf("shard %s was recomputed on resume", name)
+		}
+	}
+	got := outputs(t, killed)
+	for k, files := range want {
+		for f, b := range files {
+			if got[k][f] != b {
+				t.Errorf("after resume %s/%s differs from the clean run", k[:12], f)
+			}
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/model"
+)
+
+// The built-in model's stages: pretrain (the base model, once per world),
+// reference (LoRA on the warm-up set) and features (per-example gradients of
+// the whole pool, sharded and resumable).
+func init() {
+	Register(&Stage{Name: "pretrain", Version: "1", Run: runPretrain})
+	Register(&Stage{Name: "reference", Version: "1", Run: runReference})
+	Register(&Stage{Name: "features", Version: "1", Run: runFeatures, Resumable: true})
+}
+
+type pretrainParams struct {
+	Model         model.Config      `json:"model"`
+	VocabMinCount int               `json:"vocab_min_count"`
+	Train         model.TrainConfig `json:"train"`
+}
+
+// worldImages reads images of a generated world: record image paths are
+// relative to DIR/images.
+func worldImages(worldDir string) model.ImageSource {
+	return model.DirImages{Root: filepath.Join(worldDir, "images")}
+}
+
+// Pretrain outputs: model/ (a checkpoint) trained on the world's captions
+// from scratch (full fine-tuning), with a vocabulary built from the captions
+// and the training mixture.
+func runPretrain(ctx context.Context, c *Call) error {
+	var p pretrainParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	w := c.Inputs["world"]
+	caps, err := data.Load(filepath.Join(w, "pretrain.json"))
+	if err != nil {
+		return err
+	}
+	mix, err := data.Load(filepath.Join(w, "mixture.json"))
+	if err != nil {
+		return err
+	}
+	vocab := model.BuildVocab(append(append([]data.Record(nil), caps...), mix...), p.VocabMinCount)
+	m, err := model.New(p.Model, vocab, c.Seed)
+	if err != nil {
+		return err
+	}
+	p.Train.Seed = c.Seed
+	if _, err := model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress); err != nil {
+		return err
+	}
+	return model.Save(filepath.Join(c.Out, "model"), m, map[string]any{"stage": "pretrain", "seed": c.Seed})
+}
+
+type referenceParams struct {
+	LoRA  model.LoRAConfig  `json:"lora"`
+	Train model.TrainConfig `json:"train"`
+}
+
+// Reference outputs: model/, the base model with LoRA adapters trained on the
+// warm-up set (TIVE step 2).
+func runReference(ctx context.Context, c *Call) error {
+	var p referenceParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	m, err := model.Load(filepath.Join(c.Inputs["base"], "model"))
+	if err != nil {
+		return err
+	}
+	if err := m.AttachLoRA(p.LoRA, c.Seed); err != nil {
+		return err
+	}
+	recs, err := data.Load(c.Inputs["warmup"])
+	if err != nil {
+		return err
+	}
+	p.Train.Seed = c.Seed
+	if _, err := model.Train(ctx, m, recs, worldImages(c.Inputs["world"]), p.Train, c.Progress); err != nil {
+		return err
+	}
+	return model.Save(filepath.Join(c.Out, "model"), m, map[string]any{"stage": "reference", "seed": c.Seed})
+}
+
+type featuresParams struct {
+	Params    model.ParamSet     `json:"params"`
+	Projector grad.ProjectorSpec `json:"projector"`
+	BatchSize int                `json:"batch_size"`
+	ShardSize int                `json:"shard_size"`
+}
+
+// Features outputs a sharded feature store (package grad) over the world's
+// mixture: projected gradients, and the vectors norms (unprojected L2 norm),
+// loss and el2n. Shards already in the folder (from a killed run) are kept.
+func runFeatures(ctx context.Context, c *Call) error {
+	var p featuresParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	m, err := model.Load(filepath.Join(c.Inputs["model"], "model"))
+	if err != nil {
+		return err
+	}
+	recs, err := data.Load(c.Inputs["records"])
+	if err != nil {
+		return err
+	}
+	cfg := grad.Config{Params: p.Params, Projectors: []grad.ProjectorSpec{p.Projector}, BatchSize: p.BatchSize}
+	ps, err := grad.Projectors(m, cfg)
+	if err != nil {
+		return err
+	}
+	sw := &grad.ShardWriter{Dir: c.Out, Projector: ps[0].ID(), Records: len(recs)}
+	images := worldImages(c.Inputs["world"])
+	for lo := 0; lo < len(recs); lo += p.ShardSize {
+		hi := min(len(recs), lo+p.ShardSize)
+		if c.Progress != nil {
+			c.Progress(lo, len(recs))
+		}
+		if sw.Done(lo, hi) {
+			continue
+		}
+		d := sw.Projector.Dim
+		feats := make([]float32, (hi-lo)*d)
+		vec := map[string][]float64{"norms": make([]float64, hi-lo), "loss": make([]float64, hi-lo), "el2n": make([]float64, hi-lo)}
+		err := grad.Extract(ctx, m, recs[lo:hi], images, cfg, func(i int, f grad.Feature) error {
+			if len(f.Proj[0]) != d {
+				return fmt.Errorf("record %d: feature of %d values, want %d", lo+i, len(f.Proj[0]), d)
+			}
+			copy(feats[i*d:], f.Proj[0])
+			vec["norms"][i], vec["loss"][i], vec["el2n"][i] = float64(f.Norm), float64(f.Loss), float64(f.EL2N)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := sw.Write(lo, hi, feats, vec); err != nil {
+			return err
+		}
+		hook("shard-written:features")
+	}
+	if c.Progress != nil {
+		c.Progress(len(recs), len(recs))
+	}
+	return nil
+}

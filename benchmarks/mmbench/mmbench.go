@@ -70,6 +70,7 @@ func readTSV(r io.Reader, path string) (*Sheet, error) {
 	cr := csv.NewReader(r)
 	cr.Comma = '\t'
 	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1 // short rows are NaN-filled, as pandas does
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, input.Errorf(path, 0, input.ErrEmpty, "no header line")
@@ -97,6 +98,9 @@ func readTSV(r io.Reader, path string) (*Sheet, error) {
 			return nil, syntax(path, err)
 		}
 		line, _ := cr.FieldPos(0)
+		if len(rec) > len(header) {
+			return nil, &input.SyntaxError{File: path, Line: line, Msg: fmt.Sprintf("%d fields, the header has %d", len(rec), len(header))}
+		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return rec[i]

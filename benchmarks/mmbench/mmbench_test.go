@@ -184,3 +184,25 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("bad index: %v", err)
 	}
 }
+
+func TestReadTSVRows(t *testing.T) {
+	s, err := ReadTSV(writeTemp(t, "index\tquestion\tA\tB\tC\tanswer\n0\tq\tx\ty\n"))
+	if err != nil || len(s.Rows) != 1 || len(s.Rows[0].Options) != 2 || s.Rows[0].Answer != "" {
+		t.Errorf("short row: %+v %v", s, err)
+	}
+	_, err = ReadTSV(writeTemp(t, "index\tA\tB\tanswer\n0\tx\ty\tA\textra\n"))
+	var se *input.SyntaxError
+	if !errors.As(err, &se) || se.Line != 2 {
+		t.Errorf("long row: %v", err)
+	}
+	s, err = ReadTSV(writeTemp(t, "index\tquestion\tA\tB\tanswer\n3\t\"multi\nline\"\t\"say \"\"hi\"\"\"\tnull\tA\n4\tq\tx\ty\tB\n"))
+	if err != nil || s.Rows[0].Question != "multi\nline" || s.Rows[0].Options["A"] != `say "hi"` || len(s.Rows[0].Options) != 1 || s.Rows[1].Line != 4 {
+		t.Errorf("quoted fields: %+v %v", s, err)
+	}
+}
+
+func writeTemp(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "x.tsv")
+	os.WriteFile(p, []byte(body), 0o644)
+	return p
+}

@@ -40,8 +40,9 @@ const (
 )
 
 // Preview writes contact sheets of the world in dir into outDir:
-// task-<dataset>.png for each of the ten tasks (the first 24 records; boxes
-// in a record's turns are outlined in red), bench-<suite>.png for each suite,
+// task-<dataset>.png for each of the ten tasks (24 records evenly spread over
+// the task; boxes in a record's turns are outlined in red; the caption is the
+// first answer), bench-<suite>.png for each suite (24 images evenly spread),
 // and overview.png with one row per task and suite. It returns the paths
 // written.
 func Preview(dir, outDir string) ([]string, error) {
@@ -63,11 +64,15 @@ func Preview(dir, outDir string) ([]string, error) {
 	}
 	var sheets []sheet
 	for _, t := range tasks {
-		var tiles []tile
+		var of []Record
 		for _, r := range recs {
-			if r.Dataset != t.name || len(tiles) == tilesPerSheet {
-				continue
+			if r.Dataset == t.name {
+				of = append(of, r)
 			}
+		}
+		var tiles []tile
+		for _, i := range spread(len(of), tilesPerSheet) {
+			r := of[i]
 			tl := tile{caption: r.Conversations[1].Value}
 			for _, turn := range r.Conversations {
 				for _, m := range boxRE.FindAllStringSubmatch(turn.Value, -1) {
@@ -124,8 +129,8 @@ func Preview(dir, outDir string) ([]string, error) {
 	return append(written, filepath.Join(outDir, "overview.png")), nil
 }
 
-// suiteTiles takes the first images of a suite: PNG files in path order,
-// or for MMBench the images embedded in the TSV.
+// suiteTiles takes images evenly spread over a suite: PNG files in path
+// order, or for MMBench the images embedded in the TSV rows.
 func suiteTiles(dir string) ([]tile, error) {
 	var tiles []tile
 	tsv := filepath.Join(dir, "mmbench_dev_20230712.tsv")
@@ -141,7 +146,8 @@ func suiteTiles(dir string) ([]tile, error) {
 		for i, h := range head {
 			col[h] = i
 		}
-		for len(tiles) < tilesPerSheet {
+		var rows [][]string
+		for {
 			rec, err := cr.Read()
 			if err == io.EOF {
 				break
@@ -149,6 +155,10 @@ func suiteTiles(dir string) ([]tile, error) {
 			if err != nil {
 				return nil, err
 			}
+			rows = append(rows, rec)
+		}
+		for _, i := range spread(len(rows), tilesPerSheet) {
+			rec := rows[i]
 			b, err := base64.StdEncoding.DecodeString(rec[col["image"]])
 			if err != nil {
 				return nil, err
@@ -172,7 +182,8 @@ func suiteTiles(dir string) ([]tile, error) {
 		return nil, err
 	}
 	sort.Strings(paths)
-	for _, p := range paths[:min(len(paths), tilesPerSheet)] {
+	for _, i := range spread(len(paths), tilesPerSheet) {
+		p := paths[i]
 		img, err := decodeFile(p)
 		if err != nil {
 			return nil, err
@@ -180,6 +191,15 @@ func suiteTiles(dir string) ([]tile, error) {
 		tiles = append(tiles, tile{img: img, caption: filepath.Base(p)})
 	}
 	return tiles, nil
+}
+
+// spread returns up to k indices evenly spaced over [0, n).
+func spread(n, k int) []int {
+	var out []int
+	for i := range min(n, k) {
+		out = append(out, i*n/min(n, k))
+	}
+	return out
 }
 
 func decodeFile(p string) (image.Image, error) {

@@ -121,6 +121,7 @@ func GradeFile(answers, annotations string) (string, int, error) {
 	}
 	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(answers), ".jsonl"), ".json")
 	best, bestN := "", 0
+	models := map[string]bool{}
 	for _, dir := range []string{annotations, filepath.Join(annotations, "results")} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*-grade-*runs.json"))
 		for _, f := range files {
@@ -128,11 +129,15 @@ func GradeFile(answers, annotations string) (string, int, error) {
 			if m == nil || (answers != "" && m[1] != stem) {
 				continue
 			}
+			models[m[1]] = true
 			n, _ := strconv.Atoi(m[3])
 			if n > bestN {
 				best, bestN = f, n
 			}
 		}
+	}
+	if len(models) > 1 {
+		return "", 0, fmt.Errorf("%s: grade files of %d models; give the answer file or the grade file itself", annotations, len(models))
 	}
 	if best == "" {
 		return "", 0, input.Errorf(annotations, 0, input.ErrMissing, "no GPT-4 grade file %s_<judge>-grade-<N>runs.json: judge outputs missing", stem)

@@ -81,6 +81,10 @@ func TestOfficialFiles(t *testing.T) {
 	if err != nil || r7.Total != 31.1 || r7.NumRun != 3 {
 		t.Errorf("7B from the folder: %v %v", r7, err)
 	}
+	// Without an answer file, a folder of two models' grades is ambiguous.
+	if _, err := Score("", "", dir); err == nil || !strings.Contains(err.Error(), "2 models") {
+		t.Errorf("ambiguous folder: %v", err)
+	}
 }
 
 func TestBadInput(t *testing.T) {

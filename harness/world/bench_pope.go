@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // popeCategories in the order of llava_pope_test.jsonl, with their question-id offsets.
@@ -31,6 +32,9 @@ func (s *suite) pope(r *rand.Rand, n int) {
 	g := s.g
 	freq := make([]int, len(g.concepts))
 	for _, j := range g.jobs {
+		if !strings.HasPrefix(j.path, "images/") { // training and pretraining scenes only
+			continue
+		}
 		for _, o := range j.scene.Objects {
 			freq[o.Concept]++
 		}

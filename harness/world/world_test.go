@@ -287,8 +287,8 @@ func TestTinyEmojiWorld(t *testing.T) {
 	}
 }
 
-// TestHeldOutStyle: training and pretraining scenes never use the held-out
-// style; SEED uses only it (as do MMBench images except image_style ones).
+// TestHeldOutStyle: no benchmark scene graph is a training scene graph;
+// training and pretraining scenes never use the held-out style; SEED uses only it (as do MMBench images except image_style ones).
 func TestHeldOutStyle(t *testing.T) {
 	cfg := Config{Seed: 4, Profile: "tiny", Assets: "shapes"}.withDefaults()
 	g := &gen{world: newWorld(cfg, assets.Shapes()), trainKeys: map[uint64]bool{}}
@@ -305,6 +305,9 @@ func TestHeldOutStyle(t *testing.T) {
 	g.benchmarks(40)
 	seen := 0
 	for _, j := range g.jobs[nTrain:] {
+		if g.trainKeys[j.scene.key()] {
+			t.Fatalf("benchmark image %s shows a training scene", j.path)
+		}
 		if !strings.HasPrefix(j.path, "benchmarks/seed/") {
 			continue
 		}

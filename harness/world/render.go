@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/png"
 	"math/rand/v2"
+	"sync"
 )
 
 // render draws a scene. It is a pure function of the scene and the pack.
@@ -82,10 +83,24 @@ func boxBlur(src *image.NRGBA, r int) *image.NRGBA {
 	return dst
 }
 
+// pngBuffers reuses the encoder's compression state across images.
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	if x, ok := b.p.Get().(*png.EncoderBuffer); ok {
+		return x
+	}
+	return nil
+}
+
+func (b *pngBuffers) Put(x *png.EncoderBuffer) { b.p.Put(x) }
+
+var pngPool = &pngBuffers{}
+
 // encodePNG encodes an opaque image (written as 8-bit RGB).
 func encodePNG(img image.Image) []byte {
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: pngPool}
 	if err := enc.Encode(&buf, img); err != nil {
 		panic(err) // in-memory encoding of a valid image cannot fail
 	}

@@ -19,7 +19,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func init() {
 	register(&command{
 		name:    "select",
-		usage:   "--method NAME --records R [--labels RULES] [--features F.npy|DIR] [--norms N.npy] --budget P [--q Q] [--seed S] [--within sample|topk] [--difficulty norm|sqnorm] [--exclude TASK]... [--keep TASK=FRACTION]... --out SUBSET.json [--scores SCORES.jsonl] [--tasks TASKS.json]",
+		usage:   "--method NAME --records R [--labels RULES] [--features F.npy|DIR] [--norms N.npy] --budget P [--q Q] [--seed S] [--within sample|topk] [--difficulty norm|sqnorm] [--order high|low] [--exclude TASK]... [--keep TASK=FRACTION]... --out SUBSET.json [--scores SCORES.jsonl] [--tasks TASKS.json]",
 		summary: "select a subset of an instruction pool (TIVE, ablations, baselines)",
 		run:     runSelect,
 	})
@@ -47,6 +47,7 @@ func runSelect(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&opt.Seed, "seed", 0, "seed of every random draw")
 	fs.StringVar(&opt.Within, "within", def.Within, "within-task choice: sample or topk")
 	fs.StringVar(&opt.Difficulty, "difficulty", def.Difficulty, "task difficulty: norm or sqnorm")
+	fs.StringVar(&opt.Order, "order", def.Order, "perplexity: high (largest loss first) or low")
 	fs.Var(&exclude, "exclude", "task that gets no budget but counts in N (repeatable)")
 	fs.Var(&keep, "keep", "TASK=FRACTION for method keep (repeatable)")
 	fs.StringVar(&out.Subset, "out", "", "output: the subset as a LLaVA JSON list")

@@ -52,7 +52,8 @@ func LoadPool(in SelectFiles, method string, workers int) ([]data.Record, select
 		pool.Tasks[i] = recs[i].Task
 		pool.Words[i] = recs[i].ResponseWords()
 	}
-	needF, needN := selection.Needs(method)
+	need := selection.Needs(method)
+	needF, needN := need.Features, need.Norms
 	var store *grad.Store
 	if in.Features != "" {
 		if st, err := os.Stat(in.Features); err == nil && st.IsDir() {
@@ -84,6 +85,20 @@ func LoadPool(in SelectFiles, method string, workers int) ([]data.Record, select
 		}
 	case needN:
 		return nil, pool, fmt.Errorf("method %s needs per-example gradient norms (an [N] .npy)", method)
+	}
+	if v := need.Vector; v != "" {
+		if store == nil {
+			return nil, pool, fmt.Errorf("method %s needs the reference model's per-example %s from a feature store (features: a store folder)", method, v)
+		}
+		vals, err := store.Vector(v)
+		if err != nil {
+			return nil, pool, fmt.Errorf("%s: %v", in.Features, err)
+		}
+		if v == "loss" {
+			pool.Loss = vals
+		} else {
+			pool.EL2N = vals
+		}
 	}
 	if pool.Norms != nil && len(pool.Norms) != len(recs) {
 		return nil, pool, fmt.Errorf("%s has %d norms but %s has %d records", in.Norms, len(pool.Norms), in.Records, len(recs))

@@ -69,6 +69,7 @@ type selectParams struct {
 	Difficulty string             `json:"difficulty"`
 	Exclude    []string           `json:"exclude"`
 	Keep       map[string]float64 `json:"keep"`
+	Order      string             `json:"order"`
 }
 
 // Select outputs: subset.json, scores.jsonl, tasks.json.
@@ -77,7 +78,7 @@ func runSelectStage(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	opt := selection.Options{Method: p.Method, Budget: p.Budget, Q: p.Q, Within: p.Within, Difficulty: p.Difficulty, Exclude: p.Exclude, Keep: p.Keep, Seed: c.Seed}
+	opt := selection.Options{Method: p.Method, Budget: p.Budget, Q: p.Q, Within: p.Within, Difficulty: p.Difficulty, Exclude: p.Exclude, Keep: p.Keep, Order: p.Order, Seed: c.Seed}
 	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"]}
 	out := SelectOutputs{Subset: filepath.Join(c.Out, "subset.json"), Scores: filepath.Join(c.Out, "scores.jsonl"), Tasks: filepath.Join(c.Out, "tasks.json")}
 	_, err := RunSelect(in, opt, out, c.Workers)
@@ -131,9 +132,10 @@ func Plan(r *spec.Run) []*Node {
 	for k, v := range inputs {
 		selIn[k] = v
 	}
-	needF, needN := selection.Needs(sel.Method)
+	need := selection.Needs(sel.Method)
+	needF, needN := need.Features, need.Norms
 	switch f := r.Features; {
-	case !needF && !needN:
+	case !need.Any():
 	case f.Source == "builtin":
 		base := &Node{Stage: "pretrain", Seed: spec.Seed(r.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
 			Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
@@ -156,7 +158,7 @@ func Plan(r *spec.Run) []*Node {
 	}
 	selNode := &Node{
 		Stage:  "select",
-		Params: selectParams{pool, sel.Method, sel.Budget, sel.Q, sel.Within, sel.Difficulty, sel.Exclude, sel.Keep},
+		Params: selectParams{pool, sel.Method, sel.Budget, sel.Q, sel.Within, sel.Difficulty, sel.Exclude, sel.Keep, sel.Order},
 		Seed:   spec.Seed(r.Seed, "select", 0),
 		Inputs: selIn,
 		Label:  r.Label,

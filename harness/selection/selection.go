@@ -35,20 +35,33 @@ import (
 )
 
 // Methods lists every method name, in the order documentation shows them.
-var Methods = []string{"tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "keep"}
+var Methods = []string{"tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "keep"}
 
-// Needs reports whether a method reads projected gradient features and
-// per-example gradient norms.
-func Needs(method string) (features, norms bool) {
+// Inputs says which per-record inputs a method reads beyond task labels.
+type Inputs struct {
+	Features bool   // projected gradients
+	Norms    bool   // unprojected gradient norms
+	Vector   string // a per-example reference-model value: "loss" or "el2n"
+}
+
+// Any reports whether the method needs a reference model's outputs at all.
+func (in Inputs) Any() bool { return in.Features || in.Norms || in.Vector != "" }
+
+// Needs says which inputs a method reads.
+func Needs(method string) Inputs {
 	switch method {
 	case "tive":
-		return true, true
+		return Inputs{Features: true, Norms: true}
 	case "tive-instance":
-		return true, false
+		return Inputs{Features: true}
 	case "tive-task", "grand":
-		return false, true
+		return Inputs{Norms: true}
+	case "perplexity":
+		return Inputs{Vector: "loss"}
+	case "el2n":
+		return Inputs{Vector: "el2n"}
 	}
-	return false, false
+	return Inputs{}
 }
 
 // Pool is what selection sees of an instruction pool of N records.
@@ -57,6 +70,8 @@ type Pool struct {
 	Words    []int         // response length in words ("length")
 	Norms    []float64     // unprojected gradient L2 norm ("tive", "tive-task", "tive-instance", "grand")
 	Features grad.Features // projected gradients [N, d] ("tive", "tive-instance")
+	Loss     []float64     // mean response-token loss of the reference model ("perplexity")
+	EL2N     []float64     // token-averaged EL2N of the reference model ("el2n")
 	Workers  int           // goroutines for feature scans; <= 0: GOMAXPROCS
 }
 
@@ -69,12 +84,13 @@ type Options struct {
 	Difficulty string             // "norm" (released) or "sqnorm"
 	Exclude    []string           // tasks that get nothing but still count in N
 	Keep       map[string]float64 // keep: fraction of each named task to keep (others: all)
+	Order      string             // perplexity: "high" (hardest first) or "low" (easiest first)
 	Seed       uint64
 }
 
 // Defaults returns the released TIVE settings for method.
 func Defaults(method string) Options {
-	return Options{Method: method, Budget: 0.15, Q: 0.001, Within: "sample", Difficulty: "norm"}
+	return Options{Method: method, Budget: 0.15, Q: 0.001, Within: "sample", Difficulty: "norm", Order: "high"}
 }
 
 // TaskStat summarises one task.
@@ -128,7 +144,7 @@ func Select(pool Pool, opt Options) (*Result, error) {
 	switch opt.Method {
 	case "tive", "tive-task", "tive-instance":
 		err = s.tive(res)
-	case "random", "length", "grand":
+	case "random", "length", "grand", "perplexity", "el2n":
 		err = s.global(res)
 	case "random-per-task":
 		err = s.perTask(res)
@@ -162,6 +178,9 @@ func (o *Options) check() error {
 	}
 	if o.Difficulty != "norm" && o.Difficulty != "sqnorm" {
 		return errorf("difficulty %q (want norm or sqnorm)", o.Difficulty)
+	}
+	if o.Order != "high" && o.Order != "low" {
+		return errorf("order %q (want high or low)", o.Order)
 	}
 	if o.Method == "keep" && len(o.Keep) == 0 {
 		return errorf("keep needs at least one task=fraction")
@@ -339,8 +358,9 @@ func topK(members []int, score []float64, k int) []int {
 	return m[:min(k, len(m))]
 }
 
-// global runs random, length and grand: int(p·N) records of the included
-// tasks, listed in pool order.
+// global runs random, length, grand, perplexity and el2n: int(p·N) records
+// of the included tasks (the highest scores; perplexity with order low: the
+// lowest losses), listed in pool order.
 func (s *selector) global(res *Result) error {
 	var cand []int
 	for k, m := range s.members {
@@ -372,6 +392,22 @@ func (s *selector) global(res *Result) error {
 			return err
 		}
 		picked = topK(cand, s.pool.Norms, k)
+	case "perplexity", "el2n":
+		v := s.pool.Loss
+		if s.opt.Method == "el2n" {
+			v = s.pool.EL2N
+		}
+		if len(v) != len(s.pool.Tasks) {
+			return errorf("%s needs the reference model's per-example %s: %d values for %d records", s.opt.Method, Needs(s.opt.Method).Vector, len(v), len(s.pool.Tasks))
+		}
+		score := v
+		if s.opt.Order == "low" && s.opt.Method == "perplexity" {
+			score = make([]float64, len(v))
+			for i, x := range v {
+				score[i] = -x
+			}
+		}
+		picked = topK(cand, score, k)
 	}
 	sort.Ints(picked)
 	res.Order = picked

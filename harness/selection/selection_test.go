@@ -335,6 +335,34 @@ func TestBaselines(t *testing.T) {
 	}
 }
 
+func TestPerplexityAndEL2N(t *testing.T) {
+	p := Pool{Tasks: []string{"a", "a", "b", "b", "a", "b", "a", "b", "a", "b"}}
+	p.Loss = []float64{5, 1, 9, 3, 7, 2, 8, 6, 4, 0}
+	p.EL2N = []float64{0, 9, 1, 8, 2, 7, 3, 6, 4, 5}
+	for _, tc := range []struct {
+		method, order string
+		want          []int
+	}{
+		{"perplexity", "high", []int{2, 4, 6}},
+		{"perplexity", "low", []int{1, 5, 9}},
+		{"el2n", "high", []int{1, 3, 5}},
+	} {
+		opt := Defaults(tc.method)
+		opt.Budget, opt.Order = 0.3, tc.order
+		res, err := Select(p, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(res.Order, tc.want) {
+			t.Errorf("%s %s: %v, want %v", tc.method, tc.order, res.Order, tc.want)
+		}
+	}
+	p.EL2N = nil
+	if _, err := Select(p, Defaults("el2n")); err == nil || !strings.Contains(err.Error(), "el2n needs the reference model's per-example el2n") {
+		t.Errorf("missing el2n: %v", err)
+	}
+}
+
 func TestTiveInstanceBudgetsFollowTaskSize(t *testing.T) {
 	p := testPool(6, sizes, order, 8)
 	opt := Defaults("tive-instance")

@@ -160,12 +160,13 @@ type Selection struct {
 	Difficulty string             `yaml:"difficulty" json:"difficulty"`
 	Exclude    []string           `yaml:"exclude" json:"exclude,omitempty"`
 	Keep       map[string]float64 `yaml:"keep" json:"keep,omitempty"`
+	Order      string             `yaml:"order" json:"order"` // perplexity: high or low loss first
 }
 
 // Options converts the section to selection options with the run's seed for
 // the select stage.
 func (s Selection) Options(seed uint64) selection.Options {
-	return selection.Options{Method: s.Method, Budget: s.Budget, Q: s.Q, Within: s.Within, Difficulty: s.Difficulty, Exclude: s.Exclude, Keep: s.Keep, Seed: seed}
+	return selection.Options{Method: s.Method, Budget: s.Budget, Q: s.Q, Within: s.Within, Difficulty: s.Difficulty, Exclude: s.Exclude, Keep: s.Keep, Order: s.Order, Seed: seed}
 }
 
 func defaults() Spec {
@@ -177,7 +178,7 @@ func defaults() Spec {
 		Reference: Reference{LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
-		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty},
+		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty, Order: d.Order},
 	}
 }
 
@@ -606,7 +607,14 @@ func (d *decoder) validate(s *Spec) {
 			f.Source = "import"
 		}
 	}
-	needF, needN := selection.Needs(sel.Method)
+	need := selection.Needs(sel.Method)
+	needF, needN := need.Features, need.Norms
+	if sel.Order != "high" && sel.Order != "low" {
+		bad("selection.order", "%q (want high or low)", sel.Order)
+	}
+	if need.Vector != "" && f.Source == "import" {
+		bad("selection.method", "method %s needs the reference model's per-example %s: use features.source: builtin", sel.Method, need.Vector)
+	}
 	switch f.Source {
 	case "import":
 		if needF && f.Path == "" {

@@ -54,7 +54,7 @@ func TestProblems(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "name: x\ndata: {records: a.json}\nselection:\n  methd: tive\n  budget: 0.1\nfeatures: {path: f.npy}\n",
-			[]string{"s.yaml:4:3: selection.methd: unknown key (valid keys: method, budget, q, within, difficulty, exclude, keep)"}},
+			[]string{"s.yaml:4:3: selection.methd: unknown key (valid keys: method, budget, q, within, difficulty, exclude, keep, order)"}},
 		{"wrong type", "name: x\ndata: {records: a.json}\nseed: abc\nselection: {method: random, budget: [1]}\n",
 			[]string{`s.yaml:3:7: seed: is the string "abc" (want a non-negative integer)`, "s.yaml:4:37: selection.budget: is a list (want a number)"}},
 		{"missing required", "data:\n  labels: llava665k\nselection: {method: random}\n",
@@ -72,11 +72,11 @@ func TestProblems(t *testing.T) {
 		{"negative workers", "name: x\nworkers: -2\ndata: {records: a.json}\nselection: {method: random}\n",
 			[]string{"s.yaml:2:10: workers: -2 is negative (0 means all cores)"}},
 		{"unknown method", "name: x\ndata: {records: a.json}\nselection: {method: best}\n",
-			[]string{`s.yaml:3:21: selection.method: unknown method "best" (want one of tive, tive-task, tive-instance, random, random-per-task, length, grand, keep)`}},
+			[]string{`s.yaml:3:21: selection.method: unknown method "best" (want one of tive, tive-task, tive-instance, random, random-per-task, length, grand, perplexity, el2n, keep)`}},
 		{"unknown benchmark", "name: x\ndata: {records: a.json}\nselection: {method: random}\nbenchmarks: [pope, mmbnch]\n",
 			[]string{`s.yaml:4:20: benchmarks[1]: unknown benchmark "mmbnch" (want one of gqa, llavabench, mmbench, mmbench-cn, mme, mmvet, pope, scienceqa, seed, textvqa, vizwiz, vqav2)`}},
 		{"sweep unknown key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nsweep:\n  selection.bugdet: [0.1]\n",
-			[]string{`s.yaml:5:3: sweep.selection.bugdet: sweeps over a key that does not exist: "selection" has no key "bugdet" (valid keys: method, budget, q, within, difficulty, exclude, keep)`}},
+			[]string{`s.yaml:5:3: sweep.selection.bugdet: sweeps over a key that does not exist: "selection" has no key "bugdet" (valid keys: method, budget, q, within, difficulty, exclude, keep, order)`}},
 		{"sweep bad value", "name: x\ndata: {records: a.json}\nselection: {method: random}\nsweep:\n  selection.budget: [0.1, 2]\n",
 			[]string{"s.yaml:5:27: selection.budget: 2 is outside (0, 1]"}},
 		{"sweep not list", "name: x\ndata: {records: a.json}\nselection: {method: random}\nsweep:\n  seed: 3\n",

@@ -162,7 +162,8 @@ func (g *gen) keepReferenced(sets ...[]Record) {
 	g.jobs = keep
 }
 
-// writeImages renders and writes every image job on all cores.
+// writeImages renders and writes every image job on all cores; there are
+// more workers than cores because each file write waits for two fsyncs.
 func (g *gen) writeImages(ctx context.Context, outDir string, tick func()) error {
 	dirs := map[string]bool{}
 	for _, j := range g.jobs {
@@ -181,7 +182,7 @@ func (g *gen) writeImages(ctx context.Context, outDir string, tick func()) error
 	work := make(chan job)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range 4 * runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

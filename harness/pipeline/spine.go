@@ -137,7 +137,8 @@ func Plan(r *spec.Run) []*Node {
 	switch f := r.Features; {
 	case !need.Any():
 	case f.Source == "builtin":
-		base := &Node{Stage: "pretrain", Seed: spec.Seed(r.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
+		// The base model is pretrained once per world: its seed derives from the world's.
+		base := &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
 			Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
 		ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0),
 			Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: w}, "warmup": {Node: warm, File: "warmup.json"}},

@@ -77,7 +77,7 @@ func (s *suite) scene(r *rand.Rand, o sceneOpts, heldOut bool) Scene {
 }
 
 // benchmarks builds all suites with about n questions each.
-func (g *gen) benchmarks(n int) ([]file, []Count, error) {
+func (g *gen) benchmarks(n int) ([]file, []Count) {
 	var files []file
 	var counts []Count
 	for _, name := range Suites() {
@@ -104,7 +104,7 @@ func (g *gen) benchmarks(n int) ([]file, []Count, error) {
 		files = append(files, s.files...)
 		counts = append(counts, Count{name, s.n})
 	}
-	return files, counts, nil
+	return files, counts
 }
 
 // An Answer is one line of a LLaVA answer file (model_vqa_loader format;

@@ -193,12 +193,13 @@ func otherColours(c string) []string {
 	return out
 }
 
+// otherKind is a kind other than k ("spaceship" if the vocabulary has one kind).
 func otherKind(r *rand.Rand, g *gen, k string) string {
+	if len(g.kinds) < 2 {
+		return "spaceship"
+	}
 	for {
-		if o := pick(r, g.kinds); o != k || len(g.kinds) == 1 {
-			if o == k {
-				return "spaceship"
-			}
+		if o := pick(r, g.kinds); o != k {
 			return o
 		}
 	}

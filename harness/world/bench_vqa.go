@@ -370,7 +370,8 @@ type vizwizItem struct {
 
 const vizwizHint = "When the provided information is insufficient, respond with 'Unanswerable'.\n" + shortHint
 
-// vizwiz writes VizWiz val with unanswerable questions (blurred or covered):
+// vizwiz writes VizWiz val with unanswerable questions (blurred text, or the
+// object covered or cut off by the frame):
 //
 //	Annotations/val.json     [{image, question, answers[10], answer_type, answerable}]
 //	llava_val.jsonl          question_id = index into val.json
@@ -397,9 +398,12 @@ func (s *suite) vizwiz(r *rand.Rand, n int) {
 		case 1:
 			deg := ""
 			if unans {
-				deg = "occlude"
+				deg = pick(r, []string{"occlude", "crop"})
 			}
-			sc := s.scene(r, sceneOpts{min: 1, max: 1, degrade: deg}, false)
+			sc := s.scene(r, sceneOpts{concepts: []int{r.IntN(len(g.concepts))}, degrade: deg}, false)
+			if deg == "crop" {
+				unans = sc.cutOff(sc.Objects[0]) // placement may have had to keep it whole
+			}
 			s.image("val/"+img, sc)
 			it = vizwizItem{Question: pick(r, []string{"What is this?", "Can you tell me what this is?"}), AnswerType: "other"}
 			it.Answers = vqaTen(r, g.name(sc.Objects[0]), unans)

@@ -67,10 +67,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 	pre := g.pretrain(prof.pretrain)
 	g.keepReferenced(mix, pre)
 	nTrain := len(g.jobs)
-	files, benchCounts, err := g.benchmarks(prof.bench)
-	if err != nil {
-		return err
-	}
+	files, benchCounts := g.benchmarks(prof.bench)
 	total := len(g.jobs) + len(files) + 3
 	var done int
 	var mu sync.Mutex

@@ -134,7 +134,9 @@ type sceneOpts struct {
 }
 
 // sample draws a scene. Objects do not overlap much and lie inside the image
-// unless degrade is "crop", which pushes the first object half out of frame.
+// unless degrade is "crop", which pushes two thirds of the first object out
+// of frame; "occlude" covers the first object with a gray block; "blur"
+// blurs the whole image (see render).
 func (w *world) sample(r *rand.Rand, o sceneOpts) Scene {
 	S := w.size
 	s := Scene{Size: S, Place: r.IntN(len(places)), Horizon: S*3/10 + r.IntN(S*3/10+1), Noise: r.Uint64(), Degrade: o.degrade}
@@ -174,7 +176,11 @@ func (w *world) sample(r *rand.Rand, o sceneOpts) Scene {
 		}
 		used[c] = true
 		st := pick(r, o.styles)
-		obj, ok := w.place(r, c, st, boxes, o.degrade == "crop" && i == 0)
+		cut := o.degrade == "crop" && i == 0
+		obj, ok := w.place(r, c, st, boxes, cut)
+		if !ok && cut {
+			obj, ok = w.place(r, c, st, boxes, false)
+		}
 		if !ok {
 			if o.concepts != nil {
 				// Required objects always go in: shrink until one fits.
@@ -201,11 +207,11 @@ func (w *world) place(r *rand.Rand, c, st int, taken []image.Rectangle, cut bool
 	for try := 0; try < 40; try++ {
 		size := S/5 + r.IntN(S/2-S/5+1)
 		var x, y int
-		if cut {
+		if cut { // two thirds of the sprite out of frame
 			size = S/3 + r.IntN(S/6+1)
-			x, y = -size/2, r.IntN(S-size+1)
+			x, y = -size*2/3, r.IntN(S-size+1)
 			if r.IntN(2) == 0 {
-				x = S - size/2
+				x = S - size/3
 			}
 		} else {
 			x, y = r.IntN(S-size+1), r.IntN(S-size+1)
@@ -260,6 +266,11 @@ func (s *Scene) visible() []Object {
 		}
 	}
 	return out
+}
+
+// cutOff reports whether o's sprite extends past the image border.
+func (s *Scene) cutOff(o Object) bool {
+	return o.X < 0 || o.Y < 0 || o.X+o.Size > s.Size || o.Y+o.Size > s.Size
 }
 
 // count is the number of visible objects of concept c.

@@ -1,0 +1,124 @@
+package backend
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/tive-dev/tive/harness/grad"
+)
+
+// ShardVectors are the per-example vectors every feature shard must hold.
+var ShardVectors = []string{"norms", "loss", "el2n"}
+
+// ShardError names a shard that failed VerifyShards.
+type ShardError struct {
+	Dir   string
+	Shard string // manifest file name
+	Err   error
+}
+
+func (e *ShardError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Dir, e.Shard, e.Err) }
+
+func (e *ShardError) Unwrap() error { return e.Err }
+
+// VerifyShards checks that dir holds every shard of rows [start, end) in
+// steps of shardSize from start (the layout of a FeaturesRequest), each
+// whole: a manifest of format grad.ShardFormat with projector identity want
+// and pool size records, a features .npy [rows, want.Dim] of want.Dtype and
+// the vectors ShardVectors of [rows] values, every file with the length its
+// header implies and the SHA-256 its manifest records. The first bad or
+// missing shard is returned as a *ShardError. It is the completeness check
+// to run before a merge of shards that another process wrote; a whole
+// store is then opened with grad.OpenStore.
+func VerifyShards(dir string, want grad.ProjectorID, records, start, end, shardSize int) error {
+	if shardSize <= 0 || start < 0 || start >= end || end > records {
+		return fmt.Errorf("verify shards: rows [%d, %d) in shards of %d are not a range of %d records", start, end, shardSize, records)
+	}
+	for lo := start; lo < end; lo += shardSize {
+		hi := min(end, lo+shardSize)
+		name := grad.ShardName(lo, hi)
+		if err := verifyShard(dir, name, want, records, lo, hi); err != nil {
+			return &ShardError{Dir: dir, Shard: name, Err: err}
+		}
+	}
+	return nil
+}
+
+func verifyShard(dir, name string, want grad.ProjectorID, records, lo, hi int) error {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return fmt.Errorf("missing: %v", err)
+	}
+	var s grad.Shard
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("manifest: %v", err)
+	}
+	switch {
+	case s.Format != grad.ShardFormat:
+		return fmt.Errorf("format %q, want %s", s.Format, grad.ShardFormat)
+	case s.Projector != want:
+		return fmt.Errorf("projector %+v, want %+v", s.Projector, want)
+	case s.Records != records || s.Start != lo || s.End != hi:
+		return fmt.Errorf("rows [%d, %d) of %d, want [%d, %d) of %d", s.Start, s.End, s.Records, lo, hi, records)
+	}
+	m, err := grad.OpenMatrix(filepath.Join(dir, s.Features.File))
+	if err != nil {
+		return err
+	}
+	if m.Len() != hi-lo || m.Dim() != want.Dim || m.Header.Dtype != want.Dtype {
+		return fmt.Errorf("%s is [%d, %d] %s, want [%d, %d] %s", s.Features.File, m.Len(), m.Dim(), m.Header.Dtype, hi-lo, want.Dim, want.Dtype)
+	}
+	files := []grad.FileSum{s.Features}
+	for _, v := range ShardVectors {
+		fs, ok := s.Vectors[v]
+		if !ok {
+			return fmt.Errorf("no %q vector", v)
+		}
+		vec, err := grad.ReadVector(filepath.Join(dir, fs.File))
+		if err != nil {
+			return err
+		}
+		if len(vec) != hi-lo {
+			return fmt.Errorf("%s has %d values, want %d", fs.File, len(vec), hi-lo)
+		}
+		files = append(files, fs)
+	}
+	for _, fs := range files {
+		sum, err := sha256File(filepath.Join(dir, fs.File))
+		if err != nil {
+			return err
+		}
+		if sum != fs.SHA256 {
+			return fmt.Errorf("%s is corrupt (SHA-256 %.12s, manifest says %.12s)", fs.File, sum, fs.SHA256)
+		}
+	}
+	return nil
+}
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// quarantine renames a bad shard's manifest to <name>.bad, so that neither
+// a resume (grad.ShardWriter.Done) nor a merge (grad.OpenStore) takes it.
+func quarantine(dir, name string) error {
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return nil
+	}
+	return os.Rename(p, p+".bad")
+}

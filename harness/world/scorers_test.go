@@ -32,32 +32,6 @@ func scoredWorld(t *testing.T) string {
 	return scoredDir
 }
 
-// suiteFiles names each suite's inputs as the official scorers take them.
-func suiteFiles(dir, suite, answers string) benchmarks.Files {
-	d := filepath.Join(dir, "benchmarks", suite)
-	f := benchmarks.Files{Answers: answers}
-	switch suite {
-	case "mme":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_mme.jsonl"), filepath.Join(d, "MME_Benchmark_release_version")
-	case "mmbench":
-		f.Questions = filepath.Join(d, "mmbench_dev_20230712.tsv")
-		f.Annotations = f.Questions
-	case "seed":
-		f.Questions, f.Annotations = filepath.Join(d, "llava-seed-bench.jsonl"), filepath.Join(d, "SEED-Bench.json")
-	case "scienceqa":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_test_CQM-A.json"), d
-	case "pope":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_pope_test.jsonl"), filepath.Join(d, "coco")
-	case "textvqa":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_textvqa_val_v051_ocr.jsonl"), filepath.Join(d, "TextVQA_0.5.1_val.json")
-	case "gqa":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_gqa_testdev_balanced.jsonl"), filepath.Join(d, "testdev_balanced_questions.json")
-	case "vizwiz":
-		f.Questions, f.Annotations = filepath.Join(d, "llava_val.jsonl"), filepath.Join(d, "Annotations", "val.json")
-	}
-	return f
-}
-
 func score(t *testing.T, dir, suite string, ans []Answer) float64 {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), suite+".jsonl")
@@ -68,7 +42,11 @@ func score(t *testing.T, dir, suite string, ans []Answer) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Score(suiteFiles(dir, suite, p))
+	f, err := Files(dir, suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Score(benchmarks.Files{Questions: f.Questions, Answers: p, Annotations: f.Annotations})
 	if err != nil {
 		t.Fatalf("%s: %v", suite, err)
 	}

@@ -9,23 +9,27 @@ import (
 
 // Attention is multi-head scaled dot-product attention over packed
 // sequences: rows Off[e]..Off[e+1] of q, k, v [n, D] form sequence e, heads
-// split D into H slices of width d = D/H. Per head,
+// split D into H slices of width d = D/H. Per sequence and head, with
+// Q, K, V the head's T×d slices,
 //
-//	s_ij = q_i·k_j/√d, a_ij = softmax_j(s_ij) over j ≤ i (Causal) or all j,
-//	o_i = Σ_j a_ij v_j.
+//	S = QKᵀ/√d, P = softmax over each row's j ≤ i (Causal) or all j, O = PV.
 //
-// Backward, with δ_i = ∂L/∂o_i:
+// Backward, with ∂O given:
 //
-//	∂a_ij = δ_i·v_j, ∂s_ij = a_ij(∂a_ij − Σ_k a_ik ∂a_ik),
-//	∂q_i = Σ_j ∂s_ij k_j/√d, ∂k_j = Σ_i ∂s_ij q_i/√d, ∂v_j = Σ_i a_ij δ_i.
+//	∂P = ∂O·Vᵀ, ∂S_ij = P_ij(∂P_ij − Σ_k P_ik ∂P_ik),
+//	∂Q = ∂S·K/√d, ∂K = ∂Sᵀ·Q/√d, ∂V = Pᵀ·∂O.
+//
+// Each product is one GEMM per sequence and head (causal ones compute the
+// masked half too: the GEMM kernels outrun a triangular loop).
 type Attention struct {
 	H, D   int
 	Causal bool
 
 	q, k, v []float32 // inputs (not owned)
 	off     []int
-	att     []float32 // probabilities, per sequence and head a T×T block
+	att     []float32 // P, per sequence and head a T×T block
 	attOff  []int
+	scratch [][]float32 // per worker, ∂P
 }
 
 // Forward writes o[n, D]. q, k, v must stay unchanged until Backward.
@@ -42,37 +46,34 @@ func (at *Attention) Forward(o, q, k, v []float32, off []int) {
 	at.att = grow(at.att, total)
 	D, hd := at.D, at.D/at.H
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	at.each(b, func(e, h int) {
+	at.each(b, func(_, e, h int) {
 		o0, t := off[e], off[e+1]-off[e]
-		att := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
+		c := o0*D + h*hd
+		p := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
+		gemm(false, true, t, t, hd, scale, q[c:], D, k[c:], D, 0, p, t)
 		for i := 0; i < t; i++ {
-			qi := q[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd]
-			row := att[i*t : (i+1)*t]
+			row := p[i*t : (i+1)*t]
 			last := t
 			if at.Causal {
 				last = i + 1
 			}
-			mx := float32(math.Inf(-1))
-			for j := 0; j < last; j++ {
-				s := dot(qi, k[(o0+j)*D+h*hd:]) * scale
-				row[j] = s
+			mx := row[0]
+			for _, s := range row[:last] {
 				mx = max(mx, s)
 			}
 			var sum float32
-			for j := 0; j < last; j++ {
-				p := float32(math.Exp(float64(row[j] - mx)))
-				row[j] = p
-				sum += p
+			for j, s := range row[:last] {
+				e := float32(math.Exp(float64(s - mx)))
+				row[j] = e
+				sum += e
 			}
 			inv := 1 / sum
-			oi := o[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd]
-			clear(oi)
-			for j := 0; j < last; j++ {
+			for j := range row[:last] {
 				row[j] *= inv
-				axpy(oi, row[j], v[(o0+j)*D+h*hd:(o0+j)*D+(h+1)*hd])
 			}
 			clear(row[last:])
 		}
+		gemm(false, false, t, hd, t, 1, p, t, v[c:], D, 0, o[c:], D)
 	})
 }
 
@@ -83,53 +84,43 @@ func (at *Attention) Backward(dq, dk, dv, do []float32) {
 	D, hd := at.D, at.D/at.H
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	q, k, v := at.q, at.k, at.v
-	at.each(b, func(e, h int) {
+	at.each(b, func(w, e, h int) {
 		o0, t := off[e], off[e+1]-off[e]
-		att := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
+		c := o0*D + h*hd
+		p := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
+		at.scratch[w] = grow(at.scratch[w], t*t)
+		dp := at.scratch[w]
+		gemm(false, true, t, t, hd, 1, do[c:], D, v[c:], D, 0, dp, t)
 		for i := 0; i < t; i++ {
-			clear(dq[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd])
-			clear(dk[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd])
-			clear(dv[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd])
-		}
-		da := make([]float32, t)
-		for i := 0; i < t; i++ {
-			last := t
-			if at.Causal {
-				last = i + 1
-			}
-			row := att[i*t : (i+1)*t]
-			doi := do[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd]
-			var s float32
-			for j := 0; j < last; j++ {
-				da[j] = dot(doi, v[(o0+j)*D+h*hd:])
-				s += row[j] * da[j]
-				axpy(dv[(o0+j)*D+h*hd:(o0+j)*D+(h+1)*hd], row[j], doi)
-			}
-			qi := q[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd]
-			dqi := dq[(o0+i)*D+h*hd : (o0+i)*D+(h+1)*hd]
-			for j := 0; j < last; j++ {
-				ds := row[j] * (da[j] - s) * scale
-				axpy(dqi, ds, k[(o0+j)*D+h*hd:(o0+j)*D+(h+1)*hd])
-				axpy(dk[(o0+j)*D+h*hd:(o0+j)*D+(h+1)*hd], ds, qi)
+			pr, dr := p[i*t:(i+1)*t], dp[i*t:(i+1)*t]
+			s := dot(pr, dr)
+			for j, pv := range pr {
+				dr[j] = pv * (dr[j] - s) * scale
 			}
 		}
+		gemm(false, false, t, hd, t, 1, dp, t, k[c:], D, 0, dq[c:], D)
+		gemm(true, false, t, hd, t, 1, dp, t, q[c:], D, 0, dk[c:], D)
+		gemm(true, false, t, hd, t, 1, p, t, do[c:], D, 0, dv[c:], D)
 	})
 }
 
-// each runs f(e, h) for every sequence e < b and head h on GOMAXPROCS
-// workers; each call touches only its own rows and head columns.
-func (at *Attention) each(b int, f func(e, h int)) {
+// each runs f(worker, e, h) for every sequence e < b and head h on up to
+// GOMAXPROCS workers; each call touches only its own rows and head columns.
+func (at *Attention) each(b int, f func(w, e, h int)) {
 	tasks := b * at.H
-	w := min(runtime.GOMAXPROCS(0), tasks)
-	if w <= 1 {
+	w := max(1, min(runtime.GOMAXPROCS(0), tasks))
+	for len(at.scratch) < w {
+		at.scratch = append(at.scratch, nil)
+	}
+	if w == 1 {
 		for i := 0; i < tasks; i++ {
-			f(i/at.H, i%at.H)
+			f(0, i/at.H, i%at.H)
 		}
 		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range w {
+	for id := range w {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,7 +129,7 @@ func (at *Attention) each(b int, f func(e, h int)) {
 				if i >= tasks {
 					return
 				}
-				f(i/at.H, i%at.H)
+				f(id, i/at.H, i%at.H)
 			}
 		}()
 	}

@@ -380,3 +380,23 @@ func label665k(r map[string]any) string {
 	}
 	return "llava_instruct"
 }
+
+// TestTaskCounts: every profile's counts per task are the LLaVA-665K counts
+// divided by the profile's divisor, rounded (A-OKVQA in whole groups of 4).
+func TestTaskCounts(t *testing.T) {
+	for _, name := range Profiles() {
+		div := profiles[name].divisor
+		total := 0
+		for _, tk := range tasks {
+			n := taskCount(tk, div)
+			total += n
+			want := float64(tk.count) / float64(div)
+			if math.Abs(float64(n)-want) > float64(tk.groups)/2+1e-9 || n%tk.groups != 0 {
+				t.Errorf("%s %s: %d records, want %.2f rounded", name, tk.name, n, want)
+			}
+		}
+		if want := 665298.0 / float64(div); math.Abs(float64(total)-want) > 5 {
+			t.Errorf("%s: %d records, want about %.0f", name, total, want)
+		}
+	}
+}

@@ -137,9 +137,7 @@ func Plan(r *spec.Run) []*Node {
 	switch f := r.Features; {
 	case !need.Any():
 	case f.Source == "builtin":
-		// The base model is pretrained once per world: its seed derives from the world's.
-		base := &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
-			Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
+		base := basePlan(r, w)
 		ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0),
 			Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: w}, "warmup": {Node: warm, File: "warmup.json"}},
 			Params: referenceParams{LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
@@ -164,7 +162,29 @@ func Plan(r *spec.Run) []*Node {
 		Inputs: selIn,
 		Label:  r.Label,
 	}
-	return append(nodes, selNode)
+	nodes = append(nodes, selNode)
+	if len(r.Benchmarks) == 0 {
+		return nodes
+	}
+	// Instruction tuning on the subset, from the world's base model, then
+	// prediction and scoring on the benchmark suites.
+	base := basePlan(r, w)
+	t := r.Train
+	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label,
+		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: w}, "subset": {Node: selNode, File: "subset.json"}},
+		Params: trainParams{Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
+	pp := predictParams{Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
+	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: w}}}
+	score := &Node{Stage: "score", Label: r.Label, Params: pp, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: w}}}
+	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: w}}}
+	return append(nodes, base, train, pred, score, chance)
+}
+
+// basePlan is the world's base model: pretrained once per world, its seed
+// derived from the world's.
+func basePlan(r *spec.Run, w *Node) *Node {
+	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: w}},
+		Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
 }
 
 func modelConfig(m spec.Model) model.Config {

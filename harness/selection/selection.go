@@ -18,6 +18,8 @@
 // keys E_s / w(s), E_s ~ Exp(1), smallest first: the same distribution as
 // numpy's sequential np.random.choice(replace=False, p=w), and seeded.
 //
+// full keeps every record (the full-data baseline).
+//
 // The output order is TIVE's: task by task in order of first appearance,
 // full copies first (in pool order), then draws in draw order (topk: by
 // descending influence). The baselines list their picks in pool order.
@@ -35,7 +37,7 @@ import (
 )
 
 // Methods lists every method name, in the order documentation shows them.
-var Methods = []string{"tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "keep"}
+var Methods = []string{"full", "tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "keep"}
 
 // Inputs says which per-record inputs a method reads beyond task labels.
 type Inputs struct {
@@ -150,6 +152,12 @@ func Select(pool Pool, opt Options) (*Result, error) {
 		err = s.perTask(res)
 	case "keep":
 		err = s.keep(res)
+	case "full":
+		res.Order = make([]int, n)
+		for i := range res.Order {
+			res.Order[i] = i
+		}
+		res.Tasks = s.stats(res.Order, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -167,7 +175,7 @@ func (o *Options) check() error {
 	if !contains(Methods, o.Method) {
 		return errorf("method %q is unknown (want one of %s)", o.Method, strings.Join(Methods, ", "))
 	}
-	if o.Method != "keep" && !(o.Budget > 0 && o.Budget <= 1) {
+	if o.Method != "keep" && o.Method != "full" && !(o.Budget > 0 && o.Budget <= 1) {
 		return errorf("budget %g is outside (0, 1]", o.Budget)
 	}
 	if math.IsNaN(o.Q) || math.IsInf(o.Q, 0) {

@@ -57,6 +57,8 @@ type Spec struct {
 	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
 	Reference   Reference `yaml:"reference" json:"reference"`
 	Features    Features  `yaml:"features" json:"features"`
+	Train       Finetune  `yaml:"train" json:"train"`
+	Predict     Predict   `yaml:"predict" json:"predict"`
 	Warmup      Warmup    `yaml:"warmup" json:"warmup"`
 	Selection   Selection `yaml:"selection" json:"selection"`
 	Benchmarks  []string  `yaml:"benchmarks" json:"benchmarks,omitempty"`
@@ -139,6 +141,28 @@ type LoRA struct {
 	MLP     bool    `yaml:"mlp" json:"mlp"`
 }
 
+// Finetune configures instruction tuning of the base model on the selected
+// subset (the train stage).
+type Finetune struct {
+	Mode        string  `yaml:"mode" json:"mode"` // full or lora
+	LoRA        LoRA    `yaml:"lora" json:"lora"`
+	Epochs      int     `yaml:"epochs" json:"epochs"`
+	BatchSize   int     `yaml:"batch_size" json:"batch_size"`
+	LR          float64 `yaml:"lr" json:"lr"`
+	WarmupRatio float64 `yaml:"warmup_ratio" json:"warmup_ratio"`
+	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
+}
+
+// Schedule returns the training schedule part.
+func (f Finetune) Schedule() Train {
+	return Train{Epochs: f.Epochs, BatchSize: f.BatchSize, LR: f.LR, WarmupRatio: f.WarmupRatio, WeightDecay: f.WeightDecay}
+}
+
+// Predict configures decoding on the benchmark suites.
+type Predict struct {
+	MaxNewTokens int `yaml:"max_new_tokens" json:"max_new_tokens"`
+}
+
 // Reference configures TIVE's reference model: LoRA on the warm-up set,
 // starting from the pretrained base model.
 type Reference struct {
@@ -176,6 +200,8 @@ func defaults() Spec {
 		World:     World{Profile: "quick", Assets: "emoji", ImageSize: 64},
 		Model:     Model{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 160, VocabMinCount: 1},
 		Reference: Reference{LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
+		Train:     Finetune{Mode: "full", LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
+		Predict:   Predict{MaxNewTokens: 16},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
 		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty, Order: d.Order},
@@ -572,7 +598,7 @@ func (d *decoder) validate(s *Spec) {
 	if !contains(selection.Methods, sel.Method) {
 		bad("selection.method", "unknown method %q (want one of %s)", sel.Method, strings.Join(selection.Methods, ", "))
 	}
-	if sel.Method != "keep" && !(sel.Budget > 0 && sel.Budget <= 1) {
+	if sel.Method != "keep" && sel.Method != "full" && !(sel.Budget > 0 && sel.Budget <= 1) {
 		bad("selection.budget", "%g is outside (0, 1] (a fraction of the pool, e.g. 0.15)", sel.Budget)
 	}
 	if sel.Within != "sample" && sel.Within != "topk" {
@@ -596,8 +622,11 @@ func (d *decoder) validate(s *Spec) {
 		bad("workers", "%d is negative (0 means all cores)", s.Workers)
 	}
 	for i, b := range s.Benchmarks {
-		if !contains(Benchmarks, b) {
+		switch {
+		case !contains(Benchmarks, b):
 			bad(fmt.Sprintf("benchmarks[%d]", i), "unknown benchmark %q (want one of %s)", b, strings.Join(Benchmarks, ", "))
+		case s.Data.Source == "world" && !contains(world.Suites(), b):
+			bad(fmt.Sprintf("benchmarks[%d]", i), "the built-in world has no %q suite (it has %s)", b, strings.Join(world.Suites(), ", "))
 		}
 	}
 	f := &s.Features
@@ -675,7 +704,19 @@ func (d *decoder) validate(s *Spec) {
 	if s.Data.Source == "world" && m.ImageSize != s.World.ImageSize {
 		bad("model.image_size", "%d differs from world.image_size %d", m.ImageSize, s.World.ImageSize)
 	}
-	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train} {
+	if s.Train.Mode != "full" && s.Train.Mode != "lora" {
+		bad("train.mode", "%q (want full or lora)", s.Train.Mode)
+	}
+	if l := s.Train.LoRA; s.Train.Mode == "lora" && (l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1) {
+		bad("train.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
+	}
+	if s.Predict.MaxNewTokens <= 0 {
+		bad("predict.max_new_tokens", "%d (want a positive number of tokens)", s.Predict.MaxNewTokens)
+	}
+	if len(s.Benchmarks) > 0 && s.Data.Source != "world" {
+		bad("benchmarks", "training and scoring run on the built-in world only (data.source: world); external models use the worker")
+	}
+	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Schedule()} {
 		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}

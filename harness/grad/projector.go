@@ -100,8 +100,8 @@ func NewProjector(spec ProjectorSpec, shapes []model.FactorShape) (Projector, er
 }
 
 // Rademacher is the dense TRAK-style projection p = gᵀR, R [In, Dim] with
-// R[i][j] = RademacherSign(Seed, i, j)/√Dim. Matrices up to 2²⁵ entries are
-// generated once and kept; larger ones are regenerated in row blocks for
+// R[i][j] = RademacherSign(Seed, i, j)/√Dim. Matrices up to 2²⁶ entries are
+// generated once and kept (256 MiB at most); larger ones are regenerated in row blocks for
 // every batch.
 type Rademacher struct {
 	Seed    uint64
@@ -115,7 +115,7 @@ type Rademacher struct {
 }
 
 // rademacherCache is the largest matrix, in entries, kept in memory.
-const rademacherCache = 1 << 25
+const rademacherCache = 1 << 26
 
 // ID identifies the projector.
 func (r *Rademacher) ID() ProjectorID {
@@ -182,19 +182,21 @@ type Factored struct {
 	Side      int
 	Dtype     Dtype
 	shapes    []model.FactorShape
-	pin, pout [][]float32
+	pin, pout [][]float32 // P_inᵀ, P_outᵀ
 	xp, dp    []float32
 }
 
 func newFactored(seed uint64, side int, dt Dtype, shapes []model.FactorShape) *Factored {
 	f := &Factored{Seed: seed, Side: side, Dtype: dt, shapes: shapes}
 	s := float32(1 / math.Sqrt(float64(side)))
+	// Stored transposed, [Side, rows]: the projections below are then
+	// dot products along rows of X and DY.
 	mat := func(sd uint64, rows int) []float32 {
 		ms := mix64(sd)
-		m := make([]float32, rows*side)
+		m := make([]float32, side*rows)
 		for i := 0; i < rows; i++ {
 			for c := 0; c < side; c++ {
-				m[i*side+c] = s * sign(ms, i, c)
+				m[c*rows+i] = s * sign(ms, i, c)
 			}
 		}
 		return m
@@ -218,8 +220,8 @@ func (f *Factored) Project(dst [][]float32, g *Batch) {
 		n := len(fac.X) / fac.In
 		f.xp = growF32(f.xp, n*f.Side)
 		f.dp = growF32(f.dp, n*f.Side)
-		gemm32(false, false, n, f.Side, fac.In, 1, fac.X, fac.In, f.pin[k], f.Side, 0, f.xp, f.Side)
-		gemm32(false, false, n, f.Side, fac.Out, 1, fac.DY, fac.Out, f.pout[k], f.Side, 0, f.dp, f.Side)
+		gemm32(false, true, n, f.Side, fac.In, 1, fac.X, fac.In, f.pin[k], fac.In, 0, f.xp, f.Side)
+		gemm32(false, true, n, f.Side, fac.Out, 1, fac.DY, fac.Out, f.pout[k], fac.Out, 0, f.dp, f.Side)
 		splitRange(len(dst), func(lo, hi int) {
 			for e := lo; e < hi; e++ {
 				o0, o1 := g.Off[e], g.Off[e+1]

@@ -2,6 +2,7 @@ package grad
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -99,6 +100,64 @@ func extract(ctx context.Context, m *model.Model, recs []data.Record, images mod
 			if err := emit(lo+e, feats[e]); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// WriteShards extracts features of recs into one sharded store per
+// projector (dirs[k] for cfg.Projectors[k]), shardSize records per shard:
+// shard j holds rows [j·shardSize, min((j+1)·shardSize, N)). Each shard's
+// store files carry the projected features and the per-example vectors
+// "norms", "loss" and "el2n". Shards already whole in every store are
+// skipped, so a killed extraction resumes at the first missing shard.
+// progress, if non-nil, gets (records done, N) after each shard.
+func WriteShards(ctx context.Context, m *model.Model, recs []data.Record, images model.ImageSource, cfg Config, dirs []string, shardSize int, progress func(done, total int)) error {
+	ps, err := Projectors(m, cfg)
+	if err != nil {
+		return err
+	}
+	if len(dirs) != len(ps) {
+		return fmt.Errorf("grad: %d store folders for %d projectors", len(dirs), len(ps))
+	}
+	if shardSize <= 0 {
+		return fmt.Errorf("grad: shard size %d must be positive", shardSize)
+	}
+	sws := make([]*ShardWriter, len(ps))
+	for k, p := range ps {
+		sws[k] = &ShardWriter{Dir: dirs[k], Projector: p.ID(), Records: len(recs)}
+	}
+	for lo := 0; lo < len(recs); lo += shardSize {
+		hi := min(lo+shardSize, len(recs))
+		done := true
+		for _, sw := range sws {
+			done = done && sw.Done(lo, hi)
+		}
+		if !done {
+			n := hi - lo
+			feats := make([][]float32, len(ps))
+			for k, p := range ps {
+				feats[k] = make([]float32, n*p.ID().Dim)
+			}
+			vec := map[string][]float64{"norms": make([]float64, n), "loss": make([]float64, n), "el2n": make([]float64, n)}
+			err := extract(ctx, m, recs[lo:hi], images, cfg, ps, func(i int, f Feature) error {
+				vec["norms"][i], vec["loss"][i], vec["el2n"][i] = float64(f.Norm), float64(f.Loss), float64(f.EL2N)
+				for k, p := range f.Proj {
+					copy(feats[k][i*len(p):], p)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for k, sw := range sws {
+				if err := sw.Write(lo, hi, feats[k], vec); err != nil {
+					return err
+				}
+			}
+		}
+		if progress != nil {
+			progress(hi, len(recs))
 		}
 	}
 	return nil

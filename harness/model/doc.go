@@ -1,0 +1,34 @@
+// Package model is the built-in vision-language model: a small LLaVA-shaped
+// network written out by hand on float32 and gonum's Sgemm, the llm.c way —
+// one file per layer kind, each layer's Forward beside its Backward,
+// activations in buffers that are grown once and reused, and every layer
+// checked against finite differences (gradcheck_test.go).
+//
+// Architecture (Model): 64×64 RGB images are cut into 16×16 patches, embedded
+// by a Linear, given learned positions and a bidirectional transformer block
+// (the vision encoder), then an MLP projector (Linear, GELU, Linear) makes
+// one visual token per patch. A decoder-only pre-norm transformer (causal
+// attention, LayerNorm, GELU MLP) reads the vicuna_v1 prompt
+//
+//	<s> SYSTEM USER: <image>\n{question} ASSISTANT: {answer}</s>USER: ...
+//
+// with the visual tokens in place of <image>; the template's fixed strings
+// are single tokens of the word-level Vocab.
+//
+// Training (Train) minimises the mean cross-entropy over the response
+// tokens of each batch (gpt turns and their </s>) with AdamW under a cosine
+// schedule with linear warm-up, either for every parameter or, with LoRA
+// adapters attached (AttachLoRA), for the adapters and the projector only.
+// Data order and dropout are seeded; checkpoints are safetensors files with
+// a JSON manifest (Save, Load) and a run resumes from its newest complete
+// checkpoint with the same bytes as an uninterrupted run. Generate decodes
+// greedily in batches. PerExample gives the per-example gradient factors
+// (layer inputs and output deltas of one batched backward pass) that
+// package grad turns into features.
+//
+// Sequences of a batch are packed into one [tokens, D] matrix (no padding);
+// attention runs per sequence and head. Both cores are used by the GEMMs
+// (gonum splits them), by per-head attention tasks and by row-parallel
+// element-wise layers; reductions over tokens run in fixed 512-row chunks,
+// so results are the same bytes for any core count.
+package model

@@ -104,3 +104,40 @@ func TestTIVEOnBuiltinWorld(t *testing.T) {
 		}
 	}
 }
+
+// TestLESSOnBuiltinWorld selects with LESS: validation gradients of oracle
+// answers to benchmark questions, drawn per suite.
+func TestLESSOnBuiltinWorld(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "less.yaml")
+	os.WriteFile(spec, []byte(strings.Replace(tinyTIVE, "selection: {method: tive, budget: 0.2, exclude: [textcaps]}",
+		"selection: {method: less, budget: 0.2, validation_per_suite: 4}", 1)), 0o644)
+	code, out, errs := runTive(t, "run", spec, "--store", filepath.Join(dir, "store"), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
+	val, err := grad.OpenStore(res.Runs[0].Outputs["valfeatures"], true)
+	if err != nil || val.Len() != 8*4 {
+		t.Fatalf("validation store: %v (%d rows, want 32)", err, val.Len())
+	}
+	scores, err := pipeline.ReadScores(filepath.Join(res.Runs[0].Outputs["select"], "scores.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen, lo, hi := 0, 2.0, -2.0
+	for _, s := range scores {
+		if s.Influence == nil {
+			t.Fatalf("record %d has no LESS score", s.Index)
+		}
+		if s.Selected > 0 {
+			chosen++
+			lo = min(lo, *s.Influence)
+		} else {
+			hi = max(hi, *s.Influence)
+		}
+	}
+	if chosen != int(0.2*float64(len(scores))) || hi > lo {
+		t.Errorf("chose %d of %d; unchosen max score %v above chosen min %v", chosen, len(scores), hi, lo)
+	}
+}

@@ -3,11 +3,14 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/world"
 )
 
 // The built-in model's stages: pretrain (the base model, once per world),
@@ -17,6 +20,7 @@ func init() {
 	Register(&Stage{Name: "pretrain", Version: "1", Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Run: runFeatures, Resumable: true})
+	Register(&Stage{Name: "valfeatures", Version: "1", Run: runValFeatures})
 }
 
 type pretrainParams struct {
@@ -151,4 +155,81 @@ func runFeatures(ctx context.Context, c *Call) error {
 		c.Progress(len(recs), len(recs))
 	}
 	return nil
+}
+
+type valParams struct {
+	featuresParams
+	Benchmarks []string `json:"benchmarks"`
+	PerSuite   int      `json:"per_suite"`
+}
+
+// Valfeatures outputs a one-shard feature store of a validation set drawn
+// from the benchmark suites (LESS): PerSuite questions per suite, uniformly
+// (seeded), each a record answered by the suite's oracle, and groups.json,
+// the suite of each row.
+func runValFeatures(ctx context.Context, c *Call) error {
+	var p valParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	m, err := model.Load(filepath.Join(c.Inputs["model"], "model"))
+	if err != nil {
+		return err
+	}
+	w := c.Inputs["world"]
+	images := model.MapImages{}
+	var recs []data.Record
+	var groups []string
+	for _, b := range p.Benchmarks {
+		qs, err := world.Questions(w, b)
+		if err != nil {
+			return err
+		}
+		f, err := world.Files(w, b)
+		if err != nil {
+			return err
+		}
+		oracle, err := world.OracleAnswers(b, filepath.Dir(f.Questions))
+		if err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(c.Seed, selection.Stream("valfeatures", b)))
+		for _, i := range rng.Perm(len(qs))[:min(p.PerSuite, len(qs))] {
+			q := qs[i]
+			key := ""
+			switch {
+			case q.Embedded != nil:
+				key = fmt.Sprintf("%s/%d", b, i)
+				images[key] = q.Embedded
+			case q.Image != "":
+				key = fmt.Sprintf("%s/%d", b, i)
+				img, err := (model.DirImages{Root: f.Images}).Image(q.Image)
+				if err != nil {
+					return err
+				}
+				images[key] = img
+			}
+			recs = append(recs, data.Record{ID: key, Image: key, Conversations: []data.Turn{{From: "human", Value: q.Answer.Prompt}, {From: "gpt", Value: oracle[i].Text}}})
+			groups = append(groups, b)
+		}
+	}
+	cfg := grad.Config{Params: p.Params, Projectors: []grad.ProjectorSpec{p.Projector}, BatchSize: p.BatchSize}
+	ps, err := grad.Projectors(m, cfg)
+	if err != nil {
+		return err
+	}
+	d := ps[0].ID().Dim
+	feats := make([]float32, len(recs)*d)
+	err = grad.Extract(ctx, m, recs, images, cfg, func(i int, f grad.Feature) error {
+		copy(feats[i*d:], f.Proj[0])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sw := &grad.ShardWriter{Dir: c.Out, Projector: ps[0].ID(), Records: len(recs)}
+	if err := sw.Write(0, len(recs), feats, nil); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(c.Out, "groups.json"), groups)
 }

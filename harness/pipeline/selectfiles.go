@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/data"
@@ -20,6 +21,9 @@ type SelectFiles struct {
 	Labels   string // labelling rules (built-in name or path); "" uses each record's "dataset"
 	Features string // [N, d] .npy, or a sharded feature store folder; "" when the method needs none
 	Norms    string // [N] .npy; "" takes the store's "norms" vector, or none
+	// Validation is a feature store folder of validation examples with a
+	// groups.json (the benchmark of each row), for less.
+	Validation string
 }
 
 // SelectOutputs names the files a selection writes; "" skips one.
@@ -99,6 +103,23 @@ func LoadPool(in SelectFiles, method string, workers int) ([]data.Record, select
 		} else {
 			pool.EL2N = vals
 		}
+	}
+	if need.Validation {
+		if in.Validation == "" {
+			return nil, pool, fmt.Errorf("method %s needs validation gradient features", method)
+		}
+		vst, err := grad.OpenStore(in.Validation, true)
+		if err != nil {
+			return nil, pool, err
+		}
+		b, err := os.ReadFile(filepath.Join(in.Validation, "groups.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &pool.ValidationGroups)
+		}
+		if err != nil {
+			return nil, pool, fmt.Errorf("%s: groups.json: %v", in.Validation, err)
+		}
+		pool.Validation = vst
 	}
 	if pool.Norms != nil && len(pool.Norms) != len(recs) {
 		return nil, pool, fmt.Errorf("%s has %d norms but %s has %d records", in.Norms, len(pool.Norms), in.Records, len(recs))

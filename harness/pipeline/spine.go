@@ -79,7 +79,7 @@ func runSelectStage(ctx context.Context, c *Call) error {
 		return err
 	}
 	opt := selection.Options{Method: p.Method, Budget: p.Budget, Q: p.Q, Within: p.Within, Difficulty: p.Difficulty, Exclude: p.Exclude, Keep: p.Keep, Order: p.Order, Seed: c.Seed}
-	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"]}
+	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"], Validation: c.Inputs["validation"]}
 	out := SelectOutputs{Subset: filepath.Join(c.Out, "subset.json"), Scores: filepath.Join(c.Out, "scores.jsonl"), Tasks: filepath.Join(c.Out, "tasks.json")}
 	_, err := RunSelect(in, opt, out, c.Workers)
 	return err
@@ -146,6 +146,16 @@ func Plan(r *spec.Run) []*Node {
 				Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}}
 		nodes = append(nodes, base, ref, feat)
 		selIn["features"] = Ref{Node: feat}
+		if need.Validation {
+			suites := r.Benchmarks
+			if len(suites) == 0 {
+				suites = world.Suites()
+			}
+			val := &Node{Stage: "valfeatures", Seed: spec.Seed(r.Seed, "valfeatures", 0), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: w}},
+				Params: valParams{featuresParams: feat.Params.(featuresParams), Benchmarks: suites, PerSuite: sel.ValidationPerSuite}}
+			nodes = append(nodes, val)
+			selIn["validation"] = Ref{Node: val}
+		}
 	default:
 		// Only the inputs the method reads are inputs (and so part of its key).
 		if f.Path != "" && (needF || needN && f.Norms == "") {

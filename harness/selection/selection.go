@@ -37,17 +37,20 @@ import (
 )
 
 // Methods lists every method name, in the order documentation shows them.
-var Methods = []string{"full", "tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "keep"}
+var Methods = []string{"full", "tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "less", "keep"}
 
 // Inputs says which per-record inputs a method reads beyond task labels.
 type Inputs struct {
 	Features bool   // projected gradients
 	Norms    bool   // unprojected gradient norms
 	Vector   string // a per-example reference-model value: "loss" or "el2n"
+	// Validation: projected gradients of validation examples, grouped by
+	// benchmark (LESS).
+	Validation bool
 }
 
 // Any reports whether the method needs a reference model's outputs at all.
-func (in Inputs) Any() bool { return in.Features || in.Norms || in.Vector != "" }
+func (in Inputs) Any() bool { return in.Features || in.Norms || in.Vector != "" || in.Validation }
 
 // Needs says which inputs a method reads.
 func Needs(method string) Inputs {
@@ -62,6 +65,8 @@ func Needs(method string) Inputs {
 		return Inputs{Vector: "loss"}
 	case "el2n":
 		return Inputs{Vector: "el2n"}
+	case "less":
+		return Inputs{Features: true, Validation: true}
 	}
 	return Inputs{}
 }
@@ -74,7 +79,11 @@ type Pool struct {
 	Features grad.Features // projected gradients [N, d] ("tive", "tive-instance")
 	Loss     []float64     // mean response-token loss of the reference model ("perplexity")
 	EL2N     []float64     // token-averaged EL2N of the reference model ("el2n")
-	Workers  int           // goroutines for feature scans; <= 0: GOMAXPROCS
+	// Validation holds projected gradients of validation examples and
+	// ValidationGroups the benchmark of each row ("less").
+	Validation       grad.Features
+	ValidationGroups []string
+	Workers          int // goroutines for feature scans; <= 0: GOMAXPROCS
 }
 
 // Options configures a selection.
@@ -146,7 +155,7 @@ func Select(pool Pool, opt Options) (*Result, error) {
 	switch opt.Method {
 	case "tive", "tive-task", "tive-instance":
 		err = s.tive(res)
-	case "random", "length", "grand", "perplexity", "el2n":
+	case "random", "length", "grand", "perplexity", "el2n", "less":
 		err = s.global(res)
 	case "random-per-task":
 		err = s.perTask(res)
@@ -366,9 +375,9 @@ func topK(members []int, score []float64, k int) []int {
 	return m[:min(k, len(m))]
 }
 
-// global runs random, length, grand, perplexity and el2n: int(p·N) records
-// of the included tasks (the highest scores; perplexity with order low: the
-// lowest losses), listed in pool order.
+// global runs random, length, grand, perplexity, el2n and less: int(p·N)
+// records of the included tasks (the highest scores; perplexity with order
+// low: the lowest losses), listed in pool order.
 func (s *selector) global(res *Result) error {
 	var cand []int
 	for k, m := range s.members {
@@ -416,11 +425,82 @@ func (s *selector) global(res *Result) error {
 			}
 		}
 		picked = topK(cand, score, k)
+	case "less":
+		score, err := LESS(s.pool.Features, s.pool.Validation, s.pool.ValidationGroups, s.pool.Workers)
+		if err != nil {
+			return err
+		}
+		res.Influence = score
+		picked = topK(cand, score, k)
 	}
 	sort.Ints(picked)
 	res.Order = picked
 	res.Tasks = s.stats(picked, nil)
 	return nil
+}
+
+// LESS scores every training example by its largest mean cosine to a
+// validation group (Xia et al., LESS, with plain SGD gradients):
+//
+//	score(s) = max_b ĝ(s) · m_b,  m_b = mean_{v in b} ĝ(v)
+//
+// ĝ the L2-normalised projected gradients (train and validation must share
+// the projector). One pass over the training features: O(N·d·B).
+func LESS(train, val grad.Features, groups []string, workers int) ([]float64, error) {
+	if train == nil || val == nil {
+		return nil, errorf("less needs training and validation gradient features")
+	}
+	if val.Len() != len(groups) || val.Len() == 0 {
+		return nil, errorf("less: %d validation rows for %d group labels", val.Len(), len(groups))
+	}
+	d := train.Dim()
+	if val.Dim() != d {
+		return nil, errorf("less: validation features have %d dimensions, training ones %d (they must share the projector)", val.Dim(), d)
+	}
+	names, index := taskIndex(groups)
+	nb := len(names)
+	workers = grad.Workers(workers)
+	acc := make([][]float64, workers)
+	for w := range acc {
+		acc[w] = make([]float64, nb*d)
+	}
+	err := val.Scan(workers, func(w, i int, row []float32) error {
+		ss := sumSquares(row)
+		if math.IsNaN(ss) || math.IsInf(ss, 0) {
+			return errorf("validation features row %d holds a NaN or infinite value", i)
+		}
+		k := index[groups[i]]
+		axpy(acc[w][k*d:(k+1)*d], 1/math.Max(math.Sqrt(ss), 1e-12), row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	mean := make([]float64, nb*d)
+	count := make([]float64, nb)
+	for _, g := range groups {
+		count[index[g]]++
+	}
+	for w := range acc {
+		for j, v := range acc[w] {
+			mean[j] += v / count[j/d]
+		}
+	}
+	score := make([]float64, train.Len())
+	err = train.Scan(workers, func(w, i int, row []float32) error {
+		ss := sumSquares(row)
+		if math.IsNaN(ss) || math.IsInf(ss, 0) {
+			return errorf("features row %d (record %d) holds a NaN or infinite value", i, i)
+		}
+		inv := 1 / math.Max(math.Sqrt(ss), 1e-12)
+		best := math.Inf(-1)
+		for k := 0; k < nb; k++ {
+			best = math.Max(best, dot(row, mean[k*d:(k+1)*d])*inv)
+		}
+		score[i] = best
+		return nil
+	})
+	return score, err
 }
 
 // perTask runs random-per-task: budgets proportional to task size

@@ -451,3 +451,56 @@ func Example() {
 	// vqa: d=1 budget=0.75 selected=0
 	// ocr: d=3 budget=2.25 selected=2
 }
+
+func TestLESSMatchesBruteForce(t *testing.T) {
+	p := testPool(9, sizes, order, 12)
+	rng := rand.New(rand.NewPCG(9, 9))
+	val := &grad.Dense{N: 7, D: 12, Data: make([]float32, 7*12)}
+	for i := range val.Data {
+		val.Data[i] = float32(rng.NormFloat64())
+	}
+	groups := []string{"pope", "mme", "pope", "gqa", "mme", "pope", "gqa"}
+	p.Validation, p.ValidationGroups = val, groups
+	unit := func(r []float32) []float64 {
+		s := 0.0
+		for _, x := range r {
+			s += float64(x) * float64(x)
+		}
+		out := make([]float64, len(r))
+		for j, x := range r {
+			out[j] = float64(x) / math.Sqrt(s)
+		}
+		return out
+	}
+	f := p.Features.(*grad.Dense)
+	opt := Defaults("less")
+	opt.Budget = 0.1
+	res, err := Select(p, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < f.N; i++ {
+		a := unit(f.Row(i))
+		best := math.Inf(-1)
+		for _, g := range []string{"pope", "mme", "gqa"} {
+			sum, n := 0.0, 0
+			for v, vg := range groups {
+				if vg != g {
+					continue
+				}
+				b := unit(val.Row(v))
+				for j := range a {
+					sum += a[j] * b[j]
+				}
+				n++
+			}
+			best = math.Max(best, sum/float64(n))
+		}
+		if math.Abs(res.Influence[i]-best) > 1e-12 {
+			t.Fatalf("LESS score of %d = %v, brute force %v", i, res.Influence[i], best)
+		}
+	}
+	if len(res.Order) != int(0.1*float64(f.N)) {
+		t.Errorf("less chose %d", len(res.Order))
+	}
+}

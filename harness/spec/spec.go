@@ -185,6 +185,9 @@ type Selection struct {
 	Exclude    []string           `yaml:"exclude" json:"exclude,omitempty"`
 	Keep       map[string]float64 `yaml:"keep" json:"keep,omitempty"`
 	Order      string             `yaml:"order" json:"order"` // perplexity: high or low loss first
+	// ValidationPerSuite is the number of questions per benchmark suite in
+	// less's validation set.
+	ValidationPerSuite int `yaml:"validation_per_suite" json:"validation_per_suite"`
 }
 
 // Options converts the section to selection options with the run's seed for
@@ -204,7 +207,7 @@ func defaults() Spec {
 		Predict:   Predict{MaxNewTokens: 16},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
-		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty, Order: d.Order},
+		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty, Order: d.Order, ValidationPerSuite: 8},
 	}
 }
 
@@ -640,6 +643,12 @@ func (d *decoder) validate(s *Spec) {
 	needF, needN := need.Features, need.Norms
 	if sel.Order != "high" && sel.Order != "low" {
 		bad("selection.order", "%q (want high or low)", sel.Order)
+	}
+	if sel.ValidationPerSuite <= 0 {
+		bad("selection.validation_per_suite", "%d (want a positive number of questions)", sel.ValidationPerSuite)
+	}
+	if need.Validation && f.Source == "import" {
+		bad("selection.method", "method %s needs validation gradients from the built-in world: use features.source: builtin", sel.Method)
 	}
 	if need.Vector != "" && f.Source == "import" {
 		bad("selection.method", "method %s needs the reference model's per-example %s: use features.source: builtin", sel.Method, need.Vector)

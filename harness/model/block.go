@@ -46,8 +46,6 @@ func (b *Block) params() []*Param {
 	return ps
 }
 
-func (b *Block) linears() []*Linear { return []*Linear{b.Q, b.K, b.V, b.O, b.FC, b.Proj} }
-
 func (b *Block) init(rng *rand.Rand, std, residStd float64) {
 	for _, l := range []*Linear{b.Q, b.K, b.V, b.FC} {
 		l.W.initNormal(rng, std)

@@ -148,7 +148,7 @@ func TestBlockGrad(t *testing.T) {
 	d := 8
 	b := newBlock("b", d, 2, 2, true)
 	b.init(rng, 0.3, 0.3)
-	for _, l := range b.linears() {
+	for _, l := range []*Linear{b.Q, b.K, b.V, b.O, b.FC, b.Proj} {
 		l.B.initNormal(rng, 0.1)
 	}
 	off := []int{0, 3, 7}

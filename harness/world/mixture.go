@@ -566,7 +566,7 @@ func (g *gen) gqaQuestions(r *rand.Rand, s *Scene, n int) []gqaQ {
 			both := s.has(cs[0]) && s.has(o.Concept)
 			a := strings.ToLower(yesNo(both))
 			out = append(out, gqaQ{fmt.Sprintf("Are there both %s and %s in the picture?", plural(g.name(o)), plural(g.concepts[cs[0]].Name)), a,
-				fmt.Sprintf("%s, there are %s both.", capitalise(a), map[bool]string{true: "", false: "not"}[both]), "logical", "obj", "existAnd"})
+				map[bool]string{true: "Yes, there are both.", false: "No, there are not both."}[both], "logical", "obj", "existAnd"})
 		case 4:
 			out = append(out, gqaQ{"What place is this?", places[s.Place].name,
 				fmt.Sprintf("It is a %s.", places[s.Place].name), "query", "global", "place"})

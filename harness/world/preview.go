@@ -120,7 +120,7 @@ func Preview(dir, outDir string) ([]string, error) {
 			if j == ovCols {
 				break
 			}
-			drawTile(ov, t, image.Rect(labelW+j*(ovSide+4), y, labelW+j*(ovSide+4)+ovSide, y+ovSide), face, false)
+			drawTile(ov, t, image.Rect(labelW+j*(ovSide+4), y, labelW+j*(ovSide+4)+ovSide, y+ovSide), face)
 		}
 	}
 	if err := writeFile(outDir, "overview.png", encodePNG(ov)); err != nil {
@@ -231,7 +231,7 @@ func contactSheet(face font.Face, title string, tiles []tile, cols, side int) *i
 	label(img, face, title, 6, 14, color.Black)
 	for i, t := range tiles {
 		x, y := 6+(i%cols)*(side+6), top+(i/cols)*(side+captionH+6)
-		drawTile(img, t, image.Rect(x, y, x+side, y+side), face, true)
+		drawTile(img, t, image.Rect(x, y, x+side, y+side), face)
 		cap := strings.ReplaceAll(t.caption, "\n", " ")
 		for k, line := range []string{clip(face, cap, side), clip(face, strings.TrimPrefix(cap, clip(face, cap, side)), side)} {
 			label(img, face, line, x, y+side+11+k*11, color.NRGBA{60, 60, 60, 255})
@@ -240,13 +240,12 @@ func contactSheet(face font.Face, title string, tiles []tile, cols, side int) *i
 	return img
 }
 
-// drawTile scales t into r and outlines its boxes.
-func drawTile(dst *image.NRGBA, t tile, r image.Rectangle, face font.Face, text bool) {
+// drawTile scales t into r and outlines its boxes; a text-only record gets
+// a gray tile that says so.
+func drawTile(dst *image.NRGBA, t tile, r image.Rectangle, face font.Face) {
 	if t.img == nil {
 		draw.Draw(dst, r, image.NewUniform(color.NRGBA{235, 235, 245, 255}), image.Point{}, draw.Src)
-		if text {
-			label(dst, face, "(text only)", r.Min.X+4, r.Min.Y+14, color.Black)
-		}
+		label(dst, face, "text only", r.Min.X+4, r.Min.Y+14, color.Black)
 		return
 	}
 	xdraw.NearestNeighbor.Scale(dst, r, t.img, t.img.Bounds(), draw.Src, nil)

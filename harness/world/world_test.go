@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/world/assets"
 )
 
@@ -89,6 +90,24 @@ func checkWorld(t *testing.T, dir string, cfg Config) {
 		want := float64(tk.count) / div
 		if d := math.Abs(float64(count[tk.name]) - want); d > float64(tk.groups)/2+0.5 && count[tk.name] > tk.groups {
 			t.Errorf("%s: %d records, want %.1f within rounding", tk.name, count[tk.name], want)
+		}
+	}
+	// The harness's own LLaVA loader reads the mixture, and its built-in
+	// llava665k labelling rules give every record its dataset label.
+	loaded, err := data.Load(filepath.Join(dir, "mixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := data.LoadRules("llava665k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.AssignTasks("mixture.json", loaded, rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range loaded {
+		if r.Task != r.Dataset {
+			t.Errorf("record %d: the llava665k rules label it %s, dataset is %s", r.Index, r.Task, r.Dataset)
 		}
 	}
 	// Every record parses as LLaVA JSON and follows its source's conventions.

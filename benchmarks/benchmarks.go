@@ -77,7 +77,8 @@ type Scorer interface {
 // server (VQAv2, VizWiz, MMBench, SEED) or hands to an eval tool (MME).
 type Exporter interface {
 	// Export writes the upload for f.Answers to path (a file, or for MME a
-	// folder). Annotations are only needed where the format needs them.
+	// folder; for MMBench an .xlsx path gets the xlsx sheet, any other a
+	// TSV). Annotations are only needed where the format needs them.
 	Export(f Files, path string) error
 }
 
@@ -146,6 +147,9 @@ func exportMMBench(f Files, path string) error {
 	tsv := f.Questions
 	if tsv == "" {
 		tsv = f.Annotations
+	}
+	if strings.HasSuffix(path, ".xlsx") {
+		return mmbench.WriteSubmissionXLSX(path, tsv, f.Answers)
 	}
 	return mmbench.WriteSubmission(path, tsv, f.Answers)
 }

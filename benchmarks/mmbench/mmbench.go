@@ -393,16 +393,42 @@ var dropped = map[string]bool{"hint": true, "category": true, "source": true, "i
 // WriteSubmission writes the submission sheet convert_mmbench_for_submission.py
 // builds (the TSV's columns less hint, category, source, image, comment and
 // l2-category, with "prediction" inserted as the 7th column: index,
-// question, A, B, C, D, prediction, answer, split), as tab-separated values
-// rather than xlsx. A row without an answer has an empty prediction.
+// question, A, B, C, D, prediction, answer, split) as tab-separated values;
+// WriteSubmissionXLSX writes the same sheet as the .xlsx LLaVA uploads. A
+// row without an answer has an empty prediction.
 func WriteSubmission(path, tsv, answers string) error {
-	sheet, err := ReadTSV(tsv)
+	cols, rows, err := submission(tsv, answers)
 	if err != nil {
 		return err
 	}
-	as, err := input.Answers(answers, false)
+	f, err := os.Create(path)
 	if err != nil {
 		return err
+	}
+	w := csv.NewWriter(f)
+	w.Comma = '\t'
+	w.Write(cols)
+	for _, rec := range rows {
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// submission builds the submission sheet's columns and rows; cells pandas
+// reads as NaN are empty.
+func submission(tsv, answers string) ([]string, [][]string, error) {
+	sheet, err := ReadTSV(tsv)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := input.Answers(answers, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	byID := map[input.ID]string{}
 	for _, a := range as {
@@ -416,28 +442,20 @@ func WriteSubmission(path, tsv, answers string) error {
 	}
 	at := min(6, len(cols))
 	cols = append(cols[:at], append([]string{"prediction"}, cols[at:]...)...)
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	w.Comma = '\t'
-	w.Write(cols)
+	rows := make([][]string, 0, len(sheet.Rows))
 	for _, r := range sheet.Rows {
 		rec := make([]string, len(cols))
 		for i, c := range cols {
-			if c == "prediction" {
+			switch {
+			case c == "prediction":
 				rec[i] = byID[input.NumID(r.Index)]
-			} else {
+			case c == "index":
+				rec[i] = strconv.FormatInt(r.Index, 10)
+			case !IsNA(r.Fields[c]):
 				rec[i] = r.Fields[c]
 			}
 		}
-		w.Write(rec)
+		rows = append(rows, rec)
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return cols, rows, nil
 }

@@ -35,7 +35,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&files.Answers, "answers", "", "LLaVA answer file (JSON lines)")
 	fs.StringVar(&files.Annotations, "annotations", "", "ground truth or judge outputs: a file or a folder, as the official script takes it")
 	fs.BoolVar(&showJSON, "json", false, `print one JSON object {"benchmark", "score", "metrics"}`)
-	fs.StringVar(&export, "export", "", "write the evaluation-server upload (vqav2, vizwiz, mmbench, seed; mme: eval-tool folder) to PATH instead of scoring")
+	fs.StringVar(&export, "export", "", "write the evaluation-server upload to PATH instead of scoring (vqav2, vizwiz: JSON; mmbench: .xlsx or TSV; seed: JSON lines; mme: eval-tool folder)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

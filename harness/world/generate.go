@@ -48,8 +48,11 @@ type Count struct {
 //	DIR/world.json              the Manifest
 //
 // Every file is written atomically; world.json is written last, so its
-// presence marks a complete world. progress, if not nil, is called with the
-// number of files written so far and the total. Generate stops early with
+// presence marks a complete world. outDir should be new or empty: files of
+// an earlier world there are overwritten but not removed. progress, if not
+// nil, is called after each file with the number written so far and the
+// total; calls are serialised and done increases by one each time. Generate
+// stops early with
 // ctx.Err() when ctx is cancelled. Errors: an invalid cfg (see Validate), a
 // missing or tampered asset cache (*assets.MissingError), or an I/O error.
 func Generate(ctx context.Context, cfg Config, outDir string, progress func(done, total int)) error {
@@ -73,11 +76,10 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 	var mu sync.Mutex
 	tick := func() {
 		mu.Lock()
+		defer mu.Unlock()
 		done++
-		d := done
-		mu.Unlock()
 		if progress != nil {
-			progress(d, total)
+			progress(done, total)
 		}
 	}
 	if err := g.writeImages(ctx, outDir, tick); err != nil {

@@ -419,3 +419,26 @@ func TestTaskCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressAndCancel(t *testing.T) {
+	cfg := Config{Seed: 9, Profile: "tiny", Assets: "shapes"}
+	last, total := 0, 0
+	err := Generate(context.Background(), cfg, t.TempDir(), func(d, n int) {
+		if d != last+1 || (total != 0 && n != total) {
+			t.Fatalf("progress %d/%d after %d/%d", d, n, last, total)
+		}
+		last, total = d, n
+	})
+	if err != nil || last != total || total == 0 {
+		t.Fatalf("err %v, progress ended at %d/%d", err, last, total)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	if err := Generate(ctx, cfg, dir, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Generate returned %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "world.json")); !os.IsNotExist(err) {
+		t.Fatal("a cancelled world has world.json")
+	}
+}

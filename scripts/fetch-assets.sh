@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 lock=harness/world/assets/assets.lock
 dest=${TIVE_ASSETS_DIR:-.cache/assets}
 mkdir -p "$dest"
+if ! command -v npm >/dev/null; then
+	echo "fetch-assets: npm is needed to fetch the emoji packages (Debian: apt-get install npm)" >&2
+	exit 1
+fi
 tmp=$(mktemp -d "$dest/.fetch-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 grep -v '^#' "$lock" | while read -r pkg ver file sum; do

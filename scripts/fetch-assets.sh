@@ -8,16 +8,16 @@ cd "$(dirname "$0")/.."
 lock=harness/world/assets/assets.lock
 dest=${TIVE_ASSETS_DIR:-.cache/assets}
 mkdir -p "$dest"
-if ! command -v npm >/dev/null; then
-	echo "fetch-assets: npm is needed to fetch the emoji packages (Debian: apt-get install npm)" >&2
-	exit 1
-fi
 tmp=$(mktemp -d "$dest/.fetch-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 grep -v '^#' "$lock" | while read -r pkg ver file sum; do
 	[ -n "$pkg" ] || continue
 	if [ -f "$dest/$file" ] && echo "$sum  $dest/$file" | sha256sum --check --status; then
 		continue
+	fi
+	if ! command -v npm >/dev/null; then
+		echo "fetch-assets: npm is needed to fetch $pkg@$ver (Debian: apt-get install npm)" >&2
+		exit 1
 	fi
 	echo "fetch-assets: npm pack $pkg@$ver" >&2
 	(cd "$tmp" && npm pack --silent "$pkg@$ver" >/dev/null)

@@ -1,0 +1,208 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/model"
+)
+
+// workerDir is scripts/worker, from this package's folder.
+var workerDir, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "worker"))
+
+// torchPython returns a Python that imports torch and numpy ($TIVE_PYTHON,
+// else /usr/bin/python3, where Debian's python3-torch installs, else
+// python3 on PATH), or skips the test saying how to get one.
+func torchPython(t *testing.T) string {
+	t.Helper()
+	cands := []string{"/usr/bin/python3", "python3"}
+	if p := os.Getenv("TIVE_PYTHON"); p != "" {
+		cands = []string{p}
+	}
+	for _, c := range cands {
+		if exec.Command(c, "-c", "import torch, numpy").Run() == nil {
+			return c
+		}
+	}
+	t.Skipf("no Python with torch and numpy among %v: run scripts/setup-worker.sh (apt-get install python3-torch) or set TIVE_PYTHON", cands)
+	return ""
+}
+
+// TestPyProjectorParity: the worker's per-example gradients, norms and
+// both projectors (scripts/worker/parity.py) agree with harness/grad on the
+// same gradient factors.
+func TestPyProjectorParity(t *testing.T) {
+	py := torchPython(t)
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	off := []int{0, 4, 5, 11}
+	type fspec struct {
+		In    int     `json:"in"`
+		Out   int     `json:"out"`
+		Scale float32 `json:"scale"`
+		X     string  `json:"x"`
+		DY    string  `json:"dy"`
+	}
+	var specs []fspec
+	var factors []model.GradFactor
+	var shapes []model.FactorShape
+	for k, sh := range [][2]int{{24, 3}, {3, 24}, {24, 3}, {3, 17}} {
+		f := model.GradFactor{FactorShape: model.FactorShape{Name: fmt.Sprint(k), In: sh[0], Out: sh[1]}, Scale: float32(1 + k%2)}
+		f.X, f.DY = make([]float32, off[3]*sh[0]), make([]float32, off[3]*sh[1])
+		for i := range f.X {
+			f.X[i] = float32(rng.NormFloat64())
+		}
+		for i := range f.DY {
+			f.DY[i] = float32(rng.NormFloat64())
+		}
+		s := fspec{In: sh[0], Out: sh[1], Scale: f.Scale, X: fmt.Sprintf("f%d.x.npy", k), DY: fmt.Sprintf("f%d.dy.npy", k)}
+		for _, m := range []struct {
+			name string
+			v    []float32
+			d    int
+		}{{s.X, f.X, s.In}, {s.DY, f.DY, s.Out}} {
+			if err := grad.WriteMatrix(filepath.Join(dir, m.name), grad.Float32, off[3], m.d, func(i int, dst []float32) { copy(dst, m.v[i*m.d:]) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		specs, factors, shapes = append(specs, s), append(factors, f), append(shapes, f.FactorShape)
+	}
+	const seed = uint64(18446744073709551557) // > 2⁶³: the hash's uint64 arithmetic matters
+	js, _ := json.Marshal(map[string]any{"off": off, "factors": specs,
+		"rademacher": map[string]any{"seed": seed, "dim": 40}, "factored": map[string]any{"seed": seed, "side": 2}})
+	if err := os.WriteFile(filepath.Join(dir, "factors.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(py, filepath.Join(workerDir, "parity.py"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("parity.py: %v\n%s", err, out)
+	}
+	b := &grad.Batch{Off: off, Factors: factors}
+	pyNorms, err := grad.ReadVector(filepath.Join(dir, "py.norms.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e, n := range b.Norms() {
+		if d := math.Abs(pyNorms[e] - float64(n)); d > 1e-5*float64(n) {
+			t.Errorf("norm of example %d: python %g, go %g", e, pyNorms[e], n)
+		}
+	}
+	for _, spec := range []grad.ProjectorSpec{{Kind: "rademacher", Seed: seed, Dim: 40}, {Kind: "factored", Seed: seed, Side: 2}} {
+		p, err := grad.NewProjector(spec, shapes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := p.ID().Dim
+		want := make([][]float32, 3)
+		for e := range want {
+			want[e] = make([]float32, d)
+		}
+		p.Project(want, b)
+		m, err := grad.OpenMatrix(filepath.Join(dir, "py."+spec.Kind+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Len() != 3 || m.Dim() != d {
+			t.Fatalf("%s: python wrote [%d, %d], want [3, %d]", spec.Kind, m.Len(), m.Dim(), d)
+		}
+		err = m.Scan(1, func(_, e int, row []float32) error {
+			var scale float64
+			for _, v := range want[e] {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			for j := range row {
+				if math.Abs(float64(row[j]-want[e][j])) > 1e-5*scale {
+					return fmt.Errorf("%s: example %d, feature %d: python %g, go %g", spec.Kind, e, j, row[j], want[e][j])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestPyWorkerProtocol drives scripts/worker/tive_worker.py with the
+// external backend on its torch-only toy model: train, features (checked
+// shards; a resume reuses them; two array tasks give the same bytes) and
+// predict.
+func TestPyWorkerProtocol(t *testing.T) {
+	py := torchPython(t)
+	dir := t.TempDir()
+	words := strings.Fields("the a red blue green square circle left right yes no one two what color is there")
+	rng := rand.New(rand.NewPCG(3, 4))
+	var recs []map[string]any
+	var qs strings.Builder
+	for i := 0; i < 10; i++ {
+		var q, a []string
+		for k := 0; k < 2+rng.IntN(5); k++ {
+			q = append(q, words[rng.IntN(len(words))])
+		}
+		for k := 0; k < 1+rng.IntN(3); k++ {
+			a = append(a, words[rng.IntN(len(words))])
+		}
+		recs = append(recs, map[string]any{"id": fmt.Sprint(i), "dataset": "toy", "conversations": []map[string]string{
+			{"from": "human", "value": "<image>\n" + strings.Join(q, " ")}, {"from": "gpt", "value": strings.Join(a, " ")}}})
+		fmt.Fprintf(&qs, "{\"question_id\": %d, \"text\": %q}\n", i, strings.Join(q, " "))
+	}
+	records, questions := filepath.Join(dir, "records.json"), filepath.Join(dir, "q.jsonl")
+	js, _ := json.Marshal(recs)
+	os.WriteFile(records, js, 0o644)
+	os.WriteFile(questions, []byte(qs.String()), 0o644)
+	base := filepath.Join(dir, "base")
+	create := fmt.Sprintf("import sys; sys.path.insert(0, %q); import toymodel; toymodel.create(%q, %q.split(), seed=2)", workerDir, base, strings.Join(words, " "))
+	if out, err := exec.Command(py, "-c", create).CombinedOutput(); err != nil {
+		t.Fatalf("toymodel.create: %v\n%s", err, out)
+	}
+
+	var log strings.Builder
+	x := &External{Argv: []string{py, filepath.Join(workerDir, "tive_worker.py"), "--device", "cpu"}, Timeout: 5 * time.Minute, Log: &log}
+	ctx := context.Background()
+	ref := filepath.Join(dir, "ref")
+	tr, err := x.Train(ctx, TrainRequest{ModelIn: base, ModelOut: ref, Records: records, LoRA: &model.LoRAConfig{Rank: 2, Alpha: 4},
+		Train: model.TrainConfig{BatchSize: 4}, Seed: 1}, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if tr.Steps != 3 || len(tr.Losses) != 3 {
+		t.Errorf("train result %+v, want 3 steps", tr)
+	}
+	req := FeaturesRequest{Model: ref, Records: records, Projector: grad.ProjectorSpec{Kind: "rademacher", Seed: 0, Dim: 8, Dtype: grad.Float16},
+		BatchSize: 4, ShardSize: 4, Out: filepath.Join(dir, "store")}
+	fr, err := x.Features(ctx, req, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if len(fr.Shards) != 3 || fr.Reused != 0 {
+		t.Errorf("features result %+v, want 3 new shards", fr)
+	}
+	if fr, err = x.Features(ctx, req, nil); err != nil || fr.Reused != 3 {
+		t.Errorf("repeated request: %+v, %v; want 3 shards reused", fr, err)
+	}
+	split := req
+	split.Out = filepath.Join(dir, "split")
+	for _, r := range [][2]int{{8, 10}, {0, 8}} {
+		split.Start, split.End = r[0], r[1]
+		if _, err := x.Features(ctx, split, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameFiles(t, req.Out, split.Out)
+	if _, err := grad.OpenStore(split.Out, true); err != nil {
+		t.Error(err)
+	}
+	pr, err := x.Predict(ctx, PredictRequest{Model: ref, Questions: questions, Answers: filepath.Join(dir, "answers.jsonl"), MaxNewTokens: 3}, nil)
+	if err != nil || pr.Answers != 10 {
+		t.Errorf("predict: %+v, %v", pr, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -131,7 +132,7 @@ func (ru *Rule) match(r *Record) bool {
 		if len(ru.FirstHumanSuffix) > 0 && !anySuffix(h0, ru.FirstHumanSuffix) {
 			return false
 		}
-		if len(ru.FirstHumanIn) > 0 && !contains(ru.FirstHumanIn, h0) {
+		if len(ru.FirstHumanIn) > 0 && !slices.Contains(ru.FirstHumanIn, h0) {
 			return false
 		}
 	}
@@ -162,15 +163,6 @@ func anyPrefix(s string, ps []string) bool {
 func anySuffix(s string, ps []string) bool {
 	for _, p := range ps {
 		if strings.HasSuffix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
 			return true
 		}
 	}

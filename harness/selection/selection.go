@@ -30,6 +30,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -181,7 +182,7 @@ func Select(pool Pool, opt Options) (*Result, error) {
 }
 
 func (o *Options) check() error {
-	if !contains(Methods, o.Method) {
+	if !slices.Contains(Methods, o.Method) {
 		return errorf("method %q is unknown (want one of %s)", o.Method, strings.Join(Methods, ", "))
 	}
 	if o.Method != "keep" && o.Method != "full" && !(o.Budget > 0 && o.Budget <= 1) {
@@ -636,15 +637,6 @@ func Influence(f grad.Features, labels []string, excluded []bool, index map[stri
 		return nil, err
 	}
 	return inf, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Warmup draws TIVE's warm-up set (select_warm_up_data.py): from every task,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,7 +119,7 @@ func TestTiveBudgetsMatchReleasedFormula(t *testing.T) {
 		}
 		total := 0.0
 		for _, task := range tasks {
-			if !contains(tc.exclude, task) {
+			if !slices.Contains(tc.exclude, task) {
 				total += sum[task] / float64(cnt[task])
 			}
 		}
@@ -129,7 +130,7 @@ func TestTiveBudgetsMatchReleasedFormula(t *testing.T) {
 				t.Fatalf("task %d: %+v, want %s n=%d", k, st, task, cnt[task])
 			}
 			want := 0
-			if !contains(tc.exclude, task) {
+			if !slices.Contains(tc.exclude, task) {
 				b := sum[task] / float64(cnt[task]) / total * tc.budget * float64(len(p.Tasks))
 				if math.Abs(st.Budget-b) > 1e-9 {
 					t.Errorf("%s budget %v, want %v", task, st.Budget, b)

@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -598,7 +599,7 @@ func (d *decoder) validate(s *Spec) {
 	}
 	bad := func(path, format string, args ...any) { d.addf(at(path), path, format, args...) }
 	sel := s.Selection
-	if !contains(selection.Methods, sel.Method) {
+	if !slices.Contains(selection.Methods, sel.Method) {
 		bad("selection.method", "unknown method %q (want one of %s)", sel.Method, strings.Join(selection.Methods, ", "))
 	}
 	if sel.Method != "keep" && sel.Method != "full" && !(sel.Budget > 0 && sel.Budget <= 1) {
@@ -626,9 +627,9 @@ func (d *decoder) validate(s *Spec) {
 	}
 	for i, b := range s.Benchmarks {
 		switch {
-		case !contains(Benchmarks, b):
+		case !slices.Contains(Benchmarks, b):
 			bad(fmt.Sprintf("benchmarks[%d]", i), "unknown benchmark %q (want one of %s)", b, strings.Join(Benchmarks, ", "))
-		case s.Data.Source == "world" && !contains(world.Suites(), b):
+		case s.Data.Source == "world" && !slices.Contains(world.Suites(), b):
 			bad(fmt.Sprintf("benchmarks[%d]", i), "the built-in world has no %q suite (it has %s)", b, strings.Join(world.Suites(), ", "))
 		}
 	}
@@ -748,16 +749,7 @@ func (d *decoder) validate(s *Spec) {
 	default:
 		bad("data.source", "%q (want file or world)", s.Data.Source)
 	}
-	if l := s.Data.Labels; l != "" && !contains(data.BuiltinRules(), l) {
+	if l := s.Data.Labels; l != "" && !slices.Contains(data.BuiltinRules(), l) {
 		s.Data.Labels = d.rel(d.fileOf(at("data.labels")), l)
 	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"slices"
+
+	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
+)
+
+// Plan lists the stage invocations of one run, in dependency order; nodes of
+// different runs with the same key are run once. The full chain, on the
+// built-in world with a method that needs gradients and with benchmarks:
+//
+//	world -> warmup -> pretrain -> reference -> features [-> valfeatures]
+//	      -> select -> train -> predict -> score, and chance
+//
+// Stages a run does not need are left out: a pool read from a file has no
+// world, a method without gradients no reference model, a run without
+// benchmarks no training.
+func Plan(r *spec.Run) []*Node {
+	p := &planner{r: r, inputs: map[string]Ref{}}
+	p.pool()
+	sel := p.selection()
+	if len(r.Benchmarks) > 0 {
+		p.evaluation(sel)
+	}
+	return p.nodes
+}
+
+type planner struct {
+	r      *spec.Run
+	nodes  []*Node
+	world  *Node          // nil for a pool read from a file
+	warm   *Node          // the warm-up sample
+	labels poolParams     // how records get their task labels
+	inputs map[string]Ref // the pool: records (and a labelling rule file)
+}
+
+func (p *planner) add(n ...*Node) { p.nodes = append(p.nodes, n...) }
+
+// pool plans the records (a file, or the world's mixture) and the warm-up set.
+func (p *planner) pool() {
+	r := p.r
+	if r.Data.Source == "world" {
+		p.world = &Node{Stage: "world", Params: r.World.Config()}
+		p.add(p.world)
+		p.inputs["records"] = Ref{Node: p.world, File: "mixture.json"}
+	} else {
+		p.inputs["records"] = Ref{File: r.Path(r.Data.Records)}
+	}
+	if l := r.Data.Labels; l != "" {
+		if slices.Contains(data.BuiltinRules(), l) {
+			p.labels.Labels = l
+		} else {
+			p.inputs["labels"] = Ref{File: r.Path(l)}
+		}
+	}
+	p.warm = &Node{Stage: "warmup", Params: warmupParams{p.labels, r.Warmup.Ratio}, Seed: spec.Seed(r.Seed, "warmup", 0), Inputs: p.inputs}
+	p.add(p.warm)
+}
+
+// base is the world's base model: pretrained once per world, its seed
+// derived from the world's.
+func (p *planner) base() *Node {
+	r := p.r
+	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
+		Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
+}
+
+// selection plans the select stage and whatever gradients its method reads.
+// Only the inputs the method reads are inputs (and so part of its key).
+func (p *planner) selection() *Node {
+	r, sel := p.r, p.r.Selection
+	in := map[string]Ref{}
+	for k, v := range p.inputs {
+		in[k] = v
+	}
+	need := selection.Needs(sel.Method)
+	switch f := r.Features; {
+	case !need.Any():
+	case f.Source == "builtin":
+		feat, val := p.gradients(need.Validation)
+		in["features"] = Ref{Node: feat}
+		if val != nil {
+			in["validation"] = Ref{Node: val}
+		}
+	default:
+		if f.Path != "" && (need.Features || need.Norms && f.Norms == "") {
+			in["features"] = Ref{File: r.Path(f.Path)}
+		}
+		if f.Norms != "" && need.Norms {
+			in["norms"] = Ref{File: r.Path(f.Norms)}
+		}
+	}
+	n := &Node{
+		Stage:  "select",
+		Params: selectParams{p.labels, sel.Method, sel.Budget, sel.Q, sel.Within, sel.Difficulty, sel.Exclude, sel.Keep, sel.Order},
+		Seed:   spec.Seed(r.Seed, "select", 0),
+		Inputs: in,
+		Label:  r.Label,
+	}
+	p.add(n)
+	return n
+}
+
+// gradients plans TIVE's reference model and the pool's gradient features
+// (and, for LESS, the validation set's).
+func (p *planner) gradients(validation bool) (feat, val *Node) {
+	r, f := p.r, p.r.Features
+	base := p.base()
+	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0),
+		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}},
+		Params: referenceParams{LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
+	fp := featuresParams{Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
+		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
+	feat = &Node{Stage: "features", Params: fp, Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
+	p.add(base, ref, feat)
+	if validation {
+		suites := r.Benchmarks
+		if len(suites) == 0 {
+			suites = world.Suites()
+		}
+		val = &Node{Stage: "valfeatures", Seed: spec.Seed(r.Seed, "valfeatures", 0), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}},
+			Params: valParams{featuresParams: fp, Benchmarks: suites, PerSuite: r.Selection.ValidationPerSuite}}
+		p.add(val)
+	}
+	return feat, val
+}
+
+// evaluation plans instruction tuning on the subset from the world's base
+// model, prediction and scoring on the benchmark suites, and their chance levels.
+func (p *planner) evaluation(sel *Node) {
+	r, t := p.r, p.r.Train
+	base := p.base()
+	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label,
+		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
+		Params: trainParams{Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
+	pp := predictParams{Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
+	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
+	score := &Node{Stage: "score", Label: r.Label, Params: pp, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
+	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
+	p.add(base, train, pred, score, chance)
+}
+
+func modelConfig(m spec.Model) model.Config {
+	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
+		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen}
+}
+
+func trainConfig(t spec.Train) model.TrainConfig {
+	return model.TrainConfig{Epochs: t.Epochs, BatchSize: t.BatchSize, LR: t.LR, WarmupRatio: t.WarmupRatio, WeightDecay: t.WeightDecay}
+}

@@ -38,6 +38,29 @@ func torchPython(t *testing.T) string {
 	return ""
 }
 
+// parityFactor is one factor of a parity dump's factors.json.
+type parityFactor struct {
+	In    int     `json:"in"`
+	Out   int     `json:"out"`
+	Scale float32 `json:"scale"`
+	X     string  `json:"x"`
+	DY    string  `json:"dy"`
+}
+
+// parityDump is factors.json, the input of scripts/worker/parity.py.
+type parityDump struct {
+	Off        []int          `json:"off"`
+	Factors    []parityFactor `json:"factors"`
+	Rademacher struct {
+		Seed uint64 `json:"seed"`
+		Dim  int    `json:"dim"`
+	} `json:"rademacher"`
+	Factored struct {
+		Seed uint64 `json:"seed"`
+		Side int    `json:"side"`
+	} `json:"factored"`
+}
+
 // TestPyProjectorParity: the worker's per-example gradients, norms and
 // both projectors (scripts/worker/parity.py) agree with harness/grad on the
 // same gradient factors.
@@ -45,74 +68,107 @@ func TestPyProjectorParity(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
-	off := []int{0, 4, 5, 11}
-	type fspec struct {
-		In    int     `json:"in"`
-		Out   int     `json:"out"`
-		Scale float32 `json:"scale"`
-		X     string  `json:"x"`
-		DY    string  `json:"dy"`
-	}
-	var specs []fspec
-	var factors []model.GradFactor
-	var shapes []model.FactorShape
+	d := parityDump{Off: []int{0, 4, 5, 11}}
+	// seed > 2⁶³: the hash's uint64 arithmetic matters.
+	d.Rademacher.Seed, d.Rademacher.Dim = 18446744073709551557, 40
+	d.Factored.Seed, d.Factored.Side = 18446744073709551557, 2
 	for k, sh := range [][2]int{{24, 3}, {3, 24}, {24, 3}, {3, 17}} {
-		f := model.GradFactor{FactorShape: model.FactorShape{Name: fmt.Sprint(k), In: sh[0], Out: sh[1]}, Scale: float32(1 + k%2)}
-		f.X, f.DY = make([]float32, off[3]*sh[0]), make([]float32, off[3]*sh[1])
-		for i := range f.X {
-			f.X[i] = float32(rng.NormFloat64())
-		}
-		for i := range f.DY {
-			f.DY[i] = float32(rng.NormFloat64())
-		}
-		s := fspec{In: sh[0], Out: sh[1], Scale: f.Scale, X: fmt.Sprintf("f%d.x.npy", k), DY: fmt.Sprintf("f%d.dy.npy", k)}
+		f := parityFactor{In: sh[0], Out: sh[1], Scale: float32(1 + k%2), X: fmt.Sprintf("f%d.x.npy", k), DY: fmt.Sprintf("f%d.dy.npy", k)}
 		for _, m := range []struct {
 			name string
-			v    []float32
 			d    int
-		}{{s.X, f.X, s.In}, {s.DY, f.DY, s.Out}} {
-			if err := grad.WriteMatrix(filepath.Join(dir, m.name), grad.Float32, off[3], m.d, func(i int, dst []float32) { copy(dst, m.v[i*m.d:]) }); err != nil {
+		}{{f.X, f.In}, {f.DY, f.Out}} {
+			if err := grad.WriteMatrix(filepath.Join(dir, m.name), grad.Float32, 11, m.d, func(_ int, dst []float32) {
+				for j := range dst {
+					dst[j] = float32(rng.NormFloat64())
+				}
+			}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		specs, factors, shapes = append(specs, s), append(factors, f), append(shapes, f.FactorShape)
+		d.Factors = append(d.Factors, f)
 	}
-	const seed = uint64(18446744073709551557) // > 2⁶³: the hash's uint64 arithmetic matters
-	js, _ := json.Marshal(map[string]any{"off": off, "factors": specs,
-		"rademacher": map[string]any{"seed": seed, "dim": 40}, "factored": map[string]any{"seed": seed, "side": 2}})
+	js, _ := json.Marshal(d)
 	if err := os.WriteFile(filepath.Join(dir, "factors.json"), js, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(py, filepath.Join(workerDir, "parity.py"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("parity.py: %v\n%s", err, out)
 	}
-	b := &grad.Batch{Off: off, Factors: factors}
+	checkParity(t, dir)
+}
+
+// TestPyParityDump checks a parity dump written elsewhere, e.g. by
+// scripts/worker/gpu_check.py on a GPU machine from a LLaVA model's real
+// gradients: TIVE_PARITY_DIR=DIR go test ./harness/backend -run ParityDump.
+func TestPyParityDump(t *testing.T) {
+	dir := os.Getenv("TIVE_PARITY_DIR")
+	if dir == "" {
+		t.Skip("TIVE_PARITY_DIR is not set (a folder with factors.json and parity.py's outputs)")
+	}
+	checkParity(t, dir)
+}
+
+// checkParity compares parity.py's outputs in dir (py.norms.npy,
+// py.rademacher.npy, py.factored.npy) with harness/grad's on the factors of
+// dir/factors.json: relative error 1e-5 of the largest value per example.
+func checkParity(t *testing.T, dir string) {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(dir, "factors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d parityDump
+	if err := json.Unmarshal(js, &d); err != nil {
+		t.Fatal(err)
+	}
+	b := &grad.Batch{Off: d.Off}
+	var shapes []model.FactorShape
+	for k, f := range d.Factors {
+		gf := model.GradFactor{FactorShape: model.FactorShape{Name: fmt.Sprint(k), In: f.In, Out: f.Out}, Scale: f.Scale}
+		for _, m := range []struct {
+			name string
+			dst  *[]float32
+		}{{f.X, &gf.X}, {f.DY, &gf.DY}} {
+			mat, err := grad.OpenMatrix(filepath.Join(dir, m.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			*m.dst = make([]float32, mat.Len()*mat.Dim())
+			if err := mat.Scan(1, func(_, i int, row []float32) error { copy((*m.dst)[i*mat.Dim():], row); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Factors = append(b.Factors, gf)
+		shapes = append(shapes, gf.FactorShape)
+	}
+	n := len(d.Off) - 1
 	pyNorms, err := grad.ReadVector(filepath.Join(dir, "py.norms.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for e, n := range b.Norms() {
-		if d := math.Abs(pyNorms[e] - float64(n)); d > 1e-5*float64(n) {
-			t.Errorf("norm of example %d: python %g, go %g", e, pyNorms[e], n)
+	for e, v := range b.Norms() {
+		if diff := math.Abs(pyNorms[e] - float64(v)); diff > 1e-5*float64(v) {
+			t.Errorf("norm of example %d: python %g, go %g", e, pyNorms[e], v)
 		}
 	}
-	for _, spec := range []grad.ProjectorSpec{{Kind: "rademacher", Seed: seed, Dim: 40}, {Kind: "factored", Seed: seed, Side: 2}} {
+	for _, spec := range []grad.ProjectorSpec{{Kind: "rademacher", Seed: d.Rademacher.Seed, Dim: d.Rademacher.Dim}, {Kind: "factored", Seed: d.Factored.Seed, Side: d.Factored.Side}} {
 		p, err := grad.NewProjector(spec, shapes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := p.ID().Dim
-		want := make([][]float32, 3)
+		dim := p.ID().Dim
+		want := make([][]float32, n)
 		for e := range want {
-			want[e] = make([]float32, d)
+			want[e] = make([]float32, dim)
 		}
 		p.Project(want, b)
 		m, err := grad.OpenMatrix(filepath.Join(dir, "py."+spec.Kind+".npy"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Len() != 3 || m.Dim() != d {
-			t.Fatalf("%s: python wrote [%d, %d], want [3, %d]", spec.Kind, m.Len(), m.Dim(), d)
+		if m.Len() != n || m.Dim() != dim {
+			t.Fatalf("%s: python wrote [%d, %d], want [%d, %d]", spec.Kind, m.Len(), m.Dim(), n, dim)
 		}
 		err = m.Scan(1, func(_, e int, row []float32) error {
 			var scale float64

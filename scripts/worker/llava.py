@@ -119,7 +119,7 @@ class Loaded:
         ids = enc["input_ids"]
         labels = [-100] * len(ids)
         for k, (a, b) in enumerate(enc["offset_mapping"]):
-            if b > a and any(s <= a and b <= e for s, e in spans):
+            if b > a and any(s < b <= e for s, e in spans):  # last character inside: tolerates a leading-space offset
                 labels[k] = ids[k]
         return ids, labels
 

@@ -37,7 +37,7 @@ func (s *suite) dir(rel string) string { return "benchmarks/" + s.name + "/" + r
 func (s *suite) add(rel string, data []byte) { s.files = append(s.files, file{s.dir(rel), data}) }
 
 func (s *suite) addJSON(rel string, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshal(v, "")
 	if err != nil {
 		panic(err) // plain data structures always marshal
 	}
@@ -47,7 +47,7 @@ func (s *suite) addJSON(rel string, v any) {
 func (s *suite) addJSONL(rel string, lines []any) {
 	var buf bytes.Buffer
 	for _, l := range lines {
-		b, err := json.Marshal(l)
+		b, err := marshal(l, "")
 		if err != nil {
 			panic(err)
 		}

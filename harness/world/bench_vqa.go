@@ -91,7 +91,7 @@ func (s *suite) scienceqa(r *rand.Rand, n int) {
 				p.Subject, p.Topic, p.Category, p.Skill = "natural science", "classification", "Classify things", "Classify things by kind"
 			case 1:
 				a, b := r.IntN(20), r.IntN(20)
-				p.Hint = fmt.Sprintf("Kai has %d marbles. Lena gives him %d more.", a, b)
+				p.Hint = fmt.Sprintf("Kai has %s. Lena gives him %d more.", countNoun(a, "marble"), b)
 				p.Question = "How many marbles does Kai have now?"
 				var pool []string
 				for d := -3; d <= 3; d++ {
@@ -466,4 +466,12 @@ func oracleVizWiz(dir string) ([]Answer, error) {
 		out = append(out, Answer{QuestionID: int(i), Prompt: l.Text, Text: capitalise(majority(as))})
 	}
 	return out, nil
+}
+
+// countNoun writes "1 marble", "3 marbles".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %s", n, plural(noun))
 }

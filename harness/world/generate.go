@@ -2,7 +2,6 @@ package world
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +97,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 		name string
 		v    any
 	}{{"mixture.json", mix}, {"pretrain.json", pre}} {
-		b, err := json.Marshal(f.v)
+		b, err := marshal(f.v, "")
 		if err != nil {
 			return err
 		}
@@ -127,7 +126,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 			m.Duplicates++
 		}
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := marshal(m, "  ")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package world
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -75,6 +77,19 @@ func fmtBox(b image.Rectangle, size int) string {
 	f := float64(size)
 	return fmt.Sprintf("[%s, %s, %s, %s]", fmtCoord(float64(b.Min.X)/f), fmtCoord(float64(b.Min.Y)/f),
 		fmtCoord(float64(b.Max.X)/f), fmtCoord(float64(b.Max.Y)/f))
+}
+
+// marshal encodes v as JSON without HTML escaping, so "<image>" stays
+// literal as in LLaVA's files; indent "" means compact. No trailing newline.
+func marshal(v any, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // boxRE matches a box written by fmtBox.

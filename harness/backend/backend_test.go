@@ -362,9 +362,17 @@ func TestServeBadRequests(t *testing.T) {
 func TestVerifyShards(t *testing.T) {
 	p := newPool(t, 12)
 	dir := filepath.Join(p.dir, "store")
-	res, err := (Builtin{}).Features(context.Background(), p.featReq(dir), nil)
+	var written [][2]int
+	b := Builtin{ShardDone: func(start, end int) { written = append(written, [2]int{start, end}) }}
+	res, err := b.Features(context.Background(), p.featReq(dir), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fmt.Sprint(written) != "[[0 6] [6 12]]" {
+		t.Errorf("ShardDone calls %v, want [[0 6] [6 12]]", written)
+	}
+	if _, err := b.Features(context.Background(), p.featReq(dir), nil); err != nil || len(written) != 2 {
+		t.Errorf("repeat: %v, ShardDone calls %v; want no new shard", err, written)
 	}
 	id := res.Projector
 	if err := VerifyShards(dir, id, 12, 0, 12, 6); err != nil {
@@ -387,9 +395,9 @@ func TestVerifyShards(t *testing.T) {
 		}
 	}
 	f := filepath.Join(dir, "shard-000000006-000000012.norms.npy")
-	b, _ := os.ReadFile(f)
-	b[len(b)-1] ^= 1
-	os.WriteFile(f, b, 0o644)
+	buf, _ := os.ReadFile(f)
+	buf[len(buf)-1] ^= 1
+	os.WriteFile(f, buf, 0o644)
 	if err := VerifyShards(dir, id, 12, 0, 12, 6); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("flipped bit: error %v, want corrupt", err)
 	}

@@ -20,7 +20,11 @@ import (
 // Builtin runs the built-in model (harness/model, harness/grad) in this
 // process, exactly as the pipeline's reference and features stages do, so
 // its outputs are byte-identical to theirs for the same inputs.
-type Builtin struct{}
+type Builtin struct {
+	// ShardDone, when set, is called after each feature shard [start, end)
+	// is written (not for shards found whole), e.g. for a test's kill point.
+	ShardDone func(start, end int)
+}
 
 // Train loads ModelIn, attaches LoRA when asked, trains with model.Train
 // and saves the result to ModelOut.
@@ -57,7 +61,7 @@ func (Builtin) Train(ctx context.Context, req TrainRequest, progress Progress) (
 
 // Features extracts the shards of the requested range with grad.Extract,
 // skipping shards already whole in Out.
-func (Builtin) Features(ctx context.Context, req FeaturesRequest, progress Progress) (*FeaturesResult, error) {
+func (b Builtin) Features(ctx context.Context, req FeaturesRequest, progress Progress) (*FeaturesResult, error) {
 	m, err := model.Load(req.Model)
 	if err != nil {
 		return nil, err
@@ -104,6 +108,9 @@ func (Builtin) Features(ctx context.Context, req FeaturesRequest, progress Progr
 		}
 		if err := sw.Write(lo, hi, feats, vec); err != nil {
 			return nil, err
+		}
+		if b.ShardDone != nil {
+			b.ShardDone(lo, hi)
 		}
 	}
 	if progress != nil {

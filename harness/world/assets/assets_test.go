@@ -102,6 +102,11 @@ func TestEmojiPack(t *testing.T) {
 			}
 		}
 	}
+	for _, n := range renamed {
+		if !names[n] {
+			t.Errorf("renamed concept %q is not in the vocabulary", n)
+		}
+	}
 	for _, g := range []string{"animal", "food", "place", "vehicle", "activity", "object"} {
 		if groups[g] < 5 {
 			t.Errorf("group %s has %d concepts", g, groups[g])

@@ -131,6 +131,14 @@ var bannedWords = map[string]bool{"a": true, "an": true, "the": true, "no": true
 // skippedSubgroups hold emoji that are not objects in a scene (clock faces, maps).
 var skippedSubgroups = map[string]bool{"time": true, "place-map": true, "hotel": true}
 
+// renamed gives emoji whose CLDR names are adjectives or activities the
+// name of the thing they show.
+var renamed = map[string]string{
+	"locked": "padlock", "unlocked": "open padlock", "foggy": "foggy city", "cooking": "frying pan",
+	"camping": "campsite", "bowling": "bowling ball", "wedding": "wedding chapel", "high voltage": "lightning bolt",
+	"e mail": "email", "seat": "airplane seat", "wind face": "wind", "love hotel": "hotel",
+}
+
 // OpenEmoji loads the emoji pack from the verified tarballs in cacheDir and
 // renders (or loads from cacheDir/sprites) every sprite of its vocabulary.
 // A missing or tampered tarball gives a *MissingError.
@@ -216,6 +224,11 @@ func OpenEmoji(cacheDir string) (*Emoji, error) {
 		if ok {
 			e.concepts = append(e.concepts, c)
 			masters = append(masters, row)
+		}
+	}
+	for i := range e.concepts {
+		if n, ok := renamed[e.concepts[i].Name]; ok {
+			e.concepts[i].Name = n
 		}
 	}
 	e.sprites = newSpriteCache(masters)

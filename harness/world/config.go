@@ -19,10 +19,9 @@ import (
 	"github.com/tive-dev/tive/harness/world/assets"
 )
 
-// Config selects a world. The zero value of every field except Profile and
-// Assets means its default.
-// Its JSON form (AssetsDir left out: it is a location, not a parameter) is
-// what a stage key should hash.
+// Config selects a world. Every zero field except Profile means its default
+// (see WithDefaults). The JSON form of cfg.WithDefaults() (AssetsDir left
+// out: it is a location, not a parameter) is what a stage key should hash.
 type Config struct {
 	Seed    uint64 `json:"seed"`    // world seed
 	Profile string `json:"profile"` // "tiny" (tests, ~700 records), "quick" (~6.6K records), "full" (~66K records)
@@ -63,7 +62,8 @@ var profiles = map[string]profile{
 // Profiles lists the valid profile names.
 func Profiles() []string { return []string{"tiny", "quick", "full"} }
 
-func (c Config) withDefaults() Config {
+// WithDefaults fills in the defaults: Assets "emoji", ImageSize 64.
+func (c Config) WithDefaults() Config {
 	if c.Assets == "" {
 		c.Assets = "emoji"
 	}
@@ -77,7 +77,7 @@ func (c Config) withDefaults() Config {
 // pack, an image size outside 48..128, or redundancy fractions outside
 // [0, 0.5] or summing past 0.5. It does not look at the asset cache.
 func Validate(cfg Config) error {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if _, ok := profiles[cfg.Profile]; !ok {
 		return fmt.Errorf("world: unknown profile %q (valid: tiny, quick, full)", cfg.Profile)
 	}

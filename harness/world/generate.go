@@ -58,7 +58,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 	if err := Validate(cfg); err != nil {
 		return err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	pack, err := openPack(cfg)
 	if err != nil {
 		return err

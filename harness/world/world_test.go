@@ -70,7 +70,7 @@ func TestValidate(t *testing.T) {
 
 // checkWorld checks the acceptance properties of a generated world.
 func checkWorld(t *testing.T, dir string, cfg Config) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	recs := readMixture(t, dir)
 	// Counts per task follow the 665K ratios within rounding, in block order.
 	div := float64(profiles[cfg.Profile].divisor)
@@ -309,7 +309,7 @@ func TestTinyEmojiWorld(t *testing.T) {
 // TestHeldOutStyle: no benchmark scene graph is a training scene graph;
 // training and pretraining scenes never use the held-out style; SEED uses only it (as do MMBench images except image_style ones).
 func TestHeldOutStyle(t *testing.T) {
-	cfg := Config{Seed: 4, Profile: "tiny", Assets: "shapes"}.withDefaults()
+	cfg := Config{Seed: 4, Profile: "tiny", Assets: "shapes"}.WithDefaults()
 	g := &gen{world: newWorld(cfg, assets.Shapes()), trainKeys: map[uint64]bool{}}
 	g.mixture(1000)
 	g.pretrain(50)

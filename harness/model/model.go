@@ -51,7 +51,8 @@ func (c Config) validate() error {
 //	decoder: Embedding(tokens; visual tokens at the <image> slots) → Blocks → LNF → Head
 //
 // Head logits are computed only at the rows that need them (response tokens
-// in training, the last token in decoding).
+// in training, the last token in decoding). A Model holds its activation
+// buffers, so it is not safe for concurrent use.
 type Model struct {
 	Cfg   Config
 	Vocab *Vocab

@@ -124,8 +124,9 @@ func (v *Vocab) Decode(ids []int32) string {
 //
 //	<s> <sys> USER: {human₀} ASSISTANT: {gpt₀} </s> USER: {human₁} ASSISTANT: ...
 //
-// with <image> in human₀ replaced by the visual tokens (prepended as
-// "<image>\n" when the record has an image but no marker). targets[t] is
+// with the visual tokens in place of <image>, which is moved to the front of
+// its turn as LLaVA's preprocess_multimodal does ("<image>\n" + the rest,
+// stripped; added to human₀ when the record has an image but no marker). targets[t] is
 // tokens[t+1] when that token belongs to a gpt turn or its closing </s>,
 // else −1, so the loss covers response tokens only.
 type encoded struct {
@@ -151,8 +152,8 @@ func (m *Model) encode(r *data.Record) (encoded, error) {
 		case "human":
 			put([]int32{UserTok}, false)
 			text := t.Value
-			if r.Image != "" && i == 0 && !strings.Contains(text, "<image>") {
-				text = "<image>\n" + text
+			if strings.Contains(text, "<image>") || (r.Image != "" && i == 0) {
+				text = "<image>\n" + strings.TrimSpace(strings.ReplaceAll(text, "<image>", ""))
 			}
 			for _, id := range v.Encode(text) {
 				if id == ImageTok {

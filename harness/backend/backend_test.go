@@ -402,3 +402,64 @@ func TestVerifyShards(t *testing.T) {
 		t.Errorf("flipped bit: error %v, want corrupt", err)
 	}
 }
+
+func TestSplitFeatures(t *testing.T) {
+	req := FeaturesRequest{Records: "r.json", ShardSize: 4}
+	for _, tc := range []struct {
+		records, start, end, tasks int
+		want                       string
+	}{
+		{records: 18, tasks: 4, want: "[0 4) [4 8) [8 12) [12 18)"},
+		{records: 18, tasks: 2, want: "[0 8) [8 18)"},
+		{records: 18, tasks: 9, want: "[0 4) [4 8) [8 12) [12 16) [16 18)"},
+		{records: 18, start: 8, end: 18, tasks: 2, want: "[8 12) [12 18)"},
+	} {
+		r := req
+		r.Start, r.End = tc.start, tc.end
+		parts, err := SplitFeatures(r, tc.records, tc.tasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range parts {
+			got = append(got, fmt.Sprintf("[%d %d)", p.Start, p.End))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%+v: %s, want %s", tc, strings.Join(got, " "), tc.want)
+		}
+	}
+}
+
+func TestBatchResult(t *testing.T) {
+	hello := `{"v":1,"id":"0","type":"result","result":{"protocol":1,"worker":"w","ops":["predict"]}}`
+	for _, tc := range []struct {
+		name, out string
+		want      Kind // 0: success
+	}{
+		{"ok", hello + "\n" + `{"v":1,"id":"1","type":"progress","done":1,"total":2}` + "\n" + `{"v":1,"id":"1","type":"result","result":{"answers":2}}` + "\n", 0},
+		{"killed", hello + "\n" + `{"v":1,"id":"1","type":"progress","done":1,"total":2}` + "\n", KindCrash},
+		{"empty", "", KindCrash},
+		{"old worker", `{"v":1,"id":"0","type":"result","result":{"protocol":0,"worker":"w"}}` + "\n", KindVersion},
+		{"failed", hello + "\n" + `{"v":1,"id":"1","type":"error","error":"no such file"}` + "\n", KindFailed},
+		{"noise", hello + "\nloading weights...\n", KindProtocol},
+	} {
+		var res PredictResult
+		err := BatchResult("predict", []byte(tc.out), &res)
+		switch {
+		case tc.want == 0 && (err != nil || res.Answers != 2):
+			t.Errorf("%s: %v, %+v", tc.name, err, res)
+		case tc.want != 0 && !IsKind(err, tc.want):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	in, err := BatchInput("predict", PredictRequest{Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	Serve(context.Background(), Builtin{}, "w", bytes.NewReader(in), &out)
+	var res PredictResult
+	if err := BatchResult("predict", out.Bytes(), &res); !IsKind(err, KindFailed) || !strings.Contains(err.Error(), "no answers file named") {
+		t.Errorf("served batch input: %v, want the worker's failure", err)
+	}
+}

@@ -300,33 +300,47 @@ func (s *session) roundTrip(ctx context.Context, req Request, progress Progress,
 			if !ok {
 				return s.crashed(fmt.Sprintf("no answer to %s", req.Op))
 			}
-			var resp Response
-			if err := json.Unmarshal(line, &resp); err != nil {
-				return s.fail(KindProtocol, "not a JSON response line: %.200q", line)
-			}
-			if resp.V != Version {
-				return s.fail(KindVersion, "worker answered with protocol version %d, the harness speaks %d: %.200s", resp.V, Version, line)
-			}
-			if resp.ID != req.ID {
-				return s.fail(KindProtocol, "answer to request %q while waiting for %q: %.200s", resp.ID, req.ID, line)
-			}
-			switch resp.Type {
-			case "progress":
-				if progress != nil {
-					progress(resp.Done, resp.Total)
-				}
-			case "error":
-				return s.fail(KindFailed, "%s", resp.Error)
-			case "result":
-				if err := json.Unmarshal(resp.Result, result); err != nil {
-					return s.fail(KindProtocol, "%s result: %v", req.Op, err)
-				}
-				return nil
-			default:
-				return s.fail(KindProtocol, "response type %q (want progress, result or error)", resp.Type)
+			done, err := decodeLine(s.op, req, line, progress, result)
+			if done || err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// decodeLine interprets one line a worker wrote while req was pending:
+// progress is reported (done false), a result is decoded into result (done
+// true), and an error line, another version, another request's id or a
+// malformed line is an *Error of op.
+func decodeLine(op string, req Request, line []byte, progress Progress, result any) (done bool, err error) {
+	fail := func(k Kind, format string, args ...any) (bool, error) {
+		return true, &Error{Op: op, Kind: k, Err: fmt.Errorf(format, args...)}
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return fail(KindProtocol, "not a JSON response line: %.200q", line)
+	}
+	if resp.V != Version {
+		return fail(KindVersion, "worker answered with protocol version %d, the harness speaks %d: %.200s", resp.V, Version, line)
+	}
+	if resp.ID != req.ID {
+		return fail(KindProtocol, "answer to request %q while waiting for %q: %.200s", resp.ID, req.ID, line)
+	}
+	switch resp.Type {
+	case "progress":
+		if progress != nil {
+			progress(resp.Done, resp.Total)
+		}
+		return false, nil
+	case "error":
+		return fail(KindFailed, "%s", resp.Error)
+	case "result":
+		if err := json.Unmarshal(resp.Result, result); err != nil {
+			return fail(KindProtocol, "%s result: %v", req.Op, err)
+		}
+		return true, nil
+	}
+	return fail(KindProtocol, "response type %q (want progress, result or error)", resp.Type)
 }
 
 // crashed waits for the worker that closed its stdout and describes how it ended.

@@ -3,6 +3,7 @@ package grad
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -126,4 +127,8 @@ func BenchmarkFeatureCost(b *testing.B) {
 	b.ReportMetric(float64(tRad)/float64(tBase+tRad), "rademacher-share")
 	b.ReportMetric(float64(len(recs)*b.N)/(tBase+tFac).Seconds(), "factored-examples/s")
 	b.ReportMetric(float64(len(recs)*b.N)/tTrain.Seconds(), "train-examples/s")
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 }

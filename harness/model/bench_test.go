@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -73,8 +74,18 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(float64(len(bt.tokens)*b.N)/s, "tokens/s")
 			b.ReportMetric(float64(len(bt.off)-1)*float64(b.N)/s, "records/s")
 			b.ReportMetric(3*forwardFlops(m, bt)*float64(b.N)/s/1e9, "GFLOP/s")
+			b.ReportMetric(heapMB(), "heap-MB")
 		})
 	}
+}
+
+// heapMB is the live heap after a collection: parameters, optimizer state
+// and the reused activation buffers.
+func heapMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
 }
 
 // BenchmarkTrainRun is a whole Train call (1 epoch, batch 32) over 2048

@@ -138,6 +138,7 @@ slurm-local: cluster tive-local is up: node $host ($state), partition local.
   squeue; scontrol show job JOBID                      state (kept 1 h after the end)
   sbatch --array=2 ...                                 rerun one array task (scontrol requeue
                                                        also works, but holds it ~2 min: BeginTime)
-  tail $LOGS/jobcomp.log                               finished jobs with exit codes
+  tail $LOGS/jobcomp.log
+                                                       finished jobs with exit codes
   scripts/slurm-local.sh stop                          stop the daemons
 USAGE

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,4 +129,106 @@ func TestWorkerUsage(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "takes no arguments") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+// slurmUp reports whether a Slurm cluster answers here with a usable node.
+func slurmUp() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-o", "%T").Output()
+	s := string(out)
+	return err == nil && (strings.Contains(s, "idle") || strings.Contains(s, "mixed") || strings.Contains(s, "allocated"))
+}
+
+// TestWorkerSlurmArray runs features as a Slurm job array of 4 tasks, each
+// `tive worker` (this test binary) reading its request from a file
+// (backend.BatchInput) and writing its answer to one (backend.BatchResult).
+// Task 2 is killed on its first run; the failure is detected from its
+// output, that index alone is resubmitted, and the merged store then has
+// the same bytes as one in-process run. Needs a Slurm cluster
+// (scripts/slurm-local.sh).
+func TestWorkerSlurmArray(t *testing.T) {
+	if !slurmUp() {
+		t.Skip("no Slurm cluster answers sinfo here: start one with scripts/slurm-local.sh")
+	}
+	dir := t.TempDir()
+	records, images, _, base := workerPool(t, dir, 16)
+	ctx := context.Background()
+	ref := filepath.Join(dir, "ref")
+	if _, err := (backend.Builtin{}).Train(ctx, backend.TrainRequest{ModelIn: base, ModelOut: ref, Records: records, ImageRoot: images,
+		LoRA: &model.LoRAConfig{Rank: 2, Alpha: 4}, Train: model.TrainConfig{BatchSize: 8}, Seed: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	req := backend.FeaturesRequest{Model: ref, Records: records, ImageRoot: images,
+		Projector: grad.ProjectorSpec{Kind: "rademacher", Seed: 1, Dim: 16}, BatchSize: 4, ShardSize: 4, Out: filepath.Join(dir, "in")}
+	if _, err := (backend.Builtin{}).Features(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	req.Out = filepath.Join(dir, "slurm")
+	parts, err := backend.SplitFeatures(req, 16, 4)
+	if err != nil || len(parts) != 4 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+	for k, p := range parts {
+		in, err := backend.BatchInput("features", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("req-%d.jsonl", k)), in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := `#!/bin/sh
+k=$SLURM_ARRAY_TASK_ID
+if [ "$k" = 2 ] && [ ! -e "$TIVE_TEST_DIR/killed" ]; then
+	touch "$TIVE_TEST_DIR/killed"
+	kill -9 $$
+fi
+exec "$TIVE_TEST_BIN" worker <"$TIVE_TEST_DIR/req-$k.jsonl" >"$TIVE_TEST_DIR/resp-$k.jsonl"
+`
+	job := filepath.Join(dir, "job.sh")
+	if err := os.WriteFile(job, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sbatch := func(array string) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sbatch", "--wait", "--array="+array, "--output="+filepath.Join(dir, "slurm-%A_%a.log"), job)
+		cmd.Env = append(os.Environ(), "TIVE_TEST_MAIN=1", "TIVE_TEST_BIN="+os.Args[0], "TIVE_TEST_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		t.Logf("sbatch --array=%s: %v: %s", array, err, strings.TrimSpace(string(out)))
+	}
+	failed := func() []int {
+		var bad []int
+		for k := range parts {
+			out, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("resp-%d.jsonl", k)))
+			var res backend.FeaturesResult
+			err := backend.BatchResult("features", out, &res)
+			if err == nil {
+				err = backend.VerifyShards(req.Out, res.Projector, 16, parts[k].Start, parts[k].End, req.ShardSize)
+			}
+			if err != nil {
+				if !backend.IsKind(err, backend.KindCrash) {
+					t.Errorf("task %d: %v, want a crash", k, err)
+				}
+				bad = append(bad, k)
+			}
+		}
+		return bad
+	}
+	sbatch("0-3")
+	if bad := failed(); fmt.Sprint(bad) != "[2]" {
+		t.Fatalf("failed tasks %v, want [2] (killed)", bad)
+	}
+	if _, err := grad.OpenStore(req.Out, true); err == nil {
+		t.Fatal("the store opens for a merge with task 2's rows missing")
+	}
+	sbatch("2")
+	if bad := failed(); len(bad) != 0 {
+		t.Fatalf("failed tasks %v after the retry of task 2", bad)
+	}
+	if _, err := grad.OpenStore(req.Out, true); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, filepath.Join(dir, "in"), req.Out)
 }

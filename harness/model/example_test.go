@@ -13,7 +13,7 @@ import (
 // save and load, attach LoRA for a reference model, decode, and extract
 // per-example gradient features.
 func Example() {
-	recs, imgs := model.Synthetic(256, 1) // or data.Load + model.DirImages{Root: world + "/images"}
+	recs, imgs := model.Synthetic(96, 1) // or data.Load + model.DirImages{Root: world + "/images"}
 	m, err := model.New(model.DefaultConfig(), model.BuildVocab(recs, 1), 1)
 	if err != nil {
 		panic(err)

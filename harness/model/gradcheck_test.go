@@ -318,3 +318,23 @@ func TestModelGrad(t *testing.T) {
 		checkFD(t, p.Name, p.W, grads[p.Name], f)
 	}
 }
+
+// TestGemmTNChunked: the chunked weight-gradient product equals a plain
+// Sgemm (|Δ| ≤ 1e-4·(1+|c|)), for row counts around the chunk size.
+func TestGemmTNChunked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{1, gradChunk, gradChunk + 1, 3*gradChunk + 7} {
+		m, k := 5, 7
+		a, b := randVec(rng, n*m, 1), randVec(rng, n*k, 1)
+		c0 := randVec(rng, m*k, 1)
+		want := append([]float32(nil), c0...)
+		gemm(true, false, m, k, n, 0.5, a, m, b, k, 1, want, k)
+		var scratch []float32
+		gemmTN(m, k, n, 0.5, a, b, c0, &scratch)
+		for i := range want {
+			if math.Abs(float64(want[i]-c0[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("n=%d: c[%d] = %g, want %g", n, i, c0[i], want[i])
+			}
+		}
+	}
+}

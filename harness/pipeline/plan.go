@@ -46,7 +46,7 @@ func (p *planner) add(n ...*Node) { p.nodes = append(p.nodes, n...) }
 func (p *planner) pool() {
 	r := p.r
 	if r.Data.Source == "world" {
-		p.world = &Node{Stage: "world", Params: r.World.Config()}
+		p.world = &Node{Stage: "world", Params: r.World.Config().WithDefaults()}
 		p.add(p.world)
 		p.inputs["records"] = Ref{Node: p.world, File: "mixture.json"}
 	} else {

@@ -3,11 +3,11 @@
 
     python3 scripts/worker/gpu_check.py [--out DIR] [--world DIR] [--records 48] [--device cuda|cpu]
 
-Builds a tiny randomly initialised LLaVA (CLIP vision tower and Llama
-decoder of two layers each, width 64) with a word-level tokenizer over the
-records' words, then drives tive_worker.py through the protocol (a child
-process per request, as harness/backend.External does): train (LoRA r=8 on
-q, k, v, o), features (rademacher and factored projections, shards checked,
+Builds a tiny randomly initialised LLaVA (tiny_llava.py: CLIP vision tower
+and Llama decoder of two layers each, width 64, word-level tokenizer over
+the records' words), then drives tive_worker.py through the protocol (a
+child process per request, as harness/backend.External does): train (full
+fine-tuning, then LoRA r=8 on q, k, v, o), features (rademacher and factored projections, shards checked,
 one shard deleted and resumed: same bytes), predict (greedy, vicuna_v1).
 Finally it recomputes the per-example gradient factors of the first records
 in process, projects them with parity.py and compares with the worker's
@@ -32,9 +32,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-
-SPECIALS = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-
 
 def synthetic(n, image_dir, seed=0):
     """n LLaVA records over 64x64 scenes of coloured shapes."""
@@ -65,42 +62,6 @@ def synthetic(n, image_dir, seed=0):
         recs.append({"id": "syn-%d" % i, "image": name, "dataset": task,
                      "conversations": [{"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]})
     return recs
-
-
-def build_tiny(dir, texts, image_size=64):
-    """A random tiny LLaVA and its word-level tokenizer, saved to dir."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration, PreTrainedTokenizerFast)
-
-    words = set()
-    for t in texts:
-        for s in SPECIALS:
-            t = t.replace(s, " ")
-        words.update(t.split())
-    vocab = {w: i for i, w in enumerate(SPECIALS + sorted(words))}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tk.add_special_tokens(SPECIALS)
-    tk.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", vocab["<s>"])])
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
-                                  pad_token="<pad>", additional_special_tokens=["<image>"])
-    vc = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                          image_size=image_size, patch_size=16, projection_dim=32)
-    tc = LlamaConfig(vocab_size=len(vocab), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                     num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
-                     bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"], pad_token_id=vocab["<pad>"])
-    cfg = LlavaConfig(vision_config=vc, text_config=tc, image_token_index=vocab["<image>"], vision_feature_layer=-2,
-                      vision_feature_select_strategy="default")
-    cfg.image_seq_length = (image_size // 16) ** 2
-    cfg.pad_token_id = vocab["<pad>"]
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(cfg)
-    model.save_pretrained(dir)
-    tok.save_pretrained(dir)
-    CLIPImageProcessor(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}).save_pretrained(dir)
-    return len(vocab)
 
 
 class Worker:
@@ -209,14 +170,17 @@ def main():
     records = os.path.join(out, "records.json")
     with open(records, "w") as f:
         json.dump(recs, f)
-    import llava
+    import tiny_llava
 
-    texts = [llava.conversation(r["conversations"])[0] for r in recs] + [llava.SYSTEM + " USER: ASSISTANT:"]
-    base = os.path.join(out, "base")
-    summary["vocab"] = build_tiny(base, texts)
+    init = os.path.join(out, "init")
+    summary["vocab"] = tiny_llava.build(init, [recs])
     log = open(os.path.join(out, "worker.log"), "w")
     w = Worker(device, log)
 
+    base = os.path.join(out, "base")  # full fine-tuning: the built-in world's pretrain stage
+    pt = w.call("train", {"model_in": init, "model_out": base, "records": records, "image_root": image_root,
+                          "train": {"epochs": 1, "batch_size": 8, "lr": 1e-3}, "seed": 0, "meta": {"stage": "pretrain"}})
+    checks["pretrain ran"] = pt["steps"] == (len(recs) + 7) // 8
     ref = os.path.join(out, "ref")
     tr = w.call("train", {"model_in": base, "model_out": ref, "records": records, "image_root": image_root,
                           "lora": {"rank": 8, "alpha": 16, "dropout": 0.05},

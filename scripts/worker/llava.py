@@ -205,24 +205,28 @@ def load(dir, device, trainable_lora=False, lora=None):
 
 
 def train(req, progress, device):
-    """LoRA fine-tuning as LLaVA-1.5's finetune_lora: adapters and the
-    multi-modal projector train, AdamW, cosine schedule with linear warm-up
-    (warmup_ratio), global-norm clipping, response-token loss averaged over
-    the tokens of each optimizer step (batch_size records, in micro-batches
-    of TIVE_WORKER_MICRO_BATCH), data order from the seed. With
-    checkpoint_dir, state is saved every checkpoint_every steps and a repeat
-    resumes from it."""
+    """LoRA fine-tuning as LLaVA-1.5's finetune_lora (adapters and the
+    multi-modal projector train) when the request attaches LoRA or the model
+    has adapters; else full fine-tuning (vision tower frozen with
+    train.freeze_vision), saved as a standalone checkpoint. Either way:
+    AdamW, cosine schedule with linear warm-up (warmup_ratio), global-norm
+    clipping, response-token loss averaged over the tokens of each optimizer
+    step (batch_size records, in micro-batches of TIVE_WORKER_MICRO_BATCH),
+    data order from the seed. With checkpoint_dir, state is saved every
+    checkpoint_every steps and a repeat resumes from it."""
     import tive_worker
 
     seed = int(req.get("seed", 0))
     torch.manual_seed(seed)
     m = load(req["model_in"], device, lora=req.get("lora"))
-    if not req.get("lora") and not isinstance(m.module, PeftModel):
-        raise ValueError("train: %s has no adapters and the request attaches none (full fine-tuning is not served)" % req["model_in"])
-    if isinstance(m.module, PeftModel) and not req.get("lora"):
+    tc = req.get("train") or {}
+    full = not req.get("lora") and not isinstance(m.module, PeftModel)
+    if full:  # full fine-tuning (the built-in world's caption pretraining)
+        for n, p in m.module.named_parameters():
+            p.requires_grad_(not (tc.get("freeze_vision") and "vision_tower" in n))
+    elif not req.get("lora"):
         for n, p in m.module.named_parameters():
             p.requires_grad_("lora_" in n or "modules_to_save" in n)
-    tc = req.get("train") or {}
     epochs, bs, lr = int(tc.get("epochs") or 1), int(tc.get("batch_size") or 32), float(tc.get("lr") or 2e-5)
     recs = tive_worker.load_records(req["records"])
     per = (len(recs) + bs - 1) // bs
@@ -280,6 +284,12 @@ def train(req, progress, device):
             store.atomic_write(ck, buf.getvalue())
     base, _ = _base_of(req["model_in"])
     m.module.save_pretrained(req["model_out"])
+    if full:  # a standalone checkpoint: the next request loads it as a base
+        m.tok.save_pretrained(req["model_out"])
+        m.improc.save_pretrained(req["model_out"])
+        if req.get("meta") is not None:
+            store.atomic_write(os.path.join(req["model_out"], "tive_meta.json"), (json.dumps(req["meta"], indent=2) + "\n").encode())
+        return {"steps": total, "resumed": resumed, "losses": losses}
     store.atomic_write(os.path.join(req["model_out"], "tive_llava.json"),
                        (json.dumps({"base": os.path.abspath(base), "meta": req.get("meta")}, indent=2) + "\n").encode())
     return {"steps": total, "resumed": resumed, "losses": losses}

@@ -121,6 +121,8 @@ def features(req, progress, device):
             continue
         feats, vec = [], {"norms": [], "loss": [], "el2n": []}
         for b0 in range(lo, hi, bs):
+            if b0 > lo:
+                progress(b0 - start, end - start)  # a line per batch keeps External's IdleTimeout fed
             batch = model.collate(recs[b0:min(hi, b0 + bs)], req.get("image_root", ""))
             model.module.zero_grad(set_to_none=True)
             with cap:

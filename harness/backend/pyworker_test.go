@@ -262,3 +262,16 @@ func TestPyWorkerProtocol(t *testing.T) {
 		t.Errorf("predict: %+v, %v", pr, err)
 	}
 }
+
+// TestPyUnit runs the worker's own Python tests (scripts/worker/test_*.py:
+// hash, per-example LoRA gradients against autograd, protocol, shards and
+// resume), so that `go test ./...` covers them wherever torch is installed.
+func TestPyUnit(t *testing.T) {
+	py := torchPython(t)
+	cmd := exec.Command(py, "-m", "unittest", "discover", "-s", workerDir, "-p", "test_*.py")
+	cmd.Dir = workerDir
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("python unittest: %v\n%s", err, out)
+	}
+}

@@ -188,6 +188,7 @@ func (x *External) attempt(ctx context.Context, op string, args json.RawMessage,
 	cmd.Dir = x.Dir
 	cmd.Env = append(os.Environ(), x.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 10 * time.Second // a grandchild holding stderr open cannot block Wait
 	stderr := &tailBuffer{w: x.Log, max: stderrTail}
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()

@@ -6,9 +6,10 @@
 //
 // Requests name files, never carry data: a model folder in and out, a
 // LLaVA records file, an image root, a feature-store folder, question and
-// answer files. Every output is written atomically (temp file, rename), so
-// a request that fails or is killed leaves either its previous outputs or
-// nothing, and repeating a request is always safe.
+// answer files. Every output file is written atomically (temp file, rename)
+// and a checkpoint or feature shard counts only once its manifest, written
+// last, is there; so a request that fails or is killed leaves no partial
+// file, and repeating a request is always safe.
 package backend
 
 import (

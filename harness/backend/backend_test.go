@@ -463,3 +463,13 @@ func TestBatchResult(t *testing.T) {
 		t.Errorf("served batch input: %v, want the worker's failure", err)
 	}
 }
+
+func TestExternalHello(t *testing.T) {
+	h, err := self("ok").Hello(context.Background())
+	if err != nil || h.Worker != "test-ok" || h.Protocol != Version {
+		t.Errorf("hello: %+v, %v", h, err)
+	}
+	if _, err := self("version").Hello(context.Background()); !IsKind(err, KindVersion) {
+		t.Errorf("hello of a version-2 worker: %v, want %q", err, KindVersion)
+	}
+}

@@ -44,6 +44,17 @@ type External struct {
 // stderrTail is how much of a worker's stderr an Error quotes.
 const stderrTail = 2048
 
+// Hello starts a worker and asks for its protocol version, name and ops
+// only: a cheap check of a configured worker before a run. Outcomes as for
+// the ops (KindStart when argv does not start, KindVersion, ...).
+func (x *External) Hello(ctx context.Context) (*Hello, error) {
+	var h Hello
+	if err := x.call(ctx, "hello", nil, nil, &h, nil); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
 // Train runs a train request in a worker.
 func (x *External) Train(ctx context.Context, req TrainRequest, progress Progress) (*TrainResult, error) {
 	var res TrainResult
@@ -247,15 +258,20 @@ func (s *session) fail(k Kind, format string, args ...any) error {
 }
 
 func (s *session) run(ctx context.Context, args json.RawMessage, progress Progress, result any) error {
-	var hello Hello
-	if err := s.roundTrip(ctx, Request{V: Version, ID: "0", Op: "hello"}, nil, &hello); err != nil {
+	hello := &Hello{}
+	if h, ok := result.(*Hello); ok && s.op == "hello" {
+		hello = h
+	}
+	if err := s.roundTrip(ctx, Request{V: Version, ID: "0", Op: "hello"}, nil, hello); err != nil {
 		return err
 	}
 	if hello.Protocol != Version {
 		return s.fail(KindVersion, "worker %q speaks protocol %d, the harness speaks %d", hello.Worker, hello.Protocol, Version)
 	}
-	if err := s.roundTrip(ctx, Request{V: Version, ID: "1", Op: s.op, Args: args}, progress, result); err != nil {
-		return err
+	if s.op != "hello" {
+		if err := s.roundTrip(ctx, Request{V: Version, ID: "1", Op: s.op, Args: args}, progress, result); err != nil {
+			return err
+		}
 	}
 	s.stdin.Close()
 	// A worker exits when its stdin ends; one that does not is killed.

@@ -19,7 +19,8 @@ import (
 )
 
 // External runs each request in a fresh worker process started from Argv
-// (no shell, no network: the worker reads and writes files only) and talks
+// (no shell is involved; requests carry file paths, the harness opens no
+// network connection) and talks
 // to it with the protocol of Version: hello first (its version must be
 // Version), then the op. The process's stdin is closed after the answer and
 // it must exit. Failures come back as *Error with the Kind that says what

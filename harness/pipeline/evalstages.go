@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/tive-dev/tive/benchmarks"
-	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/backend"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -78,30 +78,22 @@ type trainParams struct {
 	Train model.TrainConfig `json:"train"`
 }
 
-// Train outputs: model/, the base model fine-tuned on the subset.
+// Train outputs: model/, the base model fine-tuned on the subset (with fresh
+// LoRA adapters in mode lora).
 func runTrain(ctx context.Context, c *Call) error {
 	var p trainParams
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	m, err := model.Load(filepath.Join(c.Inputs["base"], "model"))
-	if err != nil {
-		return err
-	}
+	req := backend.TrainRequest{
+		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
+		Records: c.Inputs["subset"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
+		Train: p.Train, Seed: c.Seed, Meta: stageMeta("train", c.Seed)}
 	if p.Mode == "lora" {
-		if err := m.AttachLoRA(p.LoRA, c.Seed); err != nil {
-			return err
-		}
+		req.LoRA = &p.LoRA
 	}
-	recs, err := data.Load(c.Inputs["subset"])
-	if err != nil {
-		return err
-	}
-	p.Train.Seed = c.Seed
-	if _, err := model.Train(ctx, m, recs, worldImages(c.Inputs["world"]), p.Train, c.Progress); err != nil {
-		return err
-	}
-	return model.Save(filepath.Join(c.Out, "model"), m, map[string]any{"stage": "train", "seed": c.Seed})
+	_, err := backend.Builtin{}.Train(ctx, req, c.Progress)
+	return err
 }
 
 type predictParams struct {

@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 
+	"github.com/tive-dev/tive/harness/backend"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
@@ -61,7 +63,7 @@ func runPretrain(ctx context.Context, c *Call) error {
 	if _, err := model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress); err != nil {
 		return err
 	}
-	return model.Save(filepath.Join(c.Out, "model"), m, map[string]any{"stage": "pretrain", "seed": c.Seed})
+	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("pretrain", c.Seed))
 }
 
 type referenceParams struct {
@@ -76,22 +78,16 @@ func runReference(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	m, err := model.Load(filepath.Join(c.Inputs["base"], "model"))
-	if err != nil {
-		return err
-	}
-	if err := m.AttachLoRA(p.LoRA, c.Seed); err != nil {
-		return err
-	}
-	recs, err := data.Load(c.Inputs["warmup"])
-	if err != nil {
-		return err
-	}
-	p.Train.Seed = c.Seed
-	if _, err := model.Train(ctx, m, recs, worldImages(c.Inputs["world"]), p.Train, c.Progress); err != nil {
-		return err
-	}
-	return model.Save(filepath.Join(c.Out, "model"), m, map[string]any{"stage": "reference", "seed": c.Seed})
+	_, err := backend.Builtin{}.Train(ctx, backend.TrainRequest{
+		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
+		Records: c.Inputs["warmup"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
+		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed)}, c.Progress)
+	return err
+}
+
+// stageMeta is the provenance saved in a checkpoint's manifest.
+func stageMeta(stage string, seed uint64) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"seed":%d,"stage":%q}`, seed, stage))
 }
 
 type featuresParams struct {
@@ -109,52 +105,11 @@ func runFeatures(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	m, err := model.Load(filepath.Join(c.Inputs["model"], "model"))
-	if err != nil {
-		return err
-	}
-	recs, err := data.Load(c.Inputs["records"])
-	if err != nil {
-		return err
-	}
-	cfg := grad.Config{Params: p.Params, Projectors: []grad.ProjectorSpec{p.Projector}, BatchSize: p.BatchSize}
-	ps, err := grad.Projectors(m, cfg)
-	if err != nil {
-		return err
-	}
-	sw := &grad.ShardWriter{Dir: c.Out, Projector: ps[0].ID(), Records: len(recs)}
-	images := worldImages(c.Inputs["world"])
-	for lo := 0; lo < len(recs); lo += p.ShardSize {
-		hi := min(len(recs), lo+p.ShardSize)
-		if c.Progress != nil {
-			c.Progress(lo, len(recs))
-		}
-		if sw.Done(lo, hi) {
-			continue
-		}
-		d := sw.Projector.Dim
-		feats := make([]float32, (hi-lo)*d)
-		vec := map[string][]float64{"norms": make([]float64, hi-lo), "loss": make([]float64, hi-lo), "el2n": make([]float64, hi-lo)}
-		err := grad.Extract(ctx, m, recs[lo:hi], images, cfg, func(i int, f grad.Feature) error {
-			if len(f.Proj[0]) != d {
-				return fmt.Errorf("record %d: feature of %d values, want %d", lo+i, len(f.Proj[0]), d)
-			}
-			copy(feats[i*d:], f.Proj[0])
-			vec["norms"][i], vec["loss"][i], vec["el2n"][i] = float64(f.Norm), float64(f.Loss), float64(f.EL2N)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := sw.Write(lo, hi, feats, vec); err != nil {
-			return err
-		}
-		hook("shard-written:features")
-	}
-	if c.Progress != nil {
-		c.Progress(len(recs), len(recs))
-	}
-	return nil
+	b := backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}
+	_, err := b.Features(ctx, backend.FeaturesRequest{
+		Model: filepath.Join(c.Inputs["model"], "model"), Records: c.Inputs["records"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
+		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Out: c.Out}, c.Progress)
+	return err
 }
 
 type valParams struct {

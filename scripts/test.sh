@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what the tests need from the
 # project's own files, then vets and tests every package.
+#  - the pinned emoji art (npm registry), for the built-in world's tests;
+#  - Debian's python3-torch, for the PyTorch worker's model-independent tests;
+#  - a single-node Slurm (Debian's slurmctld, slurmd, munge), for the job-array tests.
+# The last two need root and apt; without them their tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-assets.sh
+scripts/setup-worker.sh || echo "test.sh: python3-torch unavailable; the PyTorch worker tests will skip" >&2
+scripts/slurm-local.sh >/dev/null || echo "test.sh: no local Slurm; the Slurm tests will skip" >&2
 go vet ./...
 go test -count=1 ./...

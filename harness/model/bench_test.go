@@ -75,6 +75,8 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(float64(len(bt.off)-1)*float64(b.N)/s, "records/s")
 			b.ReportMetric(3*forwardFlops(m, bt)*float64(b.N)/s/1e9, "GFLOP/s")
 			b.ReportMetric(heapMB(), "heap-MB")
+			runtime.KeepAlive(m)
+			runtime.KeepAlive(opt)
 		})
 	}
 }

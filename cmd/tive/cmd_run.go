@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		usage:   "SPEC [--profile NAME] [--store DIR] [--json]",
+		usage:   "SPEC [--profile NAME] [--store DIR] [--json] [--executor local|slurm [--tasks N] [--retries N] [--sbatch ARG]...]",
 		summary: "run a study's stages through the run store (cached stages are reused)",
 		run:     runRun,
 	})
@@ -46,6 +46,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	storeFlag(fs, &store)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
 	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
+	executor := fs.String("executor", "local", "where stages run: local, or slurm (sbatch jobs; sharded stages as job arrays)")
+	tasks := fs.Int("tasks", 4, "slurm: array tasks of a sharded stage")
+	retries := fs.Int("retries", 2, "slurm: resubmissions of failed array tasks")
+	var sbatchArgs listFlag
+	fs.Var(&sbatchArgs, "sbatch", "slurm: extra sbatch argument, e.g. --sbatch=--partition=gpu (repeatable)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -70,6 +75,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
+	switch *executor {
+	case "local":
+	case "slurm":
+		r.Executor = &pipeline.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Log: stderr}
+	default:
+		return usagef("--executor %q (want local or slurm)", *executor)
+	}
 	if workers == 0 && len(st.Runs) > 0 {
 		r.Workers = st.Runs[0].Workers
 	}

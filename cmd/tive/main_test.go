@@ -17,7 +17,9 @@ import (
 
 // TestMain lets the test binary act as the tive command in a child process
 // (TIVE_TEST_MAIN=1), with TIVE_KILL_AT=POINT:N making it SIGKILL itself at
-// the Nth occurrence of a pipeline hook point.
+// the Nth occurrence of a pipeline hook point; with TIVE_KILL_ONCE=FILE it
+// does so only if FILE does not exist yet (and creates it), so a retried
+// process survives.
 func TestMain(m *testing.M) {
 	if os.Getenv("TIVE_TEST_MAIN") == "1" {
 		if at := os.Getenv("TIVE_KILL_AT"); at != "" {
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 			seen := 0
 			pipeline.Hook = func(p string) {
 				if p == point {
-					if seen++; seen == want {
+					if seen++; seen == want && killOnce() {
 						syscall.Kill(os.Getpid(), syscall.SIGKILL)
 						select {} // never returns
 					}
@@ -37,6 +39,21 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// killOnce reports whether TIVE_KILL_ONCE's marker was absent (creating it),
+// or true without the variable.
+func killOnce() bool {
+	m := os.Getenv("TIVE_KILL_ONCE")
+	if m == "" {
+		return true
+	}
+	f, err := os.OpenFile(m, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // runTive runs the command in-process and returns its exit status and output.

@@ -21,7 +21,7 @@ import (
 func init() {
 	Register(&Stage{Name: "pretrain", Version: "1", Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Run: runReference})
-	Register(&Stage{Name: "features", Version: "1", Run: runFeatures, Resumable: true})
+	Register(&Stage{Name: "features", Version: "1", Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
 	Register(&Stage{Name: "valfeatures", Version: "1", Run: runValFeatures})
 }
 
@@ -105,10 +105,32 @@ func runFeatures(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	b := backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}
-	_, err := b.Features(ctx, backend.FeaturesRequest{
+	req := backend.FeaturesRequest{
 		Model: filepath.Join(c.Inputs["model"], "model"), Records: c.Inputs["records"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Out: c.Out}, c.Progress)
+		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Out: c.Out}
+	if c.Tasks > 1 {
+		recs, err := data.Load(c.Inputs["records"])
+		if err != nil {
+			return err
+		}
+		parts, err := backend.SplitFeatures(req, len(recs), c.Tasks)
+		if err != nil {
+			return err
+		}
+		if c.Task >= len(parts) {
+			return nil // more tasks than shards: nothing left for this one
+		}
+		req = parts[c.Task]
+	}
+	b := backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}
+	_, err := b.Features(ctx, req, c.Progress)
+	return err
+}
+
+// checkFeatures refuses a feature store that does not cover every record
+// with whole, uncorrupted shards of one projector.
+func checkFeatures(c *Call) error {
+	_, err := grad.OpenStore(c.Out, true)
 	return err
 }
 

@@ -54,6 +54,7 @@ type Runner struct {
 	Store    *Store
 	Progress io.Writer // progress lines; nil: silent
 	Workers  int
+	Executor Executor // where stages run; nil: Local
 }
 
 // Run runs every stage of every run of st that the store lacks, in order,
@@ -151,7 +152,7 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 	if err != nil {
 		return err
 	}
-	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers}
+	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1}
 	for name, ref := range n.Inputs {
 		if ref.Node != nil {
 			c.Inputs[name] = filepath.Join(r.Store.Path(ref.Node.key), ref.File)
@@ -164,7 +165,15 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 	}
 	hook("stage-start:" + n.Stage)
 	start := time.Now()
-	if err := stg.Run(ctx, c); err != nil {
+	ex := r.Executor
+	if ex == nil {
+		ex = Local{}
+	}
+	err = ex.Execute(ctx, stg, c, key)
+	if err == nil && stg.Check != nil {
+		err = stg.Check(c)
+	}
+	if err != nil {
 		if !stg.Resumable {
 			os.RemoveAll(tmp)
 		}

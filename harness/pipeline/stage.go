@@ -20,6 +20,13 @@ type Stage struct {
 	// Resumable stages find in c.Out what an interrupted attempt wrote (for
 	// example complete feature shards) and continue from there.
 	Resumable bool
+	// Sharded stages split their work into Call.Tasks parts (job-array
+	// tasks on a cluster), each writing its own files into c.Out.
+	Sharded bool
+	// Check, when set, verifies c.Out is whole before the commit (for
+	// example that feature shards cover every record and match their
+	// checksums), whoever wrote it.
+	Check func(c *Call) error
 }
 
 var stages = map[string]*Stage{}
@@ -49,6 +56,9 @@ type Call struct {
 	Inputs  map[string]string // input name -> upstream output folder or external file
 	Out     string            // folder the stage writes its outputs into
 	Workers int               // goroutines the stage may use (0: all cores)
+	// Task of Tasks: the part of a sharded stage's work this call does
+	// (0 of 1 outside job arrays).
+	Task, Tasks int
 	// Progress reports done of total units of work (may be nil).
 	Progress func(done, total int)
 }

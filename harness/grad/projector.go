@@ -183,6 +183,7 @@ type Factored struct {
 	Dtype     Dtype
 	shapes    []model.FactorShape
 	pin, pout [][]float32 // P_inᵀ, P_outᵀ
+	stack     map[string][]float32
 	xp, dp    []float32
 }
 
@@ -214,21 +215,70 @@ func (f *Factored) ID() ProjectorID {
 }
 
 // Project computes every example's blocks from the batch's factors.
+// Factors that read the same input (the LoRA A of q, k and v read one
+// normalised activation) are projected together: their P_inᵀ are stacked,
+// so one GEMM gives all their X·P_in columns.
 func (f *Factored) Project(dst [][]float32, g *Batch) {
-	s2 := f.Side * f.Side
-	for k, fac := range g.Factors {
-		n := len(fac.X) / fac.In
-		f.xp = growF32(f.xp, n*f.Side)
-		f.dp = growF32(f.dp, n*f.Side)
-		gemm32(false, true, n, f.Side, fac.In, 1, fac.X, fac.In, f.pin[k], fac.In, 0, f.xp, f.Side)
-		gemm32(false, true, n, f.Side, fac.Out, 1, fac.DY, fac.Out, f.pout[k], fac.Out, 0, f.dp, f.Side)
-		splitRange(len(dst), func(lo, hi int) {
-			for e := lo; e < hi; e++ {
-				o0, o1 := g.Off[e], g.Off[e+1]
-				gemm32(true, false, f.Side, f.Side, o1-o0, fac.Scale, f.xp[o0*f.Side:], f.Side, f.dp[o0*f.Side:], f.Side, 0, dst[e][k*s2:(k+1)*s2], f.Side)
-			}
-		})
+	s, s2 := f.Side, f.Side*f.Side
+	for _, grp := range groupByInput(g.Factors) {
+		x := g.Factors[grp[0]]
+		n, w := len(x.X)/x.In, len(grp)*s
+		f.xp = growF32(f.xp, n*w)
+		gemm32(false, true, n, w, x.In, 1, x.X, x.In, f.stacked(grp), x.In, 0, f.xp, w)
+		for c, k := range grp {
+			fac := g.Factors[k]
+			f.dp = growF32(f.dp, n*s)
+			gemm32(false, true, n, s, fac.Out, 1, fac.DY, fac.Out, f.pout[k], fac.Out, 0, f.dp, s)
+			splitRange(len(dst), func(lo, hi int) {
+				for e := lo; e < hi; e++ {
+					o0, o1 := g.Off[e], g.Off[e+1]
+					gemm32(true, false, s, s, o1-o0, fac.Scale, f.xp[o0*w+c*s:], w, f.dp[o0*s:], s, 0, dst[e][k*s2:(k+1)*s2], s)
+				}
+			})
+		}
 	}
+}
+
+// groupByInput lists factor indices grouped by identical X (same backing
+// array and length), groups in order of first appearance.
+func groupByInput(fs []model.GradFactor) [][]int {
+	var groups [][]int
+	for k, fac := range fs {
+		found := false
+		for gi, grp := range groups {
+			x := fs[grp[0]].X
+			if len(x) == len(fac.X) && len(x) > 0 && &x[0] == &fac.X[0] {
+				groups[gi] = append(grp, k)
+				found = true
+				break
+			}
+		}
+		if !found {
+			groups = append(groups, []int{k})
+		}
+	}
+	return groups
+}
+
+// stacked returns the P_inᵀ of the factors in grp one under another
+// ([len(grp)·Side, In]), built once per group.
+func (f *Factored) stacked(grp []int) []float32 {
+	if len(grp) == 1 {
+		return f.pin[grp[0]]
+	}
+	key := fmt.Sprint(grp)
+	if m, ok := f.stack[key]; ok {
+		return m
+	}
+	var m []float32
+	for _, k := range grp {
+		m = append(m, f.pin[k]...)
+	}
+	if f.stack == nil {
+		f.stack = map[string][]float32{}
+	}
+	f.stack[key] = m
+	return m
 }
 
 var blasImpl gonum.Implementation

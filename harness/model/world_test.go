@@ -154,9 +154,13 @@ func score(t *testing.T, dir, s string, ans []world.Answer) float64 {
 // TestQuickWorld is issue 5's end-to-end check on a generated world
 // (TIVE_WORLD=DIR, from `tive world generate --profile quick --out DIR`;
 // skipped when unset): pretrain the default model on the captions, train
-// it on the full mixture, decode every benchmark question, and compare
-// each official score with the best constant answer, over TIVE_SEEDS seeds
-// (default 1). It takes minutes, so it is not part of the quick test run.
+// it on the full mixture, decode every benchmark question (at most 12 new
+// tokens), and compare each official score with the best constant answer
+// (Yes, No, A–D or unanswerable, graded by the same scorer). Knobs:
+// TIVE_SEEDS (1), TIVE_PRETRAIN_EPOCHS (3), TIVE_TRAIN_EPOCHS (1), TIVE_LR
+// in units of 1e-4 (TrainConfig's default), TIVE_BATCH (default), and
+// TIVE_MODEL_CACHE=DIR to save trained models and reuse them. It takes
+// minutes, so it is not part of the quick test run.
 func TestQuickWorld(t *testing.T) {
 	dir := os.Getenv("TIVE_WORLD")
 	if dir == "" {

@@ -73,9 +73,10 @@ func runChance(ctx context.Context, c *Call) error {
 }
 
 type trainParams struct {
-	Mode  string            `json:"mode"` // full or lora
-	LoRA  model.LoRAConfig  `json:"lora"`
-	Train model.TrainConfig `json:"train"`
+	Backend backendParams     `json:"backend"`
+	Mode    string            `json:"mode"` // full or lora
+	LoRA    model.LoRAConfig  `json:"lora"`
+	Train   model.TrainConfig `json:"train"`
 }
 
 // Train outputs: model/, the base model fine-tuned on the subset (with fresh
@@ -92,7 +93,11 @@ func runTrain(ctx context.Context, c *Call) error {
 	if p.Mode == "lora" {
 		req.LoRA = &p.LoRA
 	}
-	_, err := backend.Builtin{}.Train(ctx, req, c.Progress)
+	be, err := p.Backend.open(c)
+	if err != nil {
+		return err
+	}
+	_, err = be.Train(ctx, req, c.Progress)
 	return err
 }
 

@@ -38,6 +38,7 @@ type Job struct {
 	Version string            `json:"version"`
 	Key     string            `json:"key"`
 	Params  json.RawMessage   `json:"params"`
+	Runtime json.RawMessage   `json:"runtime,omitempty"`
 	Seed    uint64            `json:"seed"`
 	Inputs  map[string]string `json:"inputs"`
 	Out     string            `json:"out"`
@@ -65,7 +66,7 @@ func ExecJob(ctx context.Context, path string, task int) error {
 	case task < 0 || task >= max(j.Tasks, 1):
 		return fmt.Errorf("%s: task %d of %d", path, task, j.Tasks)
 	}
-	c := &Call{Params: j.Params, Seed: j.Seed, Inputs: j.Inputs, Out: j.Out, Workers: j.Workers, Task: task, Tasks: max(j.Tasks, 1)}
+	c := &Call{Params: j.Params, Runtime: j.Runtime, Seed: j.Seed, Inputs: j.Inputs, Out: j.Out, Workers: j.Workers, Task: task, Tasks: max(j.Tasks, 1), Log: os.Stderr}
 	hook(fmt.Sprintf("exec:%s:%d", j.Stage, task))
 	if err := stg.Run(ctx, c); err != nil {
 		return err
@@ -110,7 +111,7 @@ func (s *Slurm) Execute(ctx context.Context, stg *Stage, c *Call, key string) er
 	for k, v := range c.Inputs {
 		inputs[k] = abs(v)
 	}
-	j := Job{Stage: stg.Name, Version: stg.Version, Key: key, Params: c.Params, Seed: c.Seed, Inputs: inputs, Out: abs(c.Out), Workers: c.Workers, Tasks: tasks}
+	j := Job{Stage: stg.Name, Version: stg.Version, Key: key, Params: c.Params, Runtime: c.Runtime, Seed: c.Seed, Inputs: inputs, Out: abs(c.Out), Workers: c.Workers, Tasks: tasks}
 	jb, _ := json.MarshalIndent(j, "", "  ")
 	jobFile := filepath.Join(dir, "job.json")
 	if err := atomic.WriteFile(jobFile, jb, 0o644); err != nil {

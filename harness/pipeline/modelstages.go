@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"time"
 
 	"github.com/tive-dev/tive/harness/backend"
 	"github.com/tive-dev/tive/harness/data"
@@ -67,8 +68,36 @@ func runPretrain(ctx context.Context, c *Call) error {
 }
 
 type referenceParams struct {
-	LoRA  model.LoRAConfig  `json:"lora"`
-	Train model.TrainConfig `json:"train"`
+	Backend backendParams     `json:"backend"`
+	LoRA    model.LoRAConfig  `json:"lora"`
+	Train   model.TrainConfig `json:"train"`
+}
+
+// backendParams picks the backend of a stage (spec.Backend); part of the
+// stage key.
+type backendParams struct {
+	Kind string   `json:"kind"`
+	Argv []string `json:"argv,omitempty"`
+}
+
+// backendRuntime holds an external backend's timeouts and retries: they do
+// not change outputs, so they travel in Call.Runtime, outside the key.
+type backendRuntime struct {
+	Timeout time.Duration `json:"timeout"`
+	Retries int           `json:"retries"`
+}
+
+func (b backendParams) open(c *Call) (backend.Backend, error) {
+	if b.Kind != "external" {
+		return backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}, nil
+	}
+	var rt backendRuntime
+	if len(c.Runtime) > 0 {
+		if err := json.Unmarshal(c.Runtime, &rt); err != nil {
+			return nil, err
+		}
+	}
+	return &backend.External{Argv: b.Argv, Timeout: rt.Timeout, Retries: rt.Retries, Log: c.Log}, nil
 }
 
 // Reference outputs: model/, the base model with LoRA adapters trained on the
@@ -78,7 +107,11 @@ func runReference(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	_, err := backend.Builtin{}.Train(ctx, backend.TrainRequest{
+	be, err := p.Backend.open(c)
+	if err != nil {
+		return err
+	}
+	_, err = be.Train(ctx, backend.TrainRequest{
 		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
 		Records: c.Inputs["warmup"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
 		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed)}, c.Progress)
@@ -91,6 +124,7 @@ func stageMeta(stage string, seed uint64) json.RawMessage {
 }
 
 type featuresParams struct {
+	Backend   backendParams      `json:"backend"`
 	Params    model.ParamSet     `json:"params"`
 	Projector grad.ProjectorSpec `json:"projector"`
 	BatchSize int                `json:"batch_size"`
@@ -122,8 +156,11 @@ func runFeatures(ctx context.Context, c *Call) error {
 		}
 		req = parts[c.Task]
 	}
-	b := backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}
-	_, err := b.Features(ctx, req, c.Progress)
+	be, err := p.Backend.open(c)
+	if err != nil {
+		return err
+	}
+	_, err = be.Features(ctx, req, c.Progress)
 	return err
 }
 

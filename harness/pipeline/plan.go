@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"slices"
+	"time"
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
@@ -112,12 +113,12 @@ func (p *planner) selection() *Node {
 func (p *planner) gradients(validation bool) (feat, val *Node) {
 	r, f := p.r, p.r.Features
 	base := p.base()
-	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0),
+	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}},
-		Params: referenceParams{LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
-	fp := featuresParams{Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
+		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
+	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
-	feat = &Node{Stage: "features", Params: fp, Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
+	feat = &Node{Stage: "features", Params: fp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
 	p.add(base, ref, feat)
 	if validation {
 		suites := r.Benchmarks
@@ -136,14 +137,23 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 func (p *planner) evaluation(sel *Node) {
 	r, t := p.r, p.r.Train
 	base := p.base()
-	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label,
+	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
-		Params: trainParams{Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
+		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
 	pp := predictParams{Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
 	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
 	score := &Node{Stage: "score", Label: r.Label, Params: pp, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
 	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
 	p.add(base, train, pred, score, chance)
+}
+
+func backendOf(r *spec.Run) backendParams {
+	return backendParams{Kind: r.Backend.Kind, Argv: r.Backend.Argv}
+}
+
+// backendRuntimeOf is the external backend's timeout and retries.
+func backendRuntimeOf(r *spec.Run) backendRuntime {
+	return backendRuntime{Timeout: time.Duration(r.Backend.Timeout) * time.Minute, Retries: r.Backend.Retries}
 }
 
 func modelConfig(m spec.Model) model.Config {

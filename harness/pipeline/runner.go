@@ -152,7 +152,12 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 	if err != nil {
 		return err
 	}
-	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1}
+	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1, Log: r.Progress}
+	if n.Runtime != nil {
+		if c.Runtime, err = json.Marshal(n.Runtime); err != nil {
+			return err
+		}
+	}
 	for name, ref := range n.Inputs {
 		if ref.Node != nil {
 			c.Inputs[name] = filepath.Join(r.Store.Path(ref.Node.key), ref.File)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -61,6 +62,11 @@ type Call struct {
 	Task, Tasks int
 	// Progress reports done of total units of work (may be nil).
 	Progress func(done, total int)
+	// Runtime holds settings that do not change the outputs (an external
+	// worker's timeout and retries): not part of the key.
+	Runtime json.RawMessage
+	// Log receives diagnostics, e.g. an external worker's stderr (may be nil).
+	Log io.Writer
 }
 
 // Decode unmarshals the parameters into v.
@@ -73,6 +79,8 @@ type Node struct {
 	Seed   uint64
 	Inputs map[string]Ref
 	Label  string // for progress lines, e.g. "selection.method=tive seed=0"
+	// Runtime is passed to the stage as Call.Runtime; not part of the key.
+	Runtime any
 
 	key      string
 	inputIDs map[string]string

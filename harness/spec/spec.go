@@ -58,6 +58,7 @@ type Spec struct {
 	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
 	Reference   Reference `yaml:"reference" json:"reference"`
 	Features    Features  `yaml:"features" json:"features"`
+	Backend     Backend   `yaml:"backend" json:"backend"`
 	Train       Finetune  `yaml:"train" json:"train"`
 	Predict     Predict   `yaml:"predict" json:"predict"`
 	Warmup      Warmup    `yaml:"warmup" json:"warmup"`
@@ -142,6 +143,17 @@ type LoRA struct {
 	MLP     bool    `yaml:"mlp" json:"mlp"`
 }
 
+// Backend says what trains models and extracts features for the reference,
+// features and train stages: the built-in model in process, or an external
+// worker (a process speaking the worker protocol, e.g. the PyTorch worker in
+// scripts/worker for LLaVA-architecture models on GPUs).
+type Backend struct {
+	Kind    string   `yaml:"kind" json:"kind"`                       // builtin or external
+	Argv    []string `yaml:"argv" json:"argv,omitempty"`             // external: the worker command
+	Timeout int      `yaml:"timeout_minutes" json:"timeout_minutes"` // external: per request (0: none); not part of stage keys
+	Retries int      `yaml:"retries" json:"retries"`                 // external: extra attempts after a crash, hang or bad shard
+}
+
 // Finetune configures instruction tuning of the base model on the selected
 // subset (the train stage).
 type Finetune struct {
@@ -205,6 +217,7 @@ func defaults() Spec {
 		Model:     Model{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 160, VocabMinCount: 1},
 		Reference: Reference{LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
 		Train:     Finetune{Mode: "full", LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
+		Backend:   Backend{Kind: "builtin", Retries: 1},
 		Predict:   Predict{MaxNewTokens: 16},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
@@ -719,6 +732,19 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if l := s.Train.LoRA; s.Train.Mode == "lora" && (l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1) {
 		bad("train.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
+	}
+	switch b := s.Backend; {
+	case b.Kind == "builtin" && len(b.Argv) > 0:
+		bad("backend.argv", "is set, but backend.kind is builtin")
+	case b.Kind == "external" && len(b.Argv) == 0:
+		bad("backend.argv", "missing: the worker command, e.g. [python3, scripts/worker/tive_worker.py]")
+	case b.Kind != "builtin" && b.Kind != "external":
+		bad("backend.kind", "%q (want builtin or external)", b.Kind)
+	case b.Timeout < 0 || b.Retries < 0:
+		bad("backend", "timeout_minutes and retries must be >= 0")
+	}
+	if s.Backend.Kind == "external" && len(s.Benchmarks) > 0 {
+		bad("benchmarks", "prediction on the world's suites runs on the builtin backend only; score external answer files with tive score")
 	}
 	if s.Predict.MaxNewTokens <= 0 {
 		bad("predict.max_new_tokens", "%d (want a positive number of tokens)", s.Predict.MaxNewTokens)

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/tive-dev/tive/harness/atomic"
+	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/report"
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+func init() {
+	register(&command{
+		name:    "reproduce",
+		usage:   "[--profile smoke|quick|full] [--store DIR] [--out results] [--experiments experiments] [--json]",
+		summary: "run every study of the paper through the store and rewrite the results (tables, plots, summary.json, CLAIMS.md)",
+		run:     runReproduce,
+	})
+}
+
+// studies are the reproduction's spec files under the experiments folder,
+// in the order they run (cost reuses main's runs).
+var studies = []string{"main.yaml", "redundancy.yaml", "ratio.yaml", "ablation.yaml", "ablation-warmup.yaml", "ablation-projector.yaml", "planted.yaml", "cost.yaml"}
+
+// studyRun reports one study of a reproduction.
+type studyRun struct {
+	Spec   string `json:"spec"`
+	Runs   int    `json:"runs"`
+	Ran    int    `json:"ran"`
+	Cached int    `json:"cached"`
+}
+
+// reproduction is what `tive reproduce --json` prints.
+type reproduction struct {
+	Profile string     `json:"profile"`
+	Studies []studyRun `json:"studies"`
+	Out     string     `json:"out"`
+}
+
+func runReproduce(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("reproduce", stderr)
+	var profile, store, out, exps string
+	var asJSON bool
+	var workers int
+	fs.StringVar(&profile, "profile", "quick", "profile of every study: smoke, quick or full")
+	storeFlag(fs, &store)
+	fs.StringVar(&out, "out", "results", "results folder: writes OUT/PROFILE/ and, except for smoke, OUT/CLAIMS.md")
+	fs.StringVar(&exps, "experiments", "experiments", "folder of the study specs")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
+	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("takes no arguments (the studies are %s/*.yaml)", exps)
+	}
+	if profile != "smoke" && profile != "quick" && profile != "full" {
+		return usagef("--profile %q (want smoke, quick or full)", profile)
+	}
+	var loaded []*spec.Study
+	for _, f := range studies {
+		st, err := spec.Load(filepath.Join(exps, f), profile)
+		var ps spec.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				fmt.Fprintln(stderr, p.Error())
+			}
+			return exitError{1}
+		} else if err != nil {
+			return err
+		}
+		loaded = append(loaded, st)
+	}
+	s, err := pipeline.OpenStore(store)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
+	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
+	sum := &report.Summary{Profile: profile}
+	for _, st := range loaded {
+		res, err := r.Run(ctx, st)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.File, err)
+		}
+		sr := studyRun{Spec: st.File, Runs: res.Runs}
+		for _, x := range res.Stages {
+			switch x.Status {
+			case "ran":
+				sr.Ran++
+			case "cached":
+				sr.Cached++
+			}
+		}
+		rep.Studies = append(rep.Studies, sr)
+		results, err := pipeline.ReadResults(res.Results)
+		if err != nil {
+			return err
+		}
+		b, err := report.Build(st, results)
+		if err != nil {
+			return err
+		}
+		sum.Studies = append(sum.Studies, b)
+		if !asJSON {
+			fmt.Fprintf(stdout, "%s: %d runs, %d stages ran, %d cached\n", st.File, sr.Runs, sr.Ran, sr.Cached)
+		}
+	}
+	if err := os.MkdirAll(rep.Out, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(rep.Out, "summary.json")
+	if err := report.WriteSummary(path, sum); err != nil {
+		return err
+	}
+	if err := report.WriteAll(path, rep.Out); err != nil {
+		return err
+	}
+	if profile != "smoke" {
+		b, err := os.ReadFile(filepath.Join(rep.Out, "CLAIMS.md"))
+		if err != nil {
+			return err
+		}
+		if err := atomic.WriteFile(filepath.Join(out, "CLAIMS.md"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return writeJSONLine(stdout, rep)
+	}
+	fmt.Fprintf(stdout, "results: %s\n", rep.Out)
+	return nil
+}

@@ -1,0 +1,419 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tive-dev/tive/harness/atomic"
+	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+// Summary is everything the report shows, for one profile: tables, plots and
+// claims are computed from it alone (summary.json).
+type Summary struct {
+	Profile string   `json:"profile"`
+	Studies []*Study `json:"studies"`
+}
+
+// Study is one experiment spec's runs.
+type Study struct {
+	Name        string `json:"name"`
+	Spec        string `json:"spec"`
+	Description string `json:"description,omitempty"`
+	// Sweep lists the key paths whose values differ between runs, the root
+	// seed excluded, in the order they first appear in the resolved spec.
+	Sweep []string `json:"sweep"`
+	Runs  []*Run   `json:"runs"`
+}
+
+// Run is one run of a study: its sweep values and what its stages produced.
+type Run struct {
+	Label string `json:"label"`
+	// Sweep holds the value of each of the study's sweep keys in this run
+	// (keys a run does not set are absent, e.g. selection.keep.vqav2 of a
+	// full-data run).
+	Sweep  map[string]string `json:"sweep"`
+	Seed   uint64            `json:"seed"`
+	Method string            `json:"method"`
+	Budget float64           `json:"budget"`
+	// Pool is N, the number of records of the pool; Selected the size of
+	// the chosen subset (repeats counted).
+	Pool     int `json:"pool"`
+	Selected int `json:"selected"`
+	// Scores and Chance map a benchmark to its official headline score and
+	// to the score of its best constant answer.
+	Scores map[string]float64 `json:"scores,omitempty"`
+	Chance map[string]float64 `json:"chance,omitempty"`
+	// Tasks is the select stage's per-task table (tasks.json).
+	Tasks []TaskCount `json:"tasks"`
+	// Influence summarises the instance influence I(s) of each task, for
+	// methods that compute one (tive, tive-instance, less).
+	Influence []Distribution `json:"influence,omitempty"`
+	// Duplicates measures planted redundancy kept, in worlds that plant it.
+	Duplicates *Duplicates `json:"duplicates,omitempty"`
+	// Seconds is the wall time of each stage of the run (MANIFEST.json),
+	// stages shared with other runs included.
+	Seconds map[string]float64 `json:"seconds"`
+}
+
+// TaskCount is one task of a selection.
+type TaskCount struct {
+	Task       string  `json:"task"`
+	N          int     `json:"n"`
+	Selected   int     `json:"selected"`
+	Difficulty float64 `json:"difficulty"`
+}
+
+// Distribution summarises one task's influence values: count, mean,
+// quantiles (P05, P25, P50, P75, P95, linear interpolation between order
+// statistics) and a histogram of Bins equal bins over [Lo, Hi], the range of
+// the whole run, so the tasks of one run share bins.
+type Distribution struct {
+	Task         string  `json:"task"`
+	N            int     `json:"n"`
+	Mean         float64 `json:"mean"`
+	SelectedMean float64 `json:"selected_mean"` // mean over chosen records (NaN-free: 0 when none)
+	P05          float64 `json:"p05"`
+	P25          float64 `json:"p25"`
+	P50          float64 `json:"p50"`
+	P75          float64 `json:"p75"`
+	P95          float64 `json:"p95"`
+	Lo           float64 `json:"lo"`
+	Hi           float64 `json:"hi"`
+	Counts       []int   `json:"counts"`
+}
+
+// Bins is the number of histogram bins of a Distribution.
+const Bins = 24
+
+// Duplicates is how much of the planted duplicate groups a selection kept.
+// A group of g records (an original and its copies) is redundant by g-1
+// records; Redundant counts, over groups, max(0, k_g - 1) for k_g distinct
+// chosen records of the group.
+type Duplicates struct {
+	Groups        int `json:"groups"`         // planted groups
+	GroupRecords  int `json:"group_records"`  // records in planted groups
+	PoolRedundant int `json:"pool_redundant"` // Σ_g (g - 1): redundant records in the pool
+	Covered       int `json:"covered"`        // groups with at least one chosen record
+	Redundant     int `json:"redundant"`      // Σ_g max(0, k_g - 1)
+	Distinct      int `json:"distinct"`       // distinct chosen records
+}
+
+// Build reads a study's results file (written by pipeline.Runner.Run for
+// st) and the stage outputs it names, and summarises every run.
+func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {
+	if len(st.Runs) != len(res.Runs) {
+		return nil, fmt.Errorf("%s: the results file has %d runs, the study %d (rerun it)", st.File, len(res.Runs), len(st.Runs))
+	}
+	out := &Study{Spec: filepath.Base(st.File)}
+	if len(st.Runs) > 0 {
+		out.Name, out.Description = st.Runs[0].Name, st.Runs[0].Description
+	}
+	flat := make([][]kv, len(st.Runs))
+	for i := range st.Runs {
+		flat[i] = flatten(st.Runs[i].Spec)
+	}
+	out.Sweep = varying(flat)
+	worlds := map[string]map[int]string{}
+	for i := range st.Runs {
+		sr, rr := &st.Runs[i], &res.Runs[i]
+		if rr.SpecHash != sr.Hash() {
+			return nil, fmt.Errorf("%s: run %d (%s) of the results file is for another spec (rerun the study)", st.File, i, sr.Label)
+		}
+		r := &Run{Label: sr.Label, Seed: sr.Seed, Method: sr.Selection.Method, Budget: sr.Selection.Budget, Sweep: map[string]string{}, Seconds: map[string]float64{}}
+		for _, p := range flat[i] {
+			if slices.Contains(out.Sweep, p.key) {
+				r.Sweep[p.key] = p.value
+			}
+		}
+		if err := r.read(rr, sr.Selection.Exclude, worlds); err != nil {
+			return nil, fmt.Errorf("%s: run %q: %w", st.File, sr.Label, err)
+		}
+		out.Runs = append(out.Runs, r)
+	}
+	return out, nil
+}
+
+// read fills r from the run's stage outputs.
+func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]map[int]string) error {
+	for stage, dir := range rr.Outputs {
+		var m struct {
+			Seconds float64 `json:"seconds"`
+		}
+		if err := readJSON(filepath.Join(dir, "MANIFEST.json"), &m); err != nil {
+			return err
+		}
+		r.Seconds[stage] = m.Seconds
+	}
+	sel, ok := rr.Outputs["select"]
+	if !ok {
+		return fmt.Errorf("no select stage output")
+	}
+	if err := readJSON(filepath.Join(sel, "tasks.json"), &r.Tasks); err != nil {
+		return err
+	}
+	lines, err := pipeline.ReadScores(filepath.Join(sel, "scores.jsonl"))
+	if err != nil {
+		return err
+	}
+	r.Pool = len(lines)
+	for _, t := range r.Tasks {
+		r.Selected += t.Selected
+	}
+	r.Influence = influence(lines, exclude)
+	if w, ok := rr.Outputs["world"]; ok {
+		groups, ok := worlds[w]
+		if !ok {
+			if groups, err = dupGroups(filepath.Join(w, "mixture.json")); err != nil {
+				return err
+			}
+			worlds[w] = groups
+		}
+		r.Duplicates = duplicates(groups, lines)
+	}
+	if dir, ok := rr.Outputs["score"]; ok {
+		bs, err := pipeline.ReadBenchScores(dir)
+		if err != nil {
+			return err
+		}
+		r.Scores = map[string]float64{}
+		for b, s := range bs {
+			r.Scores[b] = s.Score
+		}
+	}
+	if dir, ok := rr.Outputs["chance"]; ok {
+		var ch map[string]struct {
+			Score float64 `json:"score"`
+		}
+		if err := readJSON(filepath.Join(dir, "chance.json"), &ch); err != nil {
+			return err
+		}
+		r.Chance = map[string]float64{}
+		for b, c := range ch {
+			r.Chance[b] = c.Score
+		}
+	}
+	return nil
+}
+
+// influence summarises the influence values of each task (in order of first
+// appearance) but the excluded ones (whose influence is not computed); nil
+// when no record has one.
+func influence(lines []pipeline.ScoreLine, exclude []string) []Distribution {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	byTask := map[string][]float64{}
+	chosen := map[string][]float64{}
+	var order []string
+	for _, l := range lines {
+		if l.Influence == nil || slices.Contains(exclude, l.Task) {
+			continue
+		}
+		v := *l.Influence
+		if _, ok := byTask[l.Task]; !ok {
+			order = append(order, l.Task)
+		}
+		byTask[l.Task] = append(byTask[l.Task], v)
+		if l.Selected > 0 {
+			chosen[l.Task] = append(chosen[l.Task], v)
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	var out []Distribution
+	for _, t := range order {
+		xs := byTask[t]
+		sort.Float64s(xs)
+		d := Distribution{Task: t, N: len(xs), Mean: mean(xs), SelectedMean: mean(chosen[t]),
+			P05: quantile(xs, 0.05), P25: quantile(xs, 0.25), P50: quantile(xs, 0.5), P75: quantile(xs, 0.75), P95: quantile(xs, 0.95),
+			Lo: lo, Hi: hi, Counts: make([]int, Bins)}
+		for _, x := range xs {
+			d.Counts[min(Bins-1, int((x-lo)/(hi-lo)*Bins))]++
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// mean is Σx/n, or 0 for no values.
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// quantile of sorted xs at p: x[h] interpolated linearly at h = p·(n-1).
+func quantile(xs []float64, p float64) float64 {
+	h := p * float64(len(xs)-1)
+	i := int(h)
+	if i+1 >= len(xs) {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
+}
+
+// dupGroups reads the planted dup_group of each record of a world's
+// mixture.json (nil when the world plants none).
+func dupGroups(path string) (map[int]string, error) {
+	var recs []struct {
+		DupGroup string `json:"dup_group"`
+	}
+	if err := readJSON(path, &recs); err != nil {
+		return nil, err
+	}
+	var out map[int]string
+	for i, r := range recs {
+		if r.DupGroup != "" {
+			if out == nil {
+				out = map[int]string{}
+			}
+			out[i] = r.DupGroup
+		}
+	}
+	return out, nil
+}
+
+// duplicates counts the planted groups a selection covers and the redundant
+// records it keeps (nil without planted groups).
+func duplicates(groups map[int]string, lines []pipeline.ScoreLine) *Duplicates {
+	if len(groups) == 0 {
+		return nil
+	}
+	size, kept := map[string]int{}, map[string]int{}
+	d := &Duplicates{}
+	for _, l := range lines {
+		if l.Selected > 0 {
+			d.Distinct++
+		}
+		g, ok := groups[l.Index]
+		if !ok {
+			continue
+		}
+		size[g]++
+		if l.Selected > 0 {
+			kept[g]++
+		}
+	}
+	d.Groups = len(size)
+	for g, n := range size {
+		d.GroupRecords += n
+		d.PoolRedundant += n - 1
+		if k := kept[g]; k > 0 {
+			d.Covered++
+			d.Redundant += k - 1
+		}
+	}
+	return d
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
+}
+
+type kv struct{ key, value string }
+
+// flatten lists the scalar values of a resolved spec as dotted key paths
+// (lists as JSON), in field order.
+func flatten(s spec.Spec) []kv {
+	b, _ := json.Marshal(s)
+	var m json.RawMessage = b
+	var out []kv
+	var walk func(prefix string, raw json.RawMessage)
+	walk = func(prefix string, raw json.RawMessage) {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.UseNumber()
+		tok, err := dec.Token()
+		if d, ok := tok.(json.Delim); err == nil && ok && d == '{' {
+			for dec.More() {
+				k, _ := dec.Token()
+				var v json.RawMessage
+				dec.Decode(&v)
+				p := k.(string)
+				if prefix != "" {
+					p = prefix + "." + p
+				}
+				walk(p, v)
+			}
+			return
+		}
+		var v any
+		json.Unmarshal(raw, &v)
+		switch x := v.(type) {
+		case string:
+			out = append(out, kv{prefix, x})
+		case float64:
+			out = append(out, kv{prefix, strconv.FormatFloat(x, 'g', -1, 64)})
+		default:
+			out = append(out, kv{prefix, string(raw)})
+		}
+	}
+	walk("", m)
+	return out
+}
+
+// varying lists the keys whose values differ between runs (a key missing in
+// some run counts as different), "seed" excluded, in first-seen order.
+func varying(runs [][]kv) []string {
+	var order []string
+	vals := map[string]map[string]bool{}
+	count := map[string]int{}
+	for _, r := range runs {
+		for _, p := range r {
+			if vals[p.key] == nil {
+				vals[p.key] = map[string]bool{}
+				order = append(order, p.key)
+			}
+			vals[p.key][p.value] = true
+			count[p.key]++
+		}
+	}
+	var out []string
+	for _, k := range order {
+		if k != "seed" && (len(vals[k]) > 1 || count[k] != len(runs)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// WriteSummary writes s as indented JSON (atomically).
+func WriteSummary(path string, s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomic.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadSummary reads a summary.json.
+func ReadSummary(path string) (*Summary, error) {
+	var s Summary
+	if err := readJSON(path, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

@@ -11,14 +11,15 @@ import (
 
 // TestExternalBackendSameBytes runs TIVE's pipeline with `backend: external`
 // (this test binary as `tive worker`, spoken to through the worker protocol)
-// and checks that the reference model, the feature shards and the subset
-// equal the in-process run's.
+// and checks that the reference model, the feature shards, the subset, the
+// trained model, the answer files and the scores equal the in-process run's.
 func TestExternalBackendSameBytes(t *testing.T) {
 	dir := t.TempDir()
 	builtin := filepath.Join(dir, "builtin.yaml")
-	os.WriteFile(builtin, []byte(tinyTIVE), 0o644)
+	study := tinyTIVE + "benchmarks: [pope, mmbench, scienceqa]\npredict: {max_new_tokens: 4}\n"
+	os.WriteFile(builtin, []byte(study), 0o644)
 	external := filepath.Join(dir, "external.yaml")
-	os.WriteFile(external, []byte(tinyTIVE+fmt.Sprintf("backend: {kind: external, argv: [%q, worker], timeout_minutes: 10}\n", os.Args[0])), 0o644)
+	os.WriteFile(external, []byte(study+fmt.Sprintf("backend: {kind: external, argv: [%q, worker], timeout_minutes: 10}\n", os.Args[0])), 0o644)
 	t.Setenv("TIVE_TEST_MAIN", "1") // the worker process is this test binary
 	var res [2]*pipeline.Results
 	for i, spec := range []string{builtin, external} {
@@ -32,7 +33,7 @@ func TestExternalBackendSameBytes(t *testing.T) {
 		}
 		res[i] = r
 	}
-	for _, stage := range []string{"reference", "features", "select"} {
+	for _, stage := range []string{"reference", "features", "select", "train", "predict", "score"} {
 		a, b := res[0].Runs[0].Outputs[stage], res[1].Runs[0].Outputs[stage]
 		if a == b {
 			t.Fatalf("%s: the two backends share a key; backend.kind must be part of it", stage)

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -102,59 +104,57 @@ func runTrain(ctx context.Context, c *Call) error {
 }
 
 type predictParams struct {
-	Benchmarks   []string `json:"benchmarks"`
-	MaxNewTokens int      `json:"max_new_tokens"`
+	Backend      backendParams `json:"backend"`
+	Benchmarks   []string      `json:"benchmarks"`
+	MaxNewTokens int           `json:"max_new_tokens"`
 }
 
-// Predict outputs: answers/<benchmark>.jsonl, LLaVA answer files (greedy
-// decoding, up to max_new_tokens) for every question of each suite.
+// Predict outputs: answers/<benchmark>.jsonl, the suite's LLaVA answer file
+// (greedy decoding, up to max_new_tokens) for every question. Each suite's
+// questions go to the backend as a LLaVA question file (images embedded in a
+// TSV are written out first) in work/, removed at the end; the backend's
+// texts fill the suite's answer lines (MMBench's round_id, options, ...).
 func runPredict(ctx context.Context, c *Call) error {
 	var p predictParams
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	m, err := model.Load(filepath.Join(c.Inputs["model"], "model"))
+	be, err := p.Backend.open(c)
 	if err != nil {
 		return err
 	}
-	w := c.Inputs["world"]
+	work := filepath.Join(c.Out, "work")
+	defer os.RemoveAll(work)
 	for k, b := range p.Benchmarks {
 		if c.Progress != nil {
 			c.Progress(k, len(p.Benchmarks))
 		}
-		qs, err := world.Questions(w, b)
+		qs, err := world.Questions(c.Inputs["world"], b)
 		if err != nil {
 			return err
 		}
-		f, err := world.Files(w, b)
+		qfile, root, err := questionFile(c.Inputs["world"], filepath.Join(work, b), b, qs)
 		if err != nil {
 			return err
 		}
-		// Question images are files under the suite's image folder, or (MMBench)
-		// embedded in the question file.
-		var src model.ImageSource = model.DirImages{Root: f.Images}
-		prompts := make([]model.Prompt, len(qs))
-		embedded := model.MapImages{}
-		for i, q := range qs {
-			prompts[i] = model.Prompt{Image: q.Image, Text: q.Answer.Prompt}
-			if q.Embedded != nil {
-				key := fmt.Sprint("embedded/", i)
-				embedded[key] = q.Embedded
-				prompts[i].Image = key
-			}
-		}
-		if len(embedded) > 0 {
-			src = embedded
-		}
-		texts, err := model.Generate(ctx, m, prompts, src, p.MaxNewTokens)
+		out := filepath.Join(work, b+"-answers.jsonl")
+		_, err = be.Predict(ctx, backend.PredictRequest{Model: filepath.Join(c.Inputs["model"], "model"), Questions: qfile, ImageRoot: root,
+			Answers: out, MaxNewTokens: p.MaxNewTokens, ModelID: "tive"}, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b, err)
+		}
+		texts, err := answerTexts(out)
+		if err != nil {
+			return err
+		}
+		if len(texts) != len(qs) {
+			return fmt.Errorf("%s: %d answers for %d questions", b, len(texts), len(qs))
 		}
 		ans := make([]world.Answer, len(qs))
 		for i, q := range qs {
 			ans[i] = q.Answer
 			ans[i].Text = texts[i]
-			ans[i].ModelID = "tive-builtin"
+			ans[i].ModelID = "tive"
 			ans[i].AnswerID = fmt.Sprintf("%s-%d", b, i)
 			ans[i].Metadata = map[string]any{}
 		}
@@ -163,6 +163,62 @@ func runPredict(ctx context.Context, c *Call) error {
 		}
 	}
 	return nil
+}
+
+// answerTexts reads the text of every line of a LLaVA answer file, in order.
+func answerTexts(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var a struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(l, &a); err != nil || a.Text == nil {
+			return nil, fmt.Errorf("%s:%d: not an answer line with a text", path, i+1)
+		}
+		out = append(out, *a.Text)
+	}
+	return out, nil
+}
+
+// questionFile writes qs as a LLaVA question file (question_id = position,
+// image, text) in dir and returns it with the folder its image paths are
+// relative to: the suite's image folder, or dir/images where the images are
+// embedded in the question file (MMBench) and are written out as PNG.
+func questionFile(worldDir, dir, suite string, qs []world.Question) (string, string, error) {
+	f, err := world.Files(worldDir, suite)
+	if err != nil {
+		return "", "", err
+	}
+	root := f.Images
+	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
+		return "", "", err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for i, q := range qs {
+		img := q.Image
+		if q.Embedded != nil {
+			root = filepath.Join(dir, "images")
+			img = fmt.Sprintf("%d.png", i)
+			var pb bytes.Buffer
+			if err := png.Encode(&pb, q.Embedded); err != nil {
+				return "", "", err
+			}
+			if err := os.WriteFile(filepath.Join(root, img), pb.Bytes(), 0o644); err != nil {
+				return "", "", err
+			}
+		}
+		if err := enc.Encode(map[string]any{"question_id": i, "image": img, "text": q.Answer.Prompt}); err != nil {
+			return "", "", err
+		}
+	}
+	path := filepath.Join(dir, "questions.jsonl")
+	return path, root, os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // Score outputs: scores.json, {benchmark: {"benchmark", "score", "metrics"}}

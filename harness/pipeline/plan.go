@@ -140,9 +140,9 @@ func (p *planner) evaluation(sel *Node) {
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
 		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
-	pp := predictParams{Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
-	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
-	score := &Node{Stage: "score", Label: r.Label, Params: pp, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
+	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
+	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
+	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
 	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
 	p.add(base, train, pred, score, chance)
 }

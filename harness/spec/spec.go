@@ -743,9 +743,6 @@ func (d *decoder) validate(s *Spec) {
 	case b.Timeout < 0 || b.Retries < 0:
 		bad("backend", "timeout_minutes and retries must be >= 0")
 	}
-	if s.Backend.Kind == "external" && len(s.Benchmarks) > 0 {
-		bad("benchmarks", "prediction on the world's suites runs on the builtin backend only; score external answer files with tive score")
-	}
 	if s.Predict.MaxNewTokens <= 0 {
 		bad("predict.max_new_tokens", "%d (want a positive number of tokens)", s.Predict.MaxNewTokens)
 	}

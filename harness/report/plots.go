@@ -98,21 +98,22 @@ func (g grid) Dims() (int, int)   { return g.cols, g.rows }
 func (g grid) Z(c, r int) float64 { return g.z[r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
-func (g grid) Min() (v float64)   { return minMax(g.z, -1) }
-func (g grid) Max() (v float64)   { return minMax(g.z, 1) }
-func minMax(z [][]float64, sign float64) float64 {
-	m := math.Inf(1)
-	for _, row := range z {
+
+// maxAbs is max |z| over the grid's values (1 when all are 0 or NaN), the
+// half-range of the symmetric colour scale.
+func (g grid) maxAbs() float64 {
+	m := 0.0
+	for _, row := range g.z {
 		for _, v := range row {
-			if s := -sign * math.Abs(v); !math.IsNaN(v) && s < m {
-				m = s
+			if !math.IsNaN(v) {
+				m = max(m, math.Abs(v))
 			}
 		}
 	}
-	if math.IsInf(m, 0) || m == 0 {
-		m = -1
+	if m == 0 {
+		return 1
 	}
-	return -sign * m
+	return m
 }
 
 // swatch is a legend thumbnail filled with one colour.
@@ -174,7 +175,7 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 	}
 	slices.Reverse(rows)
 	slices.Reverse(g.z)
-	m := g.Max()
+	m := g.maxAbs()
 	cm := moreland.SmoothBlueRed()
 	cm.SetMin(-m)
 	cm.SetMax(m)

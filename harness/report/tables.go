@@ -188,7 +188,7 @@ func RedundancyTable(st *Study) *Table {
 		t.Rows = append(t.Rows, row)
 	}
 	avg := full.Over(func(r *Run) float64 { return r.Average(benches) })
-	t.Caption = fmt.Sprintf("Table: redundancy. Each row keeps a random fraction of one task and all of the others; cells are Δ = mean score minus the full-data mean (points; full data averages %.1f). %s ▲/▼: the row's interval lies wholly above/below the full-data interval; unmarked differences are not called.",
+	t.Caption = fmt.Sprintf("Table: redundancy. Each row keeps a random fraction of one task and all of the others; cells are Δ = mean score minus the full-data mean (points; avg on the 0–100 scale with MME divided by 20, where full data averages %.1f). %s ▲/▼: the row's interval lies wholly above/below the full-data interval; unmarked differences are not called.",
 		avg.Mean, seedsText(seeds(conds)))
 	return t
 }

@@ -125,8 +125,8 @@ func (s swatch) Thumbnail(c *draw.Canvas) {
 
 // RedundancyPlot is the redundancy heat map: rows are task kept at a
 // fraction, columns benchmarks and their average, colour the score change
-// against full data (points), symmetric around 0; cells marked * have
-// intervals that do not overlap full data's.
+// against full data (points on a 0-100 scale: MME × 1/20), symmetric around
+// 0; cells marked * have intervals that do not overlap full data's.
 func RedundancyPlot(s *Summary) (*Figure, error) {
 	st := s.Study("redundancy")
 	if st == nil {
@@ -139,6 +139,12 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 		return nil, nil
 	}
 	cols := append(slices.Clone(benches), "avg")
+	names := slices.Clone(cols)
+	for i, b := range benches {
+		if c, ok := scale[b]; ok {
+			names[i] = fmt.Sprintf("%s × %g", b, c)
+		}
+	}
 	var rows []string
 	g := grid{cols: len(cols)}
 	var labels plotter.XYLabels
@@ -151,6 +157,9 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 		z := make([]float64, len(cols))
 		for j, b := range cols {
 			f := func(r *Run) float64 { return r.Scores[b] }
+			if c, ok := scale[b]; ok {
+				f = func(r *Run) float64 { return c * r.Scores[b] }
+			}
 			if b == "avg" {
 				f = func(r *Run) float64 { return r.Average(benches) }
 			}
@@ -182,7 +191,7 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 	h := plotter.NewHeatMap(g, cm.Palette(255))
 	h.Min, h.Max = -m, m
 	p := newPlot(fmt.Sprintf("Redundancy: score change when one task is cut (%s profile, %d seed(s))", s.Profile, seeds(conds)),
-		"benchmark (official headline score)", "task kept at a fraction, the others whole")
+		"benchmark (official headline score, points; MME × 0.05 for a 0–100 scale)", "task kept at a fraction, the others whole")
 	p.Add(h)
 	lb, err := plotter.NewLabels(labels)
 	if err != nil {
@@ -196,7 +205,7 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 	// The legend sits in empty columns right of the grid.
 	p.X.Min, p.X.Max = -0.5, float64(len(cols))+3.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(rows))-0.5
-	p.X.Tick.Marker = nameTicks(cols)
+	p.X.Tick.Marker = nameTicks(names)
 	p.Y.Tick.Marker = nameTicks(rows)
 	p.X.Tick.Label.Rotation = math.Pi / 4
 	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter

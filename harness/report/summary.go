@@ -105,6 +105,8 @@ type Duplicates struct {
 	Covered       int `json:"covered"`        // groups with at least one chosen record
 	Redundant     int `json:"redundant"`      // Σ_g max(0, k_g - 1)
 	Distinct      int `json:"distinct"`       // distinct chosen records
+	// Kept[k] is the number of groups with k distinct chosen records.
+	Kept []int `json:"kept"`
 }
 
 // Build reads a study's results file (written by pipeline.Runner.Run for
@@ -315,10 +317,15 @@ func duplicates(groups map[int]string, lines []pipeline.ScoreLine) *Duplicates {
 	for g, n := range size {
 		d.GroupRecords += n
 		d.PoolRedundant += n - 1
-		if k := kept[g]; k > 0 {
+		k := kept[g]
+		if k > 0 {
 			d.Covered++
 			d.Redundant += k - 1
 		}
+		for len(d.Kept) <= k {
+			d.Kept = append(d.Kept, 0)
+		}
+		d.Kept[k]++
 	}
 	return d
 }

@@ -17,7 +17,7 @@ func TestDuplicates(t *testing.T) {
 		lines = append(lines, pipeline.ScoreLine{Index: i, Selected: n})
 	}
 	got := duplicates(groups, lines)
-	want := &Duplicates{Groups: 2, GroupRecords: 5, PoolRedundant: 3, Covered: 2, Redundant: 1, Distinct: 4}
+	want := &Duplicates{Groups: 2, GroupRecords: 5, PoolRedundant: 3, Covered: 2, Redundant: 1, Distinct: 4, Kept: []int{0, 1, 1}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("duplicates = %+v, want %+v", got, want)
 	}

@@ -178,6 +178,6 @@ func (t *Table) LaTeX(w io.Writer) error {
 func texEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\textbackslash{}`, "&", `\&`, "%", `\%`, "$", `\$`, "#", `\#`, "_", `\_`,
 		"{", `\{`, "}", `\}`, "~", `\textasciitilde{}`, "^", `\textasciicircum{}`,
-		"±", `$\pm$`, "▲", `$\uparrow$`, "▼", `$\downarrow$`, "Δ", `$\Delta$`, "–", "--", "·", `$\cdot$`)
+		"±", `$\pm$`, "≥", `$\geq$`, "▲", `$\uparrow$`, "▼", `$\downarrow$`, "Δ", `$\Delta$`, "–", "--", "·", `$\cdot$`)
 	return r.Replace(s)
 }

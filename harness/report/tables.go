@@ -266,7 +266,14 @@ func PlantedTable(st *Study) *Table {
 	}
 	ref := Find(conds, "random")
 	d0 := st.Runs[0].Duplicates
-	t := &Table{Name: "planted-kept", Header: []string{"method", "seeds", "subset n", "groups covered %", "redundant % of subset"}}
+	t := &Table{Name: "planted-kept", Header: []string{"method", "seeds", "subset n", "groups covered %", "groups with ≥ 2 kept %", "redundant % of subset"}}
+	multi := func(r *Run) float64 {
+		n := 0
+		for k := 2; k < len(r.Duplicates.Kept); k++ {
+			n += r.Duplicates.Kept[k]
+		}
+		return 100 * float64(n) / float64(max(1, r.Duplicates.Groups))
+	}
 	red := func(r *Run) float64 {
 		return 100 * float64(r.Duplicates.Redundant) / float64(max(1, r.Duplicates.Distinct))
 	}
@@ -274,13 +281,13 @@ func PlantedTable(st *Study) *Table {
 		return 100 * float64(r.Duplicates.Covered) / float64(max(1, r.Duplicates.Groups))
 	}
 	for _, c := range conds {
-		row := []Cell{Text(c.Name), Text(strconv.Itoa(len(c.Runs))), Num(c.Over(func(r *Run) float64 { return float64(r.Selected) }), 0), Num(c.Over(cov), 1), Num(c.Over(red), 1)}
+		row := []Cell{Text(c.Name), Text(strconv.Itoa(len(c.Runs))), Num(c.Over(func(r *Run) float64 { return float64(r.Selected) }), 0), Num(c.Over(cov), 1), Num(c.Over(multi), 1), Num(c.Over(red), 1)}
 		if ref != nil && c != ref {
-			row[3], row[4] = mark(row[3], ref.Over(cov)), mark(row[4], ref.Over(red))
+			row[3], row[4], row[5] = mark(row[3], ref.Over(cov)), mark(row[4], ref.Over(multi)), mark(row[5], ref.Over(red))
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Caption = fmt.Sprintf("Table: planted duplicates. The world plants %d duplicate groups (%d records, %d of them redundant copies: %.1f%% of the %d-record pool). Groups covered = groups with at least one chosen record; redundant = Σ_g max(0, k_g - 1) over groups with k_g distinct chosen records, as %% of the distinct chosen records. %s ▲/▼: interval wholly above/below random's.",
+	t.Caption = fmt.Sprintf("Table: planted duplicates. The world plants %d duplicate groups (%d records, %d of them redundant copies: %.1f%% of the %d-record pool). Groups covered = groups with at least one chosen record; ≥ 2 kept = groups with two or more distinct chosen records (a duplicate kept); redundant = Σ_g max(0, k_g - 1) over groups with k_g distinct chosen records, as %% of the distinct chosen records. %s ▲/▼: interval wholly above/below random's.",
 		d0.Groups, d0.GroupRecords, d0.PoolRedundant, 100*float64(d0.PoolRedundant)/float64(st.Runs[0].Pool), st.Runs[0].Pool, seedsText(seeds(conds)))
 	return t
 }

@@ -438,7 +438,7 @@ func Load(file, profile string) (*Study, error) {
 		var label []string
 		for _, kv := range a {
 			node = setPath(node, kv.path, kv.value)
-			label = append(label, kv.path+"="+kv.value.Value)
+			label = append(label, kv.path+"="+flowText(kv.value))
 		}
 		s, problems := decodeSpec(l.files, node, top)
 		if len(problems) > 0 {
@@ -531,6 +531,21 @@ func (l *loader) expand(sweep *yaml.Node) [][]assign {
 		runs = next
 	}
 	return runs
+}
+
+// flowText renders a sweep value for run labels: a scalar as written, a
+// mapping or list in YAML flow style ({kind: factored, side: 8}).
+func flowText(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	c := *n
+	c.Style = yaml.FlowStyle
+	b, err := yaml.Marshal(&c)
+	if err != nil {
+		return n.Value
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // setPath returns a copy of root with the value at a dotted key path replaced

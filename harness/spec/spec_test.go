@@ -132,6 +132,22 @@ func TestIncludeProblemsNameTheBaseFile(t *testing.T) {
 	}
 }
 
+func TestSweepOverMappingsLabelsRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	os.WriteFile(p, []byte("name: x\ndata: {records: a.json}\nselection: {method: random}\nsweep:\n  selection.keep: [{vqav2: 0.5}, {gqa: 0.2, vg: 0.1}]\n"), 0o644)
+	st, err := Load(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Runs[0].Label != "selection.keep={vqav2: 0.5}" || st.Runs[1].Label != "selection.keep={gqa: 0.2, vg: 0.1}" {
+		t.Errorf("labels %q, %q", st.Runs[0].Label, st.Runs[1].Label)
+	}
+	if st.Runs[1].Selection.Keep["vg"] != 0.1 {
+		t.Errorf("keep %v", st.Runs[1].Selection.Keep)
+	}
+}
+
 func TestSeedDerivation(t *testing.T) {
 	a, b, c := Seed(0, "select", 0), Seed(0, "select", 1), Seed(1, "select", 0)
 	if a == b || a == c || Seed(0, "select", 0) != a {

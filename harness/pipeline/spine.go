@@ -13,7 +13,7 @@ import (
 
 // The spine's stages: the built-in world, and warmup and select over a pool.
 func init() {
-	Register(&Stage{Name: "world", Version: "1", Run: runWorld})
+	Register(&Stage{Name: "world", Version: "2", Run: runWorld})
 	Register(&Stage{Name: "warmup", Version: "1", Run: runWarmup})
 	Register(&Stage{Name: "select", Version: "1", Run: runSelectStage})
 }

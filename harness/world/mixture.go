@@ -307,7 +307,13 @@ func (g *gen) shortQA(r *rand.Rand, s *Scene, n int) [][2]string {
 			}
 			p = [2]string{fmt.Sprintf("What color is the %s?", nm), capitalise(o.Colour)}
 		case 2:
-			c := r.IntN(len(g.concepts))
+			// Half the existence questions ask about an object in the
+			// picture, half about a random concept (almost always absent),
+			// so yes and no are about as frequent as in VQAv2.
+			c := o.Concept
+			if r.IntN(2) == 0 {
+				c = r.IntN(len(g.concepts))
+			}
 			p = [2]string{fmt.Sprintf("Is there %s in the picture?", article(g.concepts[c].Name)), yesNo(s.has(c))}
 		case 3:
 			p = [2]string{"Where is this?", capitalise(places[s.Place].name)}
@@ -533,7 +539,11 @@ func (g *gen) gqaQuestions(r *rand.Rand, s *Scene, n int) []gqaQ {
 	for tries := 0; len(out) < n && tries < 10*n; tries++ {
 		switch r.IntN(6) {
 		case 0:
+			// Balanced like GQA's: half present objects, half random concepts.
 			c := r.IntN(len(g.concepts))
+			if len(u) > 0 && r.IntN(2) == 0 {
+				c = pick(r, u).Concept
+			}
 			nm := g.concepts[c].Name
 			a := strings.ToLower(yesNo(s.has(c)))
 			out = append(out, gqaQ{fmt.Sprintf("Is there %s in the image?", article(nm)), a,

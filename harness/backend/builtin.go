@@ -79,42 +79,14 @@ func (b Builtin) Features(ctx context.Context, req FeaturesRequest, progress Pro
 	if err != nil {
 		return nil, err
 	}
-	sw := &grad.ShardWriter{Dir: req.Out, Projector: ps[0].ID(), Records: len(recs)}
-	res := &FeaturesResult{Projector: sw.Projector, Records: len(recs)}
-	images := model.DirImages{Root: req.ImageRoot}
+	res := &FeaturesResult{Projector: ps[0].ID(), Records: len(recs)}
 	for lo := start; lo < end; lo += req.ShardSize {
-		hi := min(end, lo+req.ShardSize)
-		if progress != nil {
-			progress(lo-start, end-start)
-		}
-		res.Shards = append(res.Shards, grad.ShardName(lo, hi))
-		if sw.Done(lo, hi) {
-			res.Reused++
-			continue
-		}
-		d := sw.Projector.Dim
-		feats := make([]float32, (hi-lo)*d)
-		vec := map[string][]float64{"norms": make([]float64, hi-lo), "loss": make([]float64, hi-lo), "el2n": make([]float64, hi-lo)}
-		err := grad.Extract(ctx, m, recs[lo:hi], images, cfg, func(i int, f grad.Feature) error {
-			if len(f.Proj[0]) != d {
-				return fmt.Errorf("record %d: feature of %d values, want %d", lo+i, len(f.Proj[0]), d)
-			}
-			copy(feats[i*d:], f.Proj[0])
-			vec["norms"][i], vec["loss"][i], vec["el2n"][i] = float64(f.Norm), float64(f.Loss), float64(f.EL2N)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := sw.Write(lo, hi, feats, vec); err != nil {
-			return nil, err
-		}
-		if b.ShardDone != nil {
-			b.ShardDone(lo, hi)
-		}
+		res.Shards = append(res.Shards, grad.ShardName(lo, min(end, lo+req.ShardSize)))
 	}
-	if progress != nil {
-		progress(end-start, end-start)
+	res.Reused, err = grad.WriteShards(ctx, m, recs, model.DirImages{Root: req.ImageRoot}, cfg, []string{req.Out},
+		grad.ShardOptions{Size: req.ShardSize, Start: start, End: end, Progress: progress, Written: b.ShardDone})
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }

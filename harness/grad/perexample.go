@@ -105,35 +105,53 @@ func extract(ctx context.Context, m *model.Model, recs []data.Record, images mod
 	return nil
 }
 
+// ShardOptions configures WriteShards.
+type ShardOptions struct {
+	Size int // records per shard
+	// Start and End bound the rows to extract (End 0: all N). Shards are
+	// [Start+j·Size, min(Start+(j+1)·Size, End)), so job-array tasks whose
+	// Start is a multiple of Size together write the single-process layout.
+	Start, End int
+	Progress   func(done, total int) // records done of End-Start, after each shard
+	Written    func(start, end int)  // after each shard written (not for shards found whole)
+}
+
 // WriteShards extracts features of recs into one sharded store per
-// projector (dirs[k] for cfg.Projectors[k]), shardSize records per shard:
-// shard j holds rows [j·shardSize, min((j+1)·shardSize, N)). Each shard's
-// store files carry the projected features and the per-example vectors
-// "norms", "loss" and "el2n". Shards already whole in every store are
-// skipped, so a killed extraction resumes at the first missing shard.
-// progress, if non-nil, gets (records done, N) after each shard.
-func WriteShards(ctx context.Context, m *model.Model, recs []data.Record, images model.ImageSource, cfg Config, dirs []string, shardSize int, progress func(done, total int)) error {
+// projector (dirs[k] for cfg.Projectors[k]). Each shard's store files carry
+// the projected features and the per-example vectors "norms", "loss" and
+// "el2n". Shards already whole in every store are skipped (and counted in
+// reused), so a killed extraction resumes at the first missing shard.
+func WriteShards(ctx context.Context, m *model.Model, recs []data.Record, images model.ImageSource, cfg Config, dirs []string, opt ShardOptions) (reused int, err error) {
 	ps, err := Projectors(m, cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(dirs) != len(ps) {
-		return fmt.Errorf("grad: %d store folders for %d projectors", len(dirs), len(ps))
+		return 0, fmt.Errorf("grad: %d store folders for %d projectors", len(dirs), len(ps))
 	}
-	if shardSize <= 0 {
-		return fmt.Errorf("grad: shard size %d must be positive", shardSize)
+	start, end := opt.Start, opt.End
+	if end == 0 {
+		end = len(recs)
+	}
+	switch {
+	case opt.Size <= 0:
+		return 0, fmt.Errorf("grad: shard size %d must be positive", opt.Size)
+	case start < 0 || start >= end || end > len(recs):
+		return 0, fmt.Errorf("grad: rows [%d, %d) of %d records", start, end, len(recs))
 	}
 	sws := make([]*ShardWriter, len(ps))
 	for k, p := range ps {
 		sws[k] = &ShardWriter{Dir: dirs[k], Projector: p.ID(), Records: len(recs)}
 	}
-	for lo := 0; lo < len(recs); lo += shardSize {
-		hi := min(lo+shardSize, len(recs))
+	for lo := start; lo < end; lo += opt.Size {
+		hi := min(lo+opt.Size, end)
 		done := true
 		for _, sw := range sws {
 			done = done && sw.Done(lo, hi)
 		}
-		if !done {
+		if done {
+			reused++
+		} else {
 			n := hi - lo
 			feats := make([][]float32, len(ps))
 			for k, p := range ps {
@@ -148,19 +166,22 @@ func WriteShards(ctx context.Context, m *model.Model, recs []data.Record, images
 				return nil
 			})
 			if err != nil {
-				return err
+				return reused, err
 			}
 			for k, sw := range sws {
 				if err := sw.Write(lo, hi, feats[k], vec); err != nil {
-					return err
+					return reused, err
 				}
 			}
+			if opt.Written != nil {
+				opt.Written(lo, hi)
+			}
 		}
-		if progress != nil {
-			progress(hi, len(recs))
+		if opt.Progress != nil {
+			opt.Progress(hi-start, end-start)
 		}
 	}
-	return nil
+	return reused, nil
 }
 
 // Flat returns every example's flat gradient, computing it on first use:

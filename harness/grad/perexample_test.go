@@ -288,22 +288,26 @@ func TestWriteShardsResume(t *testing.T) {
 	m, recs, imgs := testModel(t, model.LoRAAttn)
 	cfg := Config{BatchSize: 2, Projectors: []ProjectorSpec{{Kind: "rademacher", Seed: 1, Dim: 16}, {Kind: "factored", Seed: 1, Side: 2}}}
 	whole := []string{t.TempDir(), t.TempDir()}
-	if err := WriteShards(context.Background(), m, recs, imgs, cfg, whole, 2, nil); err != nil {
+	if _, err := WriteShards(context.Background(), m, recs, imgs, cfg, whole, ShardOptions{Size: 2}); err != nil {
 		t.Fatal(err)
 	}
 	dirs := []string{t.TempDir(), t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
-	err := WriteShards(ctx, m, recs, imgs, cfg, dirs, 2, func(done, _ int) {
+	_, err := WriteShards(ctx, m, recs, imgs, cfg, dirs, ShardOptions{Size: 2, Progress: func(done, _ int) {
 		if done == 2 {
 			cancel()
 		}
-	})
+	}})
 	if err == nil {
 		t.Fatal("cancelled extraction returned no error")
 	}
 	ci := &countingImages{imgs, map[string]bool{}}
-	if err := WriteShards(context.Background(), m, recs, ci, cfg, dirs, 2, nil); err != nil {
+	reused, err := WriteShards(context.Background(), m, recs, ci, cfg, dirs, ShardOptions{Size: 2})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if reused != 1 {
+		t.Errorf("resumed run reused %d shards, want 1", reused)
 	}
 	if ci.seen[recs[0].Image] || ci.seen[recs[1].Image] || !ci.seen[recs[2].Image] {
 		t.Errorf("resumed run read images %v; want none of shard 0, all of shard 1", ci.seen)

@@ -8,17 +8,18 @@ import (
 	"testing"
 )
 
-// TestSlurmExecutor runs TIVE's pipeline on the local Slurm cluster (scripts/
-// slurm-local.sh), with the features stage as a 4-task job array whose task
-// 2 is killed on its first run, and checks that only that task was
-// resubmitted and that every output equals the local executor's.
+// TestSlurmExecutor runs TIVE's pipeline, training and prediction on the
+// local Slurm cluster (scripts/slurm-local.sh), with the features and
+// predict stages as 4-task job arrays; task 2 of features is killed on its
+// first run. It checks that only that task was resubmitted and that every
+// output equals the local executor's.
 func TestSlurmExecutor(t *testing.T) {
 	if err := exec.Command("sinfo", "-h").Run(); err != nil {
 		t.Skip("no Slurm cluster answers sinfo here: start one with scripts/slurm-local.sh")
 	}
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "tive.yaml")
-	os.WriteFile(spec, []byte(tinyTIVE), 0o644)
+	os.WriteFile(spec, []byte(tinyTIVE+"benchmarks: [pope, mme, gqa, scienceqa]\npredict: {max_new_tokens: 4}\n"), 0o644)
 	local := filepath.Join(dir, "local")
 	if code, _, errs := runTive(t, "run", spec, "--store", local); code != 0 {
 		t.Fatalf("local run: %s", errs)
@@ -36,7 +37,7 @@ func TestSlurmExecutor(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "killed-once")); err != nil {
 		t.Fatal("task 2 was never killed: the test proves nothing")
 	}
-	if !strings.Contains(errs, "--array=0,1,2,3") || !strings.Contains(errs, "tasks [2] failed; resubmitting them") || !strings.Contains(errs, "--array=2 ") {
+	if strings.Count(errs, "--array=0,1,2,3") != 2 || !strings.Contains(errs, "tasks [2] failed; resubmitting them") || !strings.Contains(errs, "--array=2 ") {
 		t.Errorf("submissions:\n%s", errs)
 	}
 	for _, st := range summaryOf(t, out).Stages {

@@ -21,7 +21,7 @@ import (
 // (the official scorers on them).
 func init() {
 	Register(&Stage{Name: "train", Version: "1", Run: runTrain})
-	Register(&Stage{Name: "predict", Version: "1", Run: runPredict})
+	Register(&Stage{Name: "predict", Version: "1", Run: runPredict, Sharded: true, Check: checkPredict})
 	Register(&Stage{Name: "score", Version: "1", Run: runScore})
 	Register(&Stage{Name: "chance", Version: "1", Run: runChance})
 }
@@ -110,7 +110,8 @@ type predictParams struct {
 }
 
 // Predict outputs: answers/<benchmark>.jsonl, the suite's LLaVA answer file
-// (greedy decoding, up to max_new_tokens) for every question. Each suite's
+// (greedy decoding, up to max_new_tokens) for every question; as a job
+// array, task k of K answers benchmarks k, k+K, ... Each suite's
 // questions go to the backend as a LLaVA question file (images embedded in a
 // TSV are written out first) in work/, removed at the end; the backend's
 // texts fill the suite's answer lines (MMBench's round_id, options, ...).
@@ -123,9 +124,12 @@ func runPredict(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	work := filepath.Join(c.Out, "work")
+	work := filepath.Join(c.Out, "work", fmt.Sprint(c.Task))
 	defer os.RemoveAll(work)
 	for k, b := range p.Benchmarks {
+		if k%max(c.Tasks, 1) != c.Task {
+			continue // another array task's benchmark
+		}
 		if c.Progress != nil {
 			c.Progress(k, len(p.Benchmarks))
 		}
@@ -163,6 +167,21 @@ func runPredict(ctx context.Context, c *Call) error {
 		}
 	}
 	return nil
+}
+
+// checkPredict refuses a predict output that lacks a benchmark's answer
+// file (an array task that did not finish), and removes the work folder.
+func checkPredict(c *Call) error {
+	var p predictParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	for _, b := range p.Benchmarks {
+		if _, err := os.Stat(filepath.Join(c.Out, "answers", b+".jsonl")); err != nil {
+			return fmt.Errorf("predict: no answers for %s: %v", b, err)
+		}
+	}
+	return os.RemoveAll(filepath.Join(c.Out, "work"))
 }
 
 // answerTexts reads the text of every line of a LLaVA answer file, in order.

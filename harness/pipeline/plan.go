@@ -139,7 +139,7 @@ func (p *planner) evaluation(sel *Node) {
 	base := p.base()
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
-		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Schedule())}}
+		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Train)}}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
 	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
 	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}

@@ -86,17 +86,27 @@ func kindName(n *yaml.Node) string {
 	return "an alias"
 }
 
-// yamlFields lists the yaml keys of a struct type, in declaration order.
-func yamlFields(t reflect.Type) (names []string, index map[string]int) {
-	index = map[string]int{}
+// yamlFields lists the yaml keys of a struct type, in declaration order,
+// with the index path of each field; an embedded struct tagged
+// `yaml:",inline"` contributes its own keys.
+func yamlFields(t reflect.Type) (names []string, index map[string][]int) {
+	index = map[string][]int{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opt, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opt == "inline" && f.Type.Kind() == reflect.Struct {
+			sub, subIndex := yamlFields(f.Type)
+			for _, n := range sub {
+				names = append(names, n)
+				index[n] = append([]int{i}, subIndex[n]...)
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
 		names = append(names, name)
-		index[name] = i
+		index[name] = []int{i}
 	}
 	return names, index
 }
@@ -125,16 +135,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.addf(k, join(path, k.Value), "key given twice")
 			}
 			seen[k.Value] = true
-			f := v.Type().Field(fi)
+			f := v.Type().FieldByIndex(fi)
 			if hasOpt(f, "path") && val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
 				d.pos[join(path, k.Value)] = val
-				v.Field(fi).SetString(d.rel(d.fileOf(val), val.Value))
+				v.FieldByIndex(fi).SetString(d.rel(d.fileOf(val), val.Value))
 				continue
 			}
-			d.decode(val, v.Field(fi), join(path, k.Value))
+			d.decode(val, v.FieldByIndex(fi), join(path, k.Value))
 		}
 		for _, name := range names {
-			f := v.Type().Field(index[name])
+			f := v.Type().FieldByIndex(index[name])
 			if hasOpt(f, "required") && !seen[name] {
 				d.addf(n, join(path, name), "missing (required)")
 			}
@@ -246,7 +256,7 @@ func schemaHas(t reflect.Type, path string) (bool, string) {
 			if !ok {
 				return false, fmt.Sprintf("%q has no key %q (valid keys: %s)", strings.Join(parts[:i], "."), p, strings.Join(names, ", "))
 			}
-			t = t.Field(fi).Type
+			t = t.FieldByIndex(fi).Type
 		case reflect.Map:
 			t = t.Elem()
 		default:

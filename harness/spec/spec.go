@@ -155,20 +155,11 @@ type Backend struct {
 }
 
 // Finetune configures instruction tuning of the base model on the selected
-// subset (the train stage).
+// subset (the train stage): the mode, and the schedule keys of Train.
 type Finetune struct {
-	Mode        string  `yaml:"mode" json:"mode"` // full or lora
-	LoRA        LoRA    `yaml:"lora" json:"lora"`
-	Epochs      int     `yaml:"epochs" json:"epochs"`
-	BatchSize   int     `yaml:"batch_size" json:"batch_size"`
-	LR          float64 `yaml:"lr" json:"lr"`
-	WarmupRatio float64 `yaml:"warmup_ratio" json:"warmup_ratio"`
-	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
-}
-
-// Schedule returns the training schedule part.
-func (f Finetune) Schedule() Train {
-	return Train{Epochs: f.Epochs, BatchSize: f.BatchSize, LR: f.LR, WarmupRatio: f.WarmupRatio, WeightDecay: f.WeightDecay}
+	Mode  string `yaml:"mode" json:"mode"` // full or lora
+	LoRA  LoRA   `yaml:"lora" json:"lora"`
+	Train `yaml:",inline" json:"schedule"`
 }
 
 // Predict configures decoding on the benchmark suites.
@@ -764,7 +755,7 @@ func (d *decoder) validate(s *Spec) {
 	if len(s.Benchmarks) > 0 && s.Data.Source != "world" {
 		bad("benchmarks", "training and scoring run on the built-in world only (data.source: world); external models use the worker")
 	}
-	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Schedule()} {
+	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
 		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}

@@ -158,3 +158,21 @@ func TestSeedDerivation(t *testing.T) {
 		t.Errorf("Seed(0, select, 0) = %#x", a)
 	}
 }
+
+func TestInlineScheduleKeys(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	os.WriteFile(p, []byte("name: x\ndata: {source: world}\nselection: {method: random}\ntrain: {mode: lora, epochs: 3, lr: 0.005}\n"), 0o644)
+	st, err := Load(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := st.Runs[0].Train; tr.Mode != "lora" || tr.Epochs != 3 || tr.LR != 0.005 {
+		t.Errorf("train = %+v", tr)
+	}
+	os.WriteFile(p, []byte("name: x\ndata: {source: world}\nselection: {method: random}\ntrain: {epoch: 3}\n"), 0o644)
+	_, err = Load(p, "")
+	if err == nil || !strings.Contains(err.Error(), "train.epoch: unknown key (valid keys: mode, lora, epochs, batch_size, lr, warmup_ratio, weight_decay)") {
+		t.Errorf("error = %v", err)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,14 +66,8 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	}
 	var loaded []*spec.Study
 	for _, f := range studies {
-		st, err := spec.Load(filepath.Join(exps, f), profile)
-		var ps spec.Problems
-		if errors.As(err, &ps) {
-			for _, p := range ps {
-				fmt.Fprintln(stderr, p.Error())
-			}
-			return exitError{1}
-		} else if err != nil {
+		st, err := loadSpec(filepath.Join(exps, f), profile, stderr)
+		if err != nil {
 			return err
 		}
 		loaded = append(loaded, st)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"syscall"
 
 	"github.com/tive-dev/tive/harness/pipeline"
-	"github.com/tive-dev/tive/harness/spec"
 )
 
 func init() {
@@ -58,14 +56,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("name exactly one spec file")
 	}
-	st, err := spec.Load(pos[0], profile)
-	var ps spec.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(stderr, p.Error())
-		}
-		return exitError{1}
-	} else if err != nil {
+	st, err := loadSpec(pos[0], profile, stderr)
+	if err != nil {
 		return err
 	}
 	s, err := pipeline.OpenStore(store)

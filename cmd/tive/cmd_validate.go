@@ -29,12 +29,8 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	bad := false
 	for _, f := range files {
 		st, err := spec.Load(f, "")
-		var ps spec.Problems
 		switch {
-		case errors.As(err, &ps):
-			for _, p := range ps {
-				fmt.Fprintln(stderr, p.Error())
-			}
+		case printProblems(stderr, err):
 			bad = true
 		case err != nil:
 			fmt.Fprintf(stderr, "%s: %v\n", f, err)
@@ -47,4 +43,27 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return exitError{1}
 	}
 	return nil
+}
+
+// printProblems writes a spec's problems to w, one per line, and reports
+// whether err held any.
+func printProblems(w io.Writer, err error) bool {
+	var ps spec.Problems
+	if !errors.As(err, &ps) {
+		return false
+	}
+	for _, p := range ps {
+		fmt.Fprintln(w, p.Error())
+	}
+	return true
+}
+
+// loadSpec loads a spec with a profile; its problems go to stderr and make
+// the command exit with status 1.
+func loadSpec(file, profile string, stderr io.Writer) (*spec.Study, error) {
+	st, err := spec.Load(file, profile)
+	if printProblems(stderr, err) {
+		return nil, exitError{1}
+	}
+	return st, err
 }

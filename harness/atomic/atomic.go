@@ -1,10 +1,13 @@
 // Package atomic writes files so that a reader sees either the old content or
 // the whole new content, never a part: temp file in the same folder, write,
-// fsync, close, rename over the target, fsync the folder (restic's Save).
+// fsync, close, rename over the target, fsync the folder (restic's Save). It
+// also checksums files (HashFile), as the manifests that vouch for them do.
 package atomic
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -109,4 +112,18 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// HashFile returns the hex SHA-256 of the file at path.
+func HashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,11 +1,9 @@
 package backend
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -50,67 +48,25 @@ func VerifyShards(dir string, want grad.ProjectorID, records, start, end, shardS
 }
 
 func verifyShard(dir, name string, want grad.ProjectorID, records, lo, hi int) error {
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
+	s, err := grad.CheckShard(dir, name, true)
+	if s == nil && errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("missing: %v", err)
 	}
-	var s grad.Shard
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("manifest: %v", err)
+	if err != nil {
+		return err
 	}
 	switch {
-	case s.Format != grad.ShardFormat:
-		return fmt.Errorf("format %q, want %s", s.Format, grad.ShardFormat)
 	case s.Projector != want:
 		return fmt.Errorf("projector %+v, want %+v", s.Projector, want)
 	case s.Records != records || s.Start != lo || s.End != hi:
 		return fmt.Errorf("rows [%d, %d) of %d, want [%d, %d) of %d", s.Start, s.End, s.Records, lo, hi, records)
 	}
-	m, err := grad.OpenMatrix(filepath.Join(dir, s.Features.File))
-	if err != nil {
-		return err
-	}
-	if m.Len() != hi-lo || m.Dim() != want.Dim || m.Header.Dtype != want.Dtype {
-		return fmt.Errorf("%s is [%d, %d] %s, want [%d, %d] %s", s.Features.File, m.Len(), m.Dim(), m.Header.Dtype, hi-lo, want.Dim, want.Dtype)
-	}
-	files := []grad.FileSum{s.Features}
 	for _, v := range ShardVectors {
-		fs, ok := s.Vectors[v]
-		if !ok {
+		if _, ok := s.Vectors[v]; !ok {
 			return fmt.Errorf("no %q vector", v)
-		}
-		vec, err := grad.ReadVector(filepath.Join(dir, fs.File))
-		if err != nil {
-			return err
-		}
-		if len(vec) != hi-lo {
-			return fmt.Errorf("%s has %d values, want %d", fs.File, len(vec), hi-lo)
-		}
-		files = append(files, fs)
-	}
-	for _, fs := range files {
-		sum, err := sha256File(filepath.Join(dir, fs.File))
-		if err != nil {
-			return err
-		}
-		if sum != fs.SHA256 {
-			return fmt.Errorf("%s is corrupt (SHA-256 %.12s, manifest says %.12s)", fs.File, sum, fs.SHA256)
 		}
 	}
 	return nil
-}
-
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // quarantine renames a bad shard's manifest to <name>.bad, so that neither

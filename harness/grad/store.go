@@ -1,8 +1,6 @@
 package grad
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,16 +102,8 @@ func (sw *ShardWriter) Write(start, end int, features []float32, vectors map[str
 }
 
 func sumFile(dir, name string) (FileSum, error) {
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		return FileSum{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return FileSum{}, err
-	}
-	return FileSum{File: name, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	sum, err := atomic.HashFile(filepath.Join(dir, name))
+	return FileSum{File: name, SHA256: sum}, err
 }
 
 func readShard(path string) (*Shard, error) {
@@ -177,7 +167,7 @@ func OpenStore(dir string, verify bool) (*Store, error) {
 			return nil, fmt.Errorf("%s: %s overlaps the shard before it (rows from %d are covered twice)", dir, ShardName(s.Start, s.End), s.Start)
 		}
 		next = s.End
-		if err := st.checkShard(s, verify); err != nil {
+		if err := checkShard(dir, s, verify); err != nil {
 			return nil, err
 		}
 	}
@@ -187,13 +177,25 @@ func OpenStore(dir string, verify bool) (*Store, error) {
 	return st, nil
 }
 
-func (st *Store) checkShard(s *Shard, verify bool) error {
+// CheckShard reads the shard manifest name in dir and checks its files:
+// present, each of the length its .npy header implies, with the shard's
+// rows, the features of the projector's dimension and dtype, and, with
+// verify, the SHA-256 the manifest records.
+func CheckShard(dir, name string, verify bool) (*Shard, error) {
+	s, err := readShard(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	return s, checkShard(dir, s, verify)
+}
+
+func checkShard(dir string, s *Shard, verify bool) error {
 	files := []FileSum{s.Features}
 	for _, v := range s.Vectors {
 		files = append(files, v)
 	}
 	for _, fs := range files {
-		p := filepath.Join(st.Dir, fs.File)
+		p := filepath.Join(dir, fs.File)
 		f, err := os.Open(p)
 		if err != nil {
 			return fmt.Errorf("shard %s: %v", ShardName(s.Start, s.End), err)
@@ -213,7 +215,7 @@ func (st *Store) checkShard(s *Shard, verify bool) error {
 			return fmt.Errorf("shard %s: %s is %v %s, want [%d, %d] %s", ShardName(s.Start, s.End), fs.File, h.Shape, h.Dtype, h.Shape[0], s.Projector.Dim, s.Projector.Dtype)
 		}
 		if verify {
-			got, err := sumFile(st.Dir, fs.File)
+			got, err := sumFile(dir, fs.File)
 			if err != nil {
 				return err
 			}

@@ -43,11 +43,7 @@ func runChance(ctx context.Context, c *Call) error {
 	}
 	out := map[string]level{}
 	for _, b := range p.Benchmarks {
-		f, err := world.Files(c.Inputs["world"], b)
-		if err != nil {
-			return err
-		}
-		sc, err := benchmarks.Lookup(b)
+		f, sc, err := suiteScorer(c.Inputs["world"], b)
 		if err != nil {
 			return err
 		}
@@ -249,11 +245,7 @@ func runScore(ctx context.Context, c *Call) error {
 	}
 	out := map[string]benchmarks.Result{}
 	for _, b := range p.Benchmarks {
-		f, err := world.Files(c.Inputs["world"], b)
-		if err != nil {
-			return err
-		}
-		sc, err := benchmarks.Lookup(b)
+		f, sc, err := suiteScorer(c.Inputs["world"], b)
 		if err != nil {
 			return err
 		}
@@ -264,6 +256,16 @@ func runScore(ctx context.Context, c *Call) error {
 		out[b] = res
 	}
 	return writeJSON(filepath.Join(c.Out, "scores.json"), out)
+}
+
+// suiteScorer returns a world suite's files and its official scorer.
+func suiteScorer(worldDir, bench string) (world.SuiteFiles, benchmarks.Scorer, error) {
+	f, err := world.Files(worldDir, bench)
+	if err != nil {
+		return f, nil, err
+	}
+	sc, err := benchmarks.Lookup(bench)
+	return f, sc, err
 }
 
 // ReadBenchScores reads the scores.json of a score stage's output folder.

@@ -246,16 +246,10 @@ func (s *Store) FileHash(path string) (string, error) {
 	if ok && c.Size == st.Size() && c.MTime == st.ModTime().UnixNano() {
 		return c.Sum, nil
 	}
-	f, err := os.Open(abs)
+	sum, err := atomic.HashFile(abs)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hashes[abs] = fileHash{Size: st.Size(), MTime: st.ModTime().UnixNano(), Sum: sum}

@@ -1,5 +1,11 @@
 package selection
 
+import (
+	"math"
+
+	"github.com/tive-dev/tive/harness/grad"
+)
+
 // The influence kernels, unrolled by four with independent accumulators so
 // that the scalar floating-point pipeline is not serialised on one sum.
 
@@ -50,4 +56,50 @@ func dot(x []float32, m []float64) float64 {
 		s0 += float64(x[j]) * m[j]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// groupMeans makes one pass over f and returns, for each group g in
+// [0, groups), m_g = (1/n_g) Σ_{i: group[i] = g} ĝ_i with
+// ĝ_i = row_i / max(‖row_i‖, 1e-12) (rows in [g·d, (g+1)·d) of mean), and
+// inv[i] = 1 / max(‖row_i‖, 1e-12). Rows with group -1 are skipped. A row
+// holding NaN or Inf is an error; rowName formats its index.
+func groupMeans(f grad.Features, group []int, groups, workers int, rowName string) (mean, inv []float64, err error) {
+	d := f.Dim()
+	inv = make([]float64, f.Len())
+	acc := make([][]float64, workers) // per worker: groups x d sums of ĝ
+	for w := range acc {
+		acc[w] = make([]float64, groups*d)
+	}
+	err = f.Scan(workers, func(w, i int, row []float32) error {
+		k := group[i]
+		if k < 0 {
+			return nil
+		}
+		ss := sumSquares(row)
+		if math.IsNaN(ss) || math.IsInf(ss, 0) {
+			return errorf(rowName+" holds a NaN or infinite value", i)
+		}
+		inv[i] = 1 / math.Max(math.Sqrt(ss), 1e-12)
+		axpy(acc[w][k*d:(k+1)*d], inv[i], row)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	count := make([]float64, groups)
+	for _, k := range group {
+		if k >= 0 {
+			count[k]++
+		}
+	}
+	mean = make([]float64, groups*d)
+	for w := range acc {
+		for j, v := range acc[w] {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= math.Max(count[j/d], 1)
+	}
+	return mean, inv, nil
 }

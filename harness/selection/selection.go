@@ -461,31 +461,13 @@ func LESS(train, val grad.Features, groups []string, workers int) ([]float64, er
 	names, index := taskIndex(groups)
 	nb := len(names)
 	workers = grad.Workers(workers)
-	acc := make([][]float64, workers)
-	for w := range acc {
-		acc[w] = make([]float64, nb*d)
+	group := make([]int, len(groups))
+	for i, g := range groups {
+		group[i] = index[g]
 	}
-	err := val.Scan(workers, func(w, i int, row []float32) error {
-		ss := sumSquares(row)
-		if math.IsNaN(ss) || math.IsInf(ss, 0) {
-			return errorf("validation features row %d holds a NaN or infinite value", i)
-		}
-		k := index[groups[i]]
-		axpy(acc[w][k*d:(k+1)*d], 1/math.Max(math.Sqrt(ss), 1e-12), row)
-		return nil
-	})
+	mean, _, err := groupMeans(val, group, nb, workers, "validation features row %d")
 	if err != nil {
 		return nil, err
-	}
-	mean := make([]float64, nb*d)
-	count := make([]float64, nb)
-	for _, g := range groups {
-		count[index[g]]++
-	}
-	for w := range acc {
-		for j, v := range acc[w] {
-			mean[j] += v / count[j/d]
-		}
 	}
 	score := make([]float64, train.Len())
 	err = train.Scan(workers, func(w, i int, row []float32) error {
@@ -584,53 +566,23 @@ func Influence(f grad.Features, labels []string, excluded []bool, index map[stri
 	if f.Len() != n {
 		return nil, errorf("features have %d rows but the pool has %d records (row i must be record i)", f.Len(), n)
 	}
-	d, nt := f.Dim(), len(excluded)
+	d := f.Dim()
 	workers = grad.Workers(workers)
-	task := make([]int, n)
-	count := make([]float64, nt)
+	task := make([]int, n) // -1: an excluded task's record, skipped
 	for i, t := range labels {
-		task[i] = index[t]
-		count[task[i]]++
-	}
-	inv := make([]float64, n)
-	acc := make([][]float64, workers) // per worker: nt x d sums of ĝ
-	for w := range acc {
-		acc[w] = make([]float64, nt*d)
-	}
-	err := f.Scan(workers, func(w, i int, row []float32) error {
-		k := task[i]
-		if excluded[k] {
-			return nil
+		if task[i] = index[t]; excluded[task[i]] {
+			task[i] = -1
 		}
-		ss := sumSquares(row)
-		if math.IsNaN(ss) || math.IsInf(ss, 0) {
-			return errorf("features row %d (record %d) holds a NaN or infinite value", i, i)
-		}
-		inv[i] = 1 / math.Max(math.Sqrt(ss), 1e-12)
-		axpy(acc[w][k*d:(k+1)*d], inv[i], row)
-		return nil
-	})
+	}
+	mean, inv, err := groupMeans(f, task, len(excluded), workers, "features row %d (record %[1]d)")
 	if err != nil {
 		return nil, err
 	}
-	mean := make([]float64, nt*d)
-	for w := range acc {
-		for j, v := range acc[w] {
-			mean[j] += v
-		}
-	}
-	for k := 0; k < nt; k++ {
-		for j := 0; j < d; j++ {
-			mean[k*d+j] /= math.Max(count[k], 1)
-		}
-	}
 	inf := make([]float64, n)
 	err = f.Scan(workers, func(w, i int, row []float32) error {
-		k := task[i]
-		if excluded[k] {
-			return nil
+		if k := task[i]; k >= 0 {
+			inf[i] = dot(row, mean[k*d:(k+1)*d]) * inv[i]
 		}
-		inf[i] = dot(row, mean[k*d:(k+1)*d]) * inv[i]
 		return nil
 	})
 	if err != nil {

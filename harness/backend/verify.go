@@ -62,11 +62,11 @@ func verifyShard(dir, name string, want grad.ProjectorID, records, lo, hi int) e
 		return fmt.Errorf("rows [%d, %d) of %d, want [%d, %d) of %d", s.Start, s.End, s.Records, lo, hi, records)
 	}
 	for _, v := range ShardVectors {
-		fs, ok := s.Vectors[v]
+		vf, ok := s.Vectors[v]
 		if !ok {
 			return fmt.Errorf("no %q vector", v)
 		}
-		if _, err := grad.ReadVector(filepath.Join(dir, fs.File)); err != nil {
+		if _, err := grad.ReadVector(filepath.Join(dir, vf.File)); err != nil {
 			return err // NaN or infinite values
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tive-dev/tive/benchmarks"
 	"github.com/tive-dev/tive/harness/backend"
@@ -21,7 +22,7 @@ import (
 // (the official scorers on them).
 func init() {
 	Register(&Stage{Name: "train", Version: "1", Run: runTrain})
-	Register(&Stage{Name: "predict", Version: "1", Run: runPredict, Sharded: true, Check: checkPredict})
+	Register(&Stage{Name: "predict", Version: "2", Run: runPredict, Sharded: true, Check: checkPredict})
 	Register(&Stage{Name: "score", Version: "1", Run: runScore})
 	Register(&Stage{Name: "chance", Version: "1", Run: runChance})
 }
@@ -153,7 +154,7 @@ func runPredict(ctx context.Context, c *Call) error {
 		ans := make([]world.Answer, len(qs))
 		for i, q := range qs {
 			ans[i] = q.Answer
-			ans[i].Text = texts[i]
+			ans[i].Text = oneLine.Replace(texts[i])
 			ans[i].ModelID = "tive"
 			ans[i].AnswerID = fmt.Sprintf("%s-%d", b, i)
 			ans[i].Metadata = map[string]any{}
@@ -164,6 +165,13 @@ func runPredict(ctx context.Context, c *Call) error {
 	}
 	return nil
 }
+
+// oneLine replaces line breaks and tabs in an answer by spaces. LLaVA's
+// answer files hold whatever the model decoded, but MME's official tool
+// reads one tab-separated answer per line and cannot read a line break
+// inside one, and the VQA scorers turn them into spaces anyway; so the
+// predict stage writes every answer on one line. (Version 2 of the stage.)
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
 // checkPredict refuses a predict output that lacks a benchmark's answer
 // file (an array task that did not finish), and removes the work folder.

@@ -394,9 +394,33 @@ func merge(base, over *yaml.Node) *yaml.Node {
 	return &out
 }
 
-// Load reads a spec file, applies the named profile ("" for none) and
-// expands its sweep into runs. Every problem found is returned as Problems.
-func Load(file, profile string) (*Study, error) {
+// Override changes a spec as it loads, after its profile (Load): Set gives
+// a key path one value in every run, Sweep replaces the values a sweep takes.
+type Override struct {
+	path   string
+	values []any
+	sweep  bool
+}
+
+// Set gives the key path ("selection.budget", "train.lr") the value v in
+// every run, as if the spec file said so after its profile. A sweep over the
+// same path, or over a key below it, is dropped; a path below a swept key
+// ("selection.q" when the sweep lists whole selection sections) is set in
+// each swept value.
+func Set(path string, v any) Override { return Override{path: path, values: []any{v}} }
+
+// Sweep makes the sweep take values at the key path: it replaces the values
+// of a swept key in place and adds a key the sweep lacks as its last (fastest)
+// key, as a profile's sweep merges over the spec's.
+func Sweep(path string, values ...any) Override {
+	return Override{path: path, values: values, sweep: true}
+}
+
+// Load reads a spec file, applies the named profile ("" for none) and the
+// overrides, and expands its sweep into runs. Every problem found is
+// returned as Problems; an override's problems are reported at the file name
+// followed by "(override PATH)".
+func Load(file, profile string, over ...Override) (*Study, error) {
 	l := &loader{files: map[*yaml.Node]string{}}
 	root := l.read(file, nil)
 	if root == nil {
@@ -422,6 +446,10 @@ func Load(file, profile string) (*Study, error) {
 			sweep = merge(sweep, ps)
 		}
 	}
+	sets, sweep := l.override(file, over, sweep)
+	if len(l.problems) > 0 {
+		return nil, l.problems
+	}
 	st := &Study{File: file, Profile: profile}
 	top, _ := filepath.Abs(filepath.Dir(file))
 	for _, a := range l.expand(sweep) {
@@ -430,6 +458,9 @@ func Load(file, profile string) (*Study, error) {
 		for _, kv := range a {
 			node = setPath(node, kv.path, kv.value)
 			label = append(label, kv.path+"="+flowText(kv.value))
+		}
+		for _, kv := range sets {
+			node = setPath(node, kv.path, kv.value)
 		}
 		s, problems := decodeSpec(l.files, node, top)
 		if len(problems) > 0 {
@@ -451,6 +482,71 @@ func Load(file, profile string) (*Study, error) {
 		return nil, l.problems
 	}
 	return st, nil
+}
+
+// override turns overrides into the assignments of every run and the
+// sweep they leave (a new mapping; sweep itself is not modified). The nodes
+// of an override are attributed to "FILE (override PATH)", at line 1,
+// column 1, so that relative paths resolve against the spec's folder.
+func (l *loader) override(file string, over []Override, sweep *yaml.Node) ([]assign, *yaml.Node) {
+	var sets []assign
+	for _, o := range over {
+		at := &yaml.Node{Kind: yaml.ScalarNode, Line: 1, Column: 1}
+		l.files[at] = file + " (override " + o.path + ")"
+		if ok, why := schemaHas(reflect.TypeOf(Spec{}), o.path); !ok {
+			l.addf(at, o.path, "overrides a key that does not exist: %s", why)
+			continue
+		}
+		var vals []*yaml.Node
+		for _, v := range o.values {
+			n := &yaml.Node{}
+			if err := n.Encode(v); err != nil {
+				l.addf(at, o.path, "value %v: %v", v, err)
+				continue
+			}
+			position(n)
+			tag(l.files, n, l.files[at])
+			vals = append(vals, n)
+		}
+		if !o.sweep {
+			if len(vals) == 1 {
+				sets = append(sets, assign{o.path, vals[0]})
+			}
+			continue
+		}
+		if len(o.values) == 0 {
+			l.addf(at, o.path, "sweeps over no values (want at least one)")
+			continue
+		}
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: 1, Column: 1, Content: vals}
+		l.files[seq] = l.files[at]
+		key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: o.path, Line: 1, Column: 1}
+		l.files[key] = l.files[at]
+		sweep = merge(sweep, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{key, seq}})
+	}
+	if sweep == nil || sweep.Kind != yaml.MappingNode || len(sets) == 0 {
+		return sets, sweep
+	}
+	kept := *sweep
+	kept.Content = nil
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		k := sweep.Content[i].Value
+		if !slices.ContainsFunc(sets, func(a assign) bool { return k == a.path || strings.HasPrefix(k, a.path+".") }) {
+			kept.Content = append(kept.Content, sweep.Content[i], sweep.Content[i+1])
+		}
+	}
+	if len(kept.Content) == 0 {
+		return sets, nil
+	}
+	return sets, &kept
+}
+
+// position puts n and every node under it at line 1, column 1.
+func position(n *yaml.Node) {
+	n.Line, n.Column = 1, 1
+	for _, c := range n.Content {
+		position(c)
+	}
 }
 
 // add records problems not already recorded (runs of a sweep share most).

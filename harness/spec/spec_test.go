@@ -176,3 +176,81 @@ func TestInlineScheduleKeys(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestOverrides(t *testing.T) {
+	labels := func(st *Study) string {
+		var out []string
+		for _, r := range st.Runs {
+			out = append(out, r.Label)
+		}
+		return strings.Join(out, "|")
+	}
+	// Sweep replaces a swept key's values in place and appends a new key.
+	st, err := Load("testdata/study.yaml", "", Sweep("seed", 5), Sweep("selection.budget", 0.1, 0.2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "selection.method=tive seed=5 selection.budget=0.1|selection.method=tive seed=5 selection.budget=0.2|" +
+		"selection.method=random seed=5 selection.budget=0.1|selection.method=random seed=5 selection.budget=0.2"
+	if got := labels(st); got != want {
+		t.Errorf("runs %s, want %s", got, want)
+	}
+	if r := st.Runs[1]; r.Seed != 5 || r.Selection.Budget != 0.2 || r.Selection.Q != 0.5 {
+		t.Errorf("run 1 = %+v", r.Spec)
+	}
+	// Set applies after the profile and drops the sweep over its key.
+	st, err = Load("testdata/study.yaml", "quick", Set("selection.method", "random"), Set("selection.q", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(st); got != "seed=7" {
+		t.Errorf("runs %s, want seed=7", got)
+	}
+	if r := st.Runs[0].Selection; r.Method != "random" || r.Q != 2 || r.Budget != 0.05 {
+		t.Errorf("selection = %+v", r)
+	}
+	// A set key below a swept section is set in every swept value.
+	st, err = Load("testdata/study.yaml", "", Sweep("selection", map[string]any{"method": "tive"}, map[string]any{"method": "random", "q": 3}), Set("selection.budget", 0.3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st.Runs {
+		if r.Selection.Budget != 0.3 {
+			t.Errorf("%s: budget %g, want 0.3", r.Label, r.Selection.Budget)
+		}
+	}
+	// (The spec also sweeps selection.method, which the section sweep, faster, overrides.)
+	if len(st.Runs) != 8 || st.Runs[1].Selection.Q != 3 || st.Runs[1].Selection.Method != "random" || st.Runs[0].Selection.Method != "tive" {
+		t.Errorf("runs %s", labels(st))
+	}
+	// The same overrides give the same hash as the same spec written out.
+	a, _ := Load("testdata/study.yaml", "", Sweep("seed", 0, 1))
+	b, _ := Load("testdata/study.yaml", "")
+	if a.Hash() != b.Hash() {
+		t.Error("sweeping the values the spec already sweeps changed the hash")
+	}
+}
+
+func TestOverrideProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		over []Override
+		want string
+	}{
+		{"unknown key", []Override{Set("selection.bugdet", 0.1)},
+			`testdata/study.yaml (override selection.bugdet):1:1: selection.bugdet: overrides a key that does not exist: "selection" has no key "bugdet"`},
+		{"bad value", []Override{Set("selection.budget", 1.5)},
+			"testdata/study.yaml (override selection.budget):1:1: selection.budget: 1.5 is outside (0, 1]"},
+		{"wrong type", []Override{Sweep("seed", "x")},
+			`testdata/study.yaml (override seed):1:1: seed: is the string "x"`},
+		{"empty sweep", []Override{Sweep("seed")},
+			"testdata/study.yaml (override seed):1:1: seed: sweeps over no values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("testdata/study.yaml", "", tc.over...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

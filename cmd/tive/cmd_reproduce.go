@@ -24,10 +24,6 @@ func init() {
 	})
 }
 
-// studies are the reproduction's spec files under the experiments folder,
-// in the order they run (cost reuses main's runs).
-var studies = []string{"main.yaml", "redundancy.yaml", "ratio.yaml", "ablation.yaml", "ablation-warmup.yaml", "ablation-projector.yaml", "planted.yaml", "cost.yaml"}
-
 // studyRun reports one study of a reproduction.
 type studyRun struct {
 	Spec   string `json:"spec"`
@@ -65,7 +61,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		return usagef("--profile %q (want smoke, quick or full)", profile)
 	}
 	var loaded []*spec.Study
-	for _, f := range studies {
+	for _, f := range report.Studies {
 		st, err := loadSpec(filepath.Join(exps, f), profile, stderr)
 		if err != nil {
 			return err
@@ -82,9 +78,9 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
 	sum := &report.Summary{Profile: profile}
 	for _, st := range loaded {
-		res, err := r.Run(ctx, st)
+		b, res, err := report.RunStudy(ctx, r, st)
 		if err != nil {
-			return fmt.Errorf("%s: %w", st.File, err)
+			return err
 		}
 		sr := studyRun{Spec: st.File, Runs: res.Runs}
 		for _, x := range res.Stages {
@@ -96,14 +92,6 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		rep.Studies = append(rep.Studies, sr)
-		results, err := pipeline.ReadResults(res.Results)
-		if err != nil {
-			return err
-		}
-		b, err := report.Build(st, results)
-		if err != nil {
-			return err
-		}
 		sum.Studies = append(sum.Studies, b)
 		if !asJSON {
 			fmt.Fprintf(stdout, "%s: %d runs, %d stages ran, %d cached\n", st.File, sr.Runs, sr.Ran, sr.Cached)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tive-dev/tive/harness/report"
 )
 
 // TestReproduceSmoke reproduces every study on the smoke profile, checks
@@ -21,8 +23,8 @@ func TestReproduceSmoke(t *testing.T) {
 	store, out := filepath.Join(dir, "store"), filepath.Join(dir, "results")
 	args := []string{"reproduce", "--profile", "smoke", "--store", store, "--out", out, "--experiments", "../../experiments", "--json"}
 	first := reproduceOnce(t, args)
-	if len(first.Studies) != len(studies) {
-		t.Fatalf("%d studies, want %d", len(first.Studies), len(studies))
+	if len(first.Studies) != len(report.Studies) {
+		t.Fatalf("%d studies, want %d", len(first.Studies), len(report.Studies))
 	}
 	want := hashTree(t, filepath.Join(out, "smoke"))
 	for _, f := range []string{"summary.json", "CLAIMS.md", "report.md", "main.md", "main.csv", "main.tex", "tasks.md", "redundancy.md", "ratio.md",

@@ -275,6 +275,28 @@ func (r *Report) PNG(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pngOf(f)
+}
+
+// ScoresPNG renders the average score of each condition of a study with
+// its interval (report.ScorePlot) as PNG: a plot for the studies that
+// results/ has only tables of (ablations, planted).
+func (r *Report) ScoresPNG(study string) ([]byte, error) {
+	st := r.Study(study)
+	if st == nil {
+		return nil, fmt.Errorf("no study %q in %s", study, r)
+	}
+	f, err := report.ScorePlot(st)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return nil, fmt.Errorf("study %q has no benchmark scores", study)
+	}
+	return pngOf(f)
+}
+
+func pngOf(f *report.Figure) ([]byte, error) {
 	wt, err := f.Plot.WriterTo(f.W, f.H, "png")
 	if err != nil {
 		return nil, err

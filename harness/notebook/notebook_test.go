@@ -41,6 +41,11 @@ func TestResultsMatchFiles(t *testing.T) {
 				t.Errorf("results/%s/%s.md differs from the table the API renders from summary.json (rerun tive reproduce --profile %s)", profile, tab.Name, profile)
 			}
 		}
+		if b, err := rep.ScoresPNG("ablation"); err != nil {
+			t.Error(err)
+		} else if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
+			t.Errorf("ablation scores: %v", err)
+		}
 		for _, name := range []string{"ratio", "cost"} {
 			b, err := rep.PNG(name)
 			if err != nil {
@@ -166,6 +171,9 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := rep.PNG("rati"); err == nil || !strings.Contains(err.Error(), "plots: redundancy, ratio") {
 		t.Errorf("unknown plot: err = %v", err)
+	}
+	if _, err := rep.ScoresPNG("abaltion"); err == nil || !strings.Contains(err.Error(), `no study "abaltion"`) {
+		t.Errorf("unknown study: err = %v", err)
 	}
 	if _, err := rep.Output("main", 0, "world"); err == nil {
 		t.Error("committed results have no stage outputs, but Output found one")

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/tive-dev/tive/harness/pipeline"
 )
@@ -15,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		usage:   "SPEC [--profile NAME] [--store DIR] [--json] [--executor local|slurm [--tasks N] [--retries N] [--sbatch ARG]...]",
+		usage:   "SPEC [--profile NAME] [--store DIR] [--json] [--executor local|slurm [--tasks N] [--retries N] [--poll D] [--job-timeout D] [--sbatch ARG]...]",
 		summary: "run a study's stages through the run store (cached stages are reused)",
 		run:     runRun,
 	})
@@ -44,9 +45,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	storeFlag(fs, &store)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
 	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
-	executor := fs.String("executor", "local", "where stages run: local, or slurm (sbatch jobs; sharded stages as job arrays)")
+	executor := fs.String("executor", "local", "where stages run: local, or slurm (job arrays: the ready stages of one kind across a sweep's runs, sharded stages one index per task)")
 	tasks := fs.Int("tasks", 4, "slurm: array tasks of a sharded stage")
 	retries := fs.Int("retries", 2, "slurm: resubmissions of failed array tasks")
+	poll := fs.Duration("poll", 10*time.Second, "slurm: how often to ask squeue for the state of submitted jobs")
+	jobTimeout := fs.Duration("job-timeout", 24*time.Hour, "slurm: cancel a submission that has not ended after this long")
 	var sbatchArgs listFlag
 	fs.Var(&sbatchArgs, "sbatch", "slurm: extra sbatch argument, e.g. --sbatch=--partition=gpu (repeatable)")
 	pos, err := parseFlags(fs, args)
@@ -70,7 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	switch *executor {
 	case "local":
 	case "slurm":
-		r.Executor = &pipeline.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Log: stderr}
+		r.Executor = &pipeline.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
 	default:
 		return usagef("--executor %q (want local or slurm)", *executor)
 	}

@@ -1,9 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,19 +16,38 @@ import (
 	"github.com/tive-dev/tive/harness/atomic"
 )
 
-// An Executor runs one stage invocation whose inputs are committed, writing
-// its outputs into c.Out; the Runner commits them. Local runs it in this
-// process; Slurm submits it to a cluster.
-type Executor interface {
-	Execute(ctx context.Context, stg *Stage, c *Call, key string) error
+// An Invocation is one stage invocation of a batch: its call (inputs
+// committed, Out the folder its outputs go to) and its key.
+type Invocation struct {
+	Call *Call
+	Key  string
 }
 
-// Local runs stages in this process.
+// An Executor runs a batch of independent invocations of one stage kind
+// (the ready stages of a sweep's runs). It calls done(i, seconds, err) once
+// for each invocation i that ended, as it ends, with a nil err when its
+// outputs are complete in its Call.Out (the Runner checks and commits them
+// in done), and never for an invocation it did not run to an end. A non-nil
+// result means it stopped early (a cancelled context, a timeout) and says why.
+type Executor interface {
+	Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(i int, seconds float64, err error)) error
+}
+
+// Local runs a batch in this process, in order, and stops after the first
+// failure.
 type Local struct{}
 
 // Execute implements Executor.
-func (Local) Execute(ctx context.Context, stg *Stage, c *Call, key string) error {
-	return stg.Run(ctx, c)
+func (Local) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
+	for i, inv := range batch {
+		start := time.Now()
+		err := stg.Run(ctx, inv.Call)
+		done(i, time.Since(start).Seconds(), err)
+		if err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // Job is one stage invocation as a file, for `tive stage exec`: everything a
@@ -78,24 +97,41 @@ func doneMarker(job string, task int) string {
 	return strings.TrimSuffix(job, ".json") + ".task-" + strconv.Itoa(task) + ".done"
 }
 
-// Slurm submits each stage as an sbatch job running `tive stage exec` and
-// each sharded stage (Stage.Sharded) as a job array of Tasks tasks, waits for it (sbatch --wait), checks every task's done marker and
-// resubmits only the failed indices, up to Retries times. Job files and logs
-// live in the store's jobs/KEY/ folder. A sharded stage's tasks write their
-// parts into the stage's resumable folder; the Runner checks the whole
-// (Stage.Check) before the commit.
+// Slurm runs each batch as one sbatch job array of `tive stage exec` tasks:
+// one array index per invocation, or Tasks consecutive indices per
+// invocation of a sharded stage (Stage.Sharded), so the independent runs of
+// a sweep go out together. It polls the array's per-index state with squeue
+// (no accounting storage needed) until every index has ended, takes a
+// task's done marker (written by ExecJob on success) as the only proof of
+// success, reports each invocation whose tasks are all done, and resubmits
+// only the failed indices, up to Retries times. A submission that has not
+// ended within Timeout, or a cancelled context, cancels the array (scancel)
+// and ends Execute with an error naming the job and stage.
+//
+// Each invocation's job file and its tasks' logs (slurm-JOB_INDEX.log) are
+// in the store's jobs/KEY/ folder; the array's script (array.sh), Slurm's
+// own output for each index and submissions.log (every sbatch, job id and
+// final state per index) are in jobs/STAGE-HASH/, HASH naming the batch.
 type Slurm struct {
 	Store   *Store
-	Tive    []string      // argv prefix that runs tive (default: this executable)
-	Tasks   int           // array tasks of sharded stages (default 4)
-	Retries int           // resubmissions of failed tasks (default 2)
+	Tive    []string      // argv prefix that runs tive on the nodes (default: this executable)
+	Tasks   int           // array indices per invocation of a sharded stage (default 4)
+	Retries int           // resubmissions of failed indices (0: none)
 	Sbatch  []string      // extra sbatch arguments, e.g. --partition=gpu
-	Timeout time.Duration // per submission (default 24 h)
+	Poll    time.Duration // squeue interval (default 10 s)
+	Timeout time.Duration // per submission, from sbatch to its last index's end (default 24 h)
 	Log     io.Writer     // submission lines; nil: silent
 }
 
+// arrayTask is what one array index runs: task of the job in dir/job.json.
+type arrayTask struct {
+	inv, task int
+	dir       string
+}
+
 // Execute implements Executor.
-func (s *Slurm) Execute(ctx context.Context, stg *Stage, c *Call, key string) error {
+func (s *Slurm) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
+	start := time.Now()
 	tasks := 1
 	if stg.Sharded {
 		tasks = s.Tasks
@@ -103,96 +139,248 @@ func (s *Slurm) Execute(ctx context.Context, stg *Stage, c *Call, key string) er
 			tasks = 4
 		}
 	}
-	dir := filepath.Join(s.Store.Dir, "jobs", key)
+	var idx []arrayTask // by array index
+	keys := make([]string, len(batch))
+	for b, inv := range batch {
+		dir, err := s.writeJob(stg, inv, tasks)
+		if err != nil {
+			return err
+		}
+		for k := 0; k < tasks; k++ {
+			idx = append(idx, arrayTask{b, k, dir})
+		}
+		keys[b] = inv.Key
+	}
+	dir := filepath.Join(s.Store.Dir, "jobs", stg.Name+"-"+hashString(strings.Join(keys, "\n"))[:12])
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	script, err := s.writeScript(stg, dir, idx, len(batch), tasks)
+	if err != nil {
+		return err
+	}
+	pending := make([]int, len(idx))
+	for a := range pending {
+		pending[a] = a
+	}
+	reported := make([]bool, len(batch))
+	for attempt := 0; ; attempt++ {
+		id, states, err := s.run(ctx, stg.Name, dir, script, pending)
+		if err != nil {
+			return err
+		}
+		var failed []int
+		why := map[int][]string{} // invocation -> its failed indices, described
+		for _, a := range pending {
+			if _, err := os.Stat(doneMarker(filepath.Join(idx[a].dir, "job.json"), idx[a].task)); err == nil {
+				continue
+			}
+			state := cmp.Or(states[a], "no longer listed by squeue")
+			failed = append(failed, a)
+			why[idx[a].inv] = append(why[idx[a].inv], fmt.Sprintf("index %d (task %d) ended %s, log %s", a, idx[a].task, state,
+				filepath.Join(idx[a].dir, fmt.Sprintf("slurm-%s_%d.log", id, a))))
+		}
+		for b := range batch {
+			if reported[b] || len(why[b]) > 0 && attempt < s.Retries {
+				continue
+			}
+			reported[b] = true
+			if len(why[b]) == 0 {
+				done(b, time.Since(start).Seconds(), nil)
+			} else {
+				done(b, time.Since(start).Seconds(), fmt.Errorf("slurm: %s: job %s failed after %d submissions: %s", stg.Name, id, attempt+1, strings.Join(why[b], "; ")))
+			}
+		}
+		if len(failed) == 0 || attempt >= s.Retries {
+			return nil
+		}
+		s.record(dir, "slurm: %s: job %s: indices %v failed; resubmitting them (retry %d of %d)\n", stg.Name, id, failed, attempt+1, s.Retries)
+		pending = failed
+	}
+}
+
+// writeJob writes inv's job file into the store's jobs/KEY/ folder, removes
+// done markers of earlier attempts, and returns the folder.
+func (s *Slurm) writeJob(stg *Stage, inv Invocation, tasks int) (string, error) {
+	c := inv.Call
+	dir := filepath.Join(s.Store.Dir, "jobs", inv.Key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
 	inputs := map[string]string{}
 	for k, v := range c.Inputs {
 		inputs[k] = abs(v)
 	}
-	j := Job{Stage: stg.Name, Version: stg.Version, Key: key, Params: c.Params, Runtime: c.Runtime, Seed: c.Seed, Inputs: inputs, Out: abs(c.Out), Workers: c.Workers, Tasks: tasks}
+	j := Job{Stage: stg.Name, Version: stg.Version, Key: inv.Key, Params: c.Params, Runtime: c.Runtime, Seed: c.Seed, Inputs: inputs, Out: abs(c.Out), Workers: c.Workers, Tasks: tasks}
 	jb, _ := json.MarshalIndent(j, "", "  ")
 	jobFile := filepath.Join(dir, "job.json")
 	if err := atomic.WriteFile(jobFile, jb, 0o644); err != nil {
-		return err
+		return "", err
 	}
 	for k := 0; k < tasks; k++ {
 		os.Remove(doneMarker(jobFile, k))
 	}
+	return abs(dir), nil
+}
+
+// writeScript writes the array's script: index a runs task idx[a].task of
+// the job in idx[a].dir, its output going to that folder.
+func (s *Slurm) writeScript(stg *Stage, dir string, idx []arrayTask, invocations, tasks int) (string, error) {
 	argv := s.Tive
 	if len(argv) == 0 {
 		exe, err := os.Executable()
 		if err != nil {
-			return err
+			return "", err
 		}
 		argv = []string{exe}
 	}
 	var q []string
-	for _, a := range append(argv, "stage", "exec", jobFile) {
+	for _, a := range append(argv, "stage", "exec") {
 		q = append(q, shellQuote(a))
 	}
-	script := "#!/bin/sh\n# " + stg.Name + " " + key + "\nexec " + strings.Join(q, " ") + " --task \"${SLURM_ARRAY_TASK_ID:-0}\"\n"
-	scriptFile := filepath.Join(dir, "job.sh")
-	if err := atomic.WriteFile(scriptFile, []byte(script), 0o755); err != nil {
-		return err
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/sh\n# tive: %s, %d invocations x %d tasks, one array index each\ncase \"${SLURM_ARRAY_TASK_ID:-0}\" in\n", stg.Name, invocations, tasks)
+	for a, t := range idx {
+		fmt.Fprintf(&b, "%d) dir=%s task=%d ;;\n", a, shellQuote(t.dir), t.task)
 	}
-	pending := make([]int, tasks)
-	for k := range pending {
-		pending[k] = k
+	b.WriteString("*) echo \"tive: no array index ${SLURM_ARRAY_TASK_ID:-} in this batch\" >&2; exit 2 ;;\nesac\n")
+	b.WriteString("exec >\"$dir/slurm-${SLURM_ARRAY_JOB_ID:-0}_${SLURM_ARRAY_TASK_ID:-0}.log\" 2>&1\n")
+	b.WriteString("echo \"tive: slurm job ${SLURM_ARRAY_JOB_ID:-0}_${SLURM_ARRAY_TASK_ID:-0} on $(hostname): task $task of $dir/job.json\"\n")
+	fmt.Fprintf(&b, "exec %s \"$dir/job.json\" --task \"$task\"\n", strings.Join(q, " "))
+	script := filepath.Join(abs(dir), "array.sh")
+	return script, atomic.WriteFile(script, []byte(b.String()), 0o755)
+}
+
+// run submits script for the given array indices (sbatch --parsable) and
+// polls squeue until every one of them has ended. It returns the job id and
+// the last state squeue showed for each index (absent once Slurm forgot it).
+func (s *Slurm) run(ctx context.Context, stage, dir, script string, indices []int) (string, map[int]string, error) {
+	list := make([]string, len(indices))
+	for i, a := range indices {
+		list[i] = strconv.Itoa(a)
 	}
-	retries := s.Retries
-	if retries == 0 {
-		retries = 2
+	args := append([]string{"--parsable", "--job-name=tive-" + stage, "--array=" + strings.Join(list, ","),
+		"--output=" + filepath.Join(dir, "slurm-%A_%a.log")}, s.Sbatch...)
+	args = append(args, script)
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, "sbatch", args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("slurm: %s: sbatch %s: %v: %s", stage, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	for attempt := 0; ; attempt++ {
-		if err := s.submit(ctx, stg.Name, dir, scriptFile, pending); err != nil {
-			return err
+	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";") // JOBID[;CLUSTER]
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", nil, fmt.Errorf("slurm: %s: sbatch --parsable answered %q, not a job id", stage, out)
+	}
+	s.record(dir, "slurm: %s: job %s: sbatch %s\n", stage, id, strings.Join(args, " "))
+	timeout, poll := s.Timeout, s.Poll
+	if timeout <= 0 {
+		timeout = 24 * time.Hour
+	}
+	if poll <= 0 {
+		poll = 10 * time.Second
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	states := map[int]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			s.cancel(dir, stage, id)
+			return "", nil, fmt.Errorf("slurm: %s: interrupted; cancelled job %s: %w", stage, id, ctx.Err())
+		case <-deadline.C:
+			s.cancel(dir, stage, id)
+			return "", nil, fmt.Errorf("slurm: %s: job %s (array indices %s) had not ended after %s; cancelled it; logs in %s", stage, id, strings.Join(list, ","), timeout, dir)
+		case <-tick.C:
 		}
-		var failed []int
-		for _, k := range pending {
-			if _, err := os.Stat(doneMarker(jobFile, k)); err != nil {
-				failed = append(failed, k)
+		now, err := squeue(ctx, id)
+		if err != nil {
+			s.logf("slurm: %s: job %s: %v (polling on)\n", stage, id, err)
+			continue
+		}
+		ended := true
+		for _, a := range indices {
+			st, listed := now[a]
+			if listed {
+				states[a] = st
 			}
+			ended = ended && (!listed || !active(st))
 		}
-		if len(failed) == 0 {
-			return nil
+		if ended {
+			for _, a := range indices {
+				s.record(dir, "slurm: %s: job %s_%d: %s\n", stage, id, a, cmp.Or(states[a], "no longer listed by squeue"))
+			}
+			return id, states, nil
 		}
-		if attempt >= retries {
-			return fmt.Errorf("slurm: %s: tasks %v failed %d times; logs in %s", stg.Name, failed, attempt+1, dir)
-		}
-		s.logf("slurm: %s: tasks %v failed; resubmitting them (retry %d of %d)\n", stg.Name, failed, attempt+1, retries)
-		pending = failed
 	}
 }
 
-// submit runs sbatch --wait for the given array indices of script.
-func (s *Slurm) submit(ctx context.Context, stage, dir, script string, indices []int) error {
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 24 * time.Hour
+// squeue returns the state of each listed index of array job id, as
+// "STATE (REASON)"; an empty map once Slurm no longer knows the job.
+func squeue(ctx context.Context, id string) (map[int]string, error) {
+	out, err := exec.CommandContext(ctx, "squeue", "-h", "-r", "-t", "all", "-j", id, "-o", "%K|%T|%r").CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "Invalid job id") {
+			return map[int]string{}, nil
+		}
+		return nil, fmt.Errorf("squeue: %v: %s", err, strings.TrimSpace(string(out)))
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	idx := make([]string, len(indices))
-	for i, k := range indices {
-		idx[i] = strconv.Itoa(k)
+	states := map[int]string{}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Split(strings.TrimSpace(line), "|")
+		if len(f) != 3 {
+			continue
+		}
+		a, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		states[a] = f[1]
+		if f[2] != "" && f[2] != "None" {
+			states[a] += " (" + f[2] + ")"
+		}
 	}
-	args := append([]string{"--wait", "--parsable", "--job-name=tive-" + stage, "--array=" + strings.Join(idx, ","),
-		"--output=" + filepath.Join(dir, "slurm-%A_%a.log")}, s.Sbatch...)
-	args = append(args, script)
-	s.logf("slurm: sbatch %s\n", strings.Join(args, " "))
-	out, err := exec.CommandContext(ctx, "sbatch", args...).CombinedOutput()
-	if ctx.Err() != nil {
-		return fmt.Errorf("slurm: %s: no answer from sbatch --wait within %s: %v", stage, timeout, ctx.Err())
+	return states, nil
+}
+
+// active reports whether a squeue state ("STATE (REASON)") is one a job
+// leaves again: anything but Slurm's final states.
+func active(state string) bool {
+	st, _, _ := strings.Cut(state, " ")
+	switch st {
+	case "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED", "SPECIAL_EXIT":
+		return false
 	}
-	// A non-zero exit of sbatch --wait means some task failed (the done
-	// markers say which); any other error means sbatch did not run.
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return fmt.Errorf("slurm: sbatch: %v: %s", err, strings.TrimSpace(string(out)))
+	return true
+}
+
+// cancel cancels job id (every index still pending or running); it is
+// called when ctx may already be done, so it has a context of its own.
+func (s *Slurm) cancel(dir, stage, id string) {
+	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	out, err := exec.CommandContext(ctx, "scancel", id).CombinedOutput()
+	if err != nil {
+		s.record(dir, "slurm: %s: scancel %s: %v: %s\n", stage, id, err, strings.TrimSpace(string(out)))
+		return
 	}
-	return nil
+	s.record(dir, "slurm: %s: scancel %s\n", stage, id)
+}
+
+// record writes a line to Log and appends it to dir/submissions.log.
+func (s *Slurm) record(dir, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	s.logf("%s", line)
+	f, err := os.OpenFile(filepath.Join(dir, "submissions.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.logf("slurm: %v\n", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s %s", time.Now().UTC().Format(time.RFC3339), line)
 }
 
 func (s *Slurm) logf(format string, args ...any) {

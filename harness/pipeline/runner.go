@@ -57,9 +57,12 @@ type Runner struct {
 	Executor Executor // where stages run; nil: Local
 }
 
-// Run runs every stage of every run of st that the store lacks, in order,
-// and writes the study's results file. Output of finished stages survives
-// any failure or kill; a rerun reuses it.
+// Run runs every stage of every run of st that the store lacks and writes
+// the study's results file. Stages run in waves: the first stage kind in
+// dependency order that has a stage ready (its inputs committed) goes to the
+// executor as one batch together with every other ready stage of that kind,
+// so a sweep's independent runs go out together (one job array on Slurm).
+// Output of finished stages survives any failure or kill; a rerun reuses it.
 func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	lock, err := r.Store.Lock(r.Progress)
 	if err != nil {
@@ -93,27 +96,37 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 		}
 		plans = append(plans, planned{run, nodes})
 	}
+	results := make([]*StageResult, len(order))
+	done := map[string]bool{}
+	var pending []int // positions in order of the stages still to run
 	for i, n := range order {
-		res := StageResult{Stage: n.Stage, Key: n.key, Run: n.Label}
 		if r.Store.Has(n.key) {
-			res.Status = "cached"
+			results[i] = &StageResult{Stage: n.Stage, Key: n.key, Run: n.Label, Status: "cached"}
 			r.logf("[%d/%d] %s: cached %s\n", i+1, len(order), n, n.key[:12])
-			sum.Stages = append(sum.Stages, res)
+			done[n.key] = true
 			continue
 		}
-		r.logf("[%d/%d] %s: running\n", i+1, len(order), n)
-		start := time.Now()
-		err := r.runNode(ctx, n, st, i+1, len(order))
-		res.Seconds = time.Since(start).Seconds()
-		if err != nil {
-			res.Status = "failed"
-			sum.Stages = append(sum.Stages, res)
-			r.logf("[%d/%d] %s: failed after %.1fs\n", i+1, len(order), n, res.Seconds)
-			return sum, fmt.Errorf("stage %s: %w", n, err)
+		pending = append(pending, i)
+	}
+	for len(pending) > 0 && err == nil {
+		var wave, rest []int
+		for _, i := range pending {
+			if order[i].Stage == order[pending[0]].Stage && ready(order[i], done) {
+				wave = append(wave, i)
+			} else {
+				rest = append(rest, i)
+			}
 		}
-		res.Status = "ran"
-		sum.Stages = append(sum.Stages, res)
-		r.logf("[%d/%d] %s: ran in %.2fs -> %s\n", i+1, len(order), n, res.Seconds, n.key[:12])
+		pending = rest
+		err = r.runWave(ctx, st, order, wave, results, done)
+	}
+	for _, res := range results {
+		if res != nil {
+			sum.Stages = append(sum.Stages, *res)
+		}
+	}
+	if err != nil {
+		return sum, err
 	}
 	out := Results{Spec: st.File, Profile: st.Profile, Hash: st.Hash(), Finished: time.Now().UTC()}
 	for _, p := range plans {
@@ -135,27 +148,95 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	return sum, writeJSON(sum.Results, out)
 }
 
+// ready reports whether every upstream stage of n is committed.
+func ready(n *Node, done map[string]bool) bool {
+	for _, ref := range n.Inputs {
+		if ref.Node != nil && !done[ref.Node.key] {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *Runner) logf(format string, args ...any) {
 	if r.Progress != nil {
 		fmt.Fprintf(r.Progress, format, args...)
 	}
 }
 
-func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total int) error {
-	stg := stages[n.Stage]
-	params, err := canonical(n.Params)
-	if err != nil {
+// runWave runs the stages order[wave] (one stage kind, inputs committed) as
+// one batch through the executor, checking and committing each output as it
+// ends and recording its result. It returns the executor's error, or else
+// the first failed stage's (in wave order).
+func (r *Runner) runWave(ctx context.Context, st *spec.Study, order []*Node, wave []int, results []*StageResult, done map[string]bool) error {
+	stg := stages[order[wave[0]].Stage]
+	batch := make([]Invocation, len(wave))
+	for b, i := range wave {
+		n := order[i]
+		c, err := r.call(n, stg, fmt.Sprintf("[%d/%d] %s", i+1, len(order), n))
+		if err != nil {
+			return fmt.Errorf("stage %s: %w", n, err)
+		}
+		batch[b] = Invocation{Call: c, Key: n.key}
+		r.logf("[%d/%d] %s: running\n", i+1, len(order), n)
+		hook("stage-start:" + n.Stage)
+	}
+	failed := make([]error, len(wave))
+	finish := func(b int, seconds float64, err error) {
+		i, n, c := wave[b], order[wave[b]], batch[b].Call
+		if err == nil && stg.Check != nil {
+			err = stg.Check(c)
+		}
+		if err == nil {
+			err = r.commit(n, stg, st, c, seconds)
+		} else if !stg.Resumable {
+			os.RemoveAll(c.Out)
+		}
+		results[i] = &StageResult{Stage: n.Stage, Key: n.key, Run: n.Label, Seconds: seconds, Status: "ran"}
+		if err != nil {
+			results[i].Status = "failed"
+			failed[b] = fmt.Errorf("stage %s: %w", n, err)
+			r.logf("[%d/%d] %s: failed after %.1fs\n", i+1, len(order), n, seconds)
+			return
+		}
+		done[n.key] = true
+		r.logf("[%d/%d] %s: ran in %.2fs -> %s\n", i+1, len(order), n, seconds, n.key[:12])
+	}
+	ex := r.Executor
+	if ex == nil {
+		ex = Local{}
+	}
+	if err := ex.Execute(ctx, stg, batch, finish); err != nil {
+		for _, i := range wave {
+			if results[i] == nil {
+				return fmt.Errorf("stage %s: %w", order[i], err)
+			}
+		}
 		return err
 	}
-	key, inputIDs := n.key, n.inputIDs
-	tmp, err := r.Store.Begin(key, stg.Resumable)
+	for _, err := range failed {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// call prepares n's invocation: a temporary output folder in the store and
+// its inputs' paths.
+func (r *Runner) call(n *Node, stg *Stage, prefix string) (*Call, error) {
+	params, err := canonical(n.Params)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	tmp, err := r.Store.Begin(n.key, stg.Resumable)
+	if err != nil {
+		return nil, err
 	}
 	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1, Log: r.Progress}
 	if n.Runtime != nil {
 		if c.Runtime, err = json.Marshal(n.Runtime); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for name, ref := range n.Inputs {
@@ -166,31 +247,20 @@ func (r *Runner) runNode(ctx context.Context, n *Node, st *spec.Study, i, total 
 		}
 	}
 	if r.Progress != nil {
-		c.Progress = progressPrinter(r.Progress, fmt.Sprintf("[%d/%d] %s", i, total, n))
+		c.Progress = progressPrinter(r.Progress, prefix)
 	}
-	hook("stage-start:" + n.Stage)
-	start := time.Now()
-	ex := r.Executor
-	if ex == nil {
-		ex = Local{}
-	}
-	err = ex.Execute(ctx, stg, c, key)
-	if err == nil && stg.Check != nil {
-		err = stg.Check(c)
-	}
-	if err != nil {
-		if !stg.Resumable {
-			os.RemoveAll(tmp)
-		}
-		return err
-	}
-	m := &Manifest{Key: key, Stage: n.Stage, Version: stg.Version, Params: params, Seed: n.Seed, Inputs: inputIDs,
-		Spec: st.File, Run: n.Label, Code: Version(), Created: time.Now().UTC(), Seconds: time.Since(start).Seconds()}
+	return c, nil
+}
+
+// commit writes n's manifest and moves its checked output c.Out into the store.
+func (r *Runner) commit(n *Node, stg *Stage, st *spec.Study, c *Call, seconds float64) error {
+	m := &Manifest{Key: n.key, Stage: n.Stage, Version: stg.Version, Params: c.Params, Seed: n.Seed, Inputs: n.inputIDs,
+		Spec: st.File, Run: n.Label, Code: Version(), Created: time.Now().UTC(), Seconds: seconds}
 	if len(st.Runs) > 0 {
 		m.SpecHash = st.Hash()
 	}
-	if err := r.Store.Commit(tmp, m); err != nil {
-		os.RemoveAll(tmp)
+	if err := r.Store.Commit(c.Out, m); err != nil {
+		os.RemoveAll(c.Out)
 		return err
 	}
 	return nil

@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+// batchRecorder runs batches locally and records each one's stage and size.
+type batchRecorder struct{ batches []string }
+
+func (b *batchRecorder) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
+	b.batches = append(b.batches, fmt.Sprintf("%s x%d", stg.Name, len(batch)))
+	return Local{}.Execute(ctx, stg, batch, done)
+}
+
+// TestSweepStagesGoOutTogether runs a three-run sweep and checks that the
+// executor got each stage kind once, as one batch of the three runs' stages,
+// and that the outputs equal one-stage-at-a-time runs of the same spec.
+func TestSweepStagesGoOutTogether(t *testing.T) {
+	dir := t.TempDir()
+	var pool strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&pool, `{"id": "r%d", "image": "i/%d.png", "conversations": [{"from": "human", "value": "<image>\nq%d"}, {"from": "gpt", "value": "%s"}], "dataset": %q}`+"\n",
+			i, i, i, strings.Repeat("w ", 1+i%7), []string{"vqav2", "gqa", "ocrvqa"}[i%3])
+	}
+	os.WriteFile(filepath.Join(dir, "pool.jsonl"), []byte(pool.String()), 0o644)
+	file := filepath.Join(dir, "sweep.yaml")
+	os.WriteFile(file, []byte("name: waves\ndata: {records: pool.jsonl}\nselection: {method: random-per-task, budget: 0.3}\nsweep:\n  seed: [0, 1, 2]\n"), 0o644)
+	st, err := spec.Load(file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &batchRecorder{}
+	s, _ := OpenStore(filepath.Join(dir, "batched"))
+	sum, err := (&Runner{Store: s, Executor: rec}).Run(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rec.batches, ", "); got != "warmup x3, select x3" {
+		t.Errorf("batches: %s; want warmup x3, select x3", got)
+	}
+	var order []string
+	for _, r := range sum.Stages {
+		order = append(order, r.Stage+":"+r.Status)
+	}
+	if got := strings.Join(order, " "); got != "warmup:ran select:ran warmup:ran select:ran warmup:ran select:ran" {
+		t.Errorf("summary stages (in plan order): %s", got)
+	}
+	// One run per study: every batch has one stage.
+	single, _ := OpenStore(filepath.Join(dir, "single"))
+	for i := range st.Runs {
+		one := &spec.Study{File: st.File, Runs: st.Runs[i : i+1]}
+		if _, err := (&Runner{Store: single}).Run(context.Background(), one); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range sum.Stages {
+		for _, f := range []string{"warmup.json", "subset.json"} {
+			a, errA := os.ReadFile(filepath.Join(s.Path(r.Key), f))
+			b, errB := os.ReadFile(filepath.Join(single.Path(r.Key), f))
+			if errA == nil && (errB != nil || string(a) != string(b)) {
+				t.Errorf("%s %s/%s differs from a one-run study's", r.Stage, r.Key[:12], f)
+			}
+		}
+	}
+}
+
+// needSlurm skips a test unless a Slurm controller answers.
+func needSlurm(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("sinfo", "-h").Run(); err != nil {
+		t.Skip("no Slurm cluster answers sinfo here: start one with scripts/slurm-local.sh")
+	}
+}
+
+// fakeBatch writes n invocations' output folders into s's tmp.
+func fakeBatch(t *testing.T, s *Store, n int) []Invocation {
+	t.Helper()
+	var batch []Invocation
+	for i := range n {
+		key := hashString(fmt.Sprintf("%s-%d", t.Name(), i))
+		out, err := s.Begin(key, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, Invocation{Call: &Call{Params: []byte("{}"), Inputs: map[string]string{}, Out: out, Tasks: 1}, Key: key})
+	}
+	return batch
+}
+
+// fakeTive is a stand-in for `tive stage exec JOB --task K` in array jobs:
+// it writes the task's done marker unless the shell condition fail holds
+// ($job is the job file without .json, $task the task).
+func fakeTive(fail string) []string {
+	return []string{"/bin/sh", "-c", `job=${3%.json} task=$5; if ` + fail + `; then echo failing; exit 3; fi; echo ok >"$job.task-$task.done"`, "tive"}
+}
+
+// TestSlurmRetriesOnlyFailedIndices runs two invocations of a sharded stage
+// (2 tasks each: array indices 0-3) whose index 3 fails on its first run,
+// and checks that only index 3 was resubmitted and that both invocations
+// were reported done; with index 3 failing every time, only the second
+// invocation fails, naming the index, its state and its log.
+func TestSlurmRetriesOnlyFailedIndices(t *testing.T) {
+	needSlurm(t)
+	stg := &Stage{Name: "fake", Version: "1", Sharded: true}
+	for _, tc := range []struct {
+		name, fail string
+		wantErr    []bool
+	}{
+		{"once", `[ "$task" = 1 ] && [ -e "$job.second" ] && mkdir "$job.failed-once" 2>/dev/null`, []bool{false, false}},
+		{"always", `[ "$task" = 1 ] && [ -e "$job.second" ]`, []bool{false, true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := OpenStore(t.TempDir())
+			batch := fakeBatch(t, s, 2)
+			ex := &Slurm{Store: s, Tive: fakeTive(tc.fail), Tasks: 2, Retries: 2, Poll: 200 * time.Millisecond, Timeout: 2 * time.Minute}
+			// Only the second invocation's task 1 (array index 3) fails.
+			os.MkdirAll(filepath.Join(s.Dir, "jobs", batch[1].Key), 0o755)
+			os.WriteFile(filepath.Join(s.Dir, "jobs", batch[1].Key, "job.second"), nil, 0o644)
+			errs := make([]error, len(batch))
+			calls := 0
+			err := ex.Execute(context.Background(), stg, batch, func(i int, _ float64, err error) { calls++; errs[i] = err })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls != 2 {
+				t.Fatalf("done called %d times for 2 invocations", calls)
+			}
+			for i, e := range errs {
+				if (e != nil) != tc.wantErr[i] {
+					t.Errorf("invocation %d: err %v", i, e)
+				}
+			}
+			subs := submissions(t, s, "fake")
+			want := []string{"--array=0,1,2,3", "--array=3"}
+			if tc.name == "always" {
+				want = append(want, "--array=3")
+				if e := errs[1]; e == nil || !strings.Contains(e.Error(), "index 3 (task 1) ended FAILED") || !strings.Contains(e.Error(), "after 3 submissions") {
+					t.Errorf("error: %v", e)
+				} else if log := regexp.MustCompile(`log (\S+)`).FindStringSubmatch(e.Error()); log == nil || !fileHas(log[1], "failing") {
+					t.Errorf("the error names no log holding the task's output: %v", e)
+				}
+			}
+			if len(subs) != len(want) {
+				t.Fatalf("submissions %v, want %v", subs, want)
+			}
+			for i, w := range want {
+				if !strings.Contains(subs[i], " "+w+" ") {
+					t.Errorf("submission %d: %s; want %s", i, subs[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestSlurmTimeoutAndInterrupt submits an array whose tasks never end and
+// checks that a submission past its timeout, or a cancelled context,
+// cancels the job and fails with an error naming the stage and job.
+func TestSlurmTimeoutAndInterrupt(t *testing.T) {
+	needSlurm(t)
+	s, _ := OpenStore(t.TempDir())
+	stg := &Stage{Name: "hang", Version: "1"}
+	hang := []string{"/bin/sh", "-c", "sleep 600"}
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		ctx     time.Duration
+		want    string
+	}{
+		{"timeout", 3 * time.Second, time.Hour, `slurm: hang: job (\d+) \(array indices 0,1\) had not ended after 3s; cancelled it`},
+		{"interrupt", time.Hour, 3 * time.Second, `slurm: hang: interrupted; cancelled job (\d+): context deadline exceeded`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tc.ctx)
+			defer cancel()
+			ex := &Slurm{Store: s, Tive: hang, Poll: 200 * time.Millisecond, Timeout: tc.timeout}
+			err := ex.Execute(ctx, stg, fakeBatch(t, s, 2), func(i int, _ float64, err error) { t.Errorf("invocation %d reported done (%v)", i, err) })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			m := regexp.MustCompile(tc.want).FindStringSubmatch(err.Error())
+			if m == nil {
+				t.Fatalf("error %q does not match %q", err, tc.want)
+			}
+			if tc.name == "interrupt" && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error %v does not wrap the context's", err)
+			}
+			// scancel is asynchronous: wait for both indices to end cancelled.
+			var states map[int]string
+			for range 50 {
+				if states, err = squeue(context.Background(), m[1]); err == nil && !active(states[0]) && !active(states[1]) {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			for a := range 2 {
+				if !strings.HasPrefix(states[a], "CANCELLED") {
+					t.Errorf("job %s_%d: %q after the error, want CANCELLED", m[1], a, states[a])
+				}
+			}
+		})
+	}
+}
+
+// submissions returns the sbatch lines of the stage's batch folders.
+func submissions(t *testing.T, s *Store, stage string) []string {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(s.Dir, "jobs", stage+"-*", "submissions.log"))
+	var subs []string
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		for line := range strings.Lines(string(b)) {
+			if strings.Contains(line, ": sbatch ") {
+				subs = append(subs, line)
+			}
+		}
+	}
+	return subs
+}
+
+func fileHas(path, s string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), s)
+}

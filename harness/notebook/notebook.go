@@ -36,8 +36,9 @@ import (
 type Project struct {
 	Root  string // the folder holding experiments/ and results/
 	Store string // the run store folder
-	// Progress receives the progress lines of stages that run (cached
-	// stages are not reported); nil: silent.
+	// Progress receives a line when a stage starts to run and one when it
+	// ends (cached stages, and the percentages within a stage, are not
+	// reported); nil: silent.
 	Progress io.Writer
 	Workers  int // goroutines per stage (0: all cores)
 }
@@ -326,10 +327,11 @@ func (r *Report) Output(study string, run int, stage string) (string, error) {
 	return dir, nil
 }
 
-// cachedLine is the runner's report of a stage found in the store.
-var cachedLine = regexp.MustCompile(`^\[\d+/\d+\] .*: cached [0-9a-f]+\n$`)
+// quietLine matches the runner's lines for a stage found in the store and
+// its percentage lines within a stage ("[3/9] train (seed=0) [####....]  20% (1/5)").
+var quietLine = regexp.MustCompile(`^\[\d+/\d+\] .*(: cached [0-9a-f]+| \[[#.]+\] +\d+% \(\d+/\d+\))\n$`)
 
-// uncached passes whole lines to w but those reporting cached stages.
+// uncached passes whole lines to w but those quietLine matches.
 type uncached struct {
 	w    io.Writer
 	line []byte
@@ -343,7 +345,7 @@ func (u *uncached) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		l := u.line[:i+1]
-		if !cachedLine.Match(l) {
+		if !quietLine.Match(l) {
 			if _, err := u.w.Write(l); err != nil {
 				return 0, err
 			}

@@ -183,12 +183,12 @@ func TestErrors(t *testing.T) {
 func TestUncached(t *testing.T) {
 	var b bytes.Buffer
 	u := &uncached{w: &b}
-	for _, s := range []string{"[1/3] world: cached 0123abcd", "ef01\n[2/3] train (seed=0): running\n[2/3] train (seed=0) [####", "] 20% (1/5)\n", "[3/3] score (seed=0): cached 4567\n"} {
+	for _, s := range []string{"[1/3] world: cached 0123abcd", "ef01\n[2/3] train (seed=0): running\n[2/3] train (seed=0) [####", "....]  20% (1/5)\n[2/3] train (seed=0): ran in 0.12s -> 89ab\n", "[3/3] score (seed=0): cached 4567\n"} {
 		if n, err := u.Write([]byte(s)); n != len(s) || err != nil {
 			t.Fatalf("Write = %d, %v", n, err)
 		}
 	}
-	want := "[2/3] train (seed=0): running\n[2/3] train (seed=0) [####] 20% (1/5)\n"
+	want := "[2/3] train (seed=0): running\n[2/3] train (seed=0): ran in 0.12s -> 89ab\n"
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}

@@ -23,7 +23,7 @@ nb=$root/.tive/notebooks
 
 have_jupyter() {
 	[[ -x /usr/bin/jupyter ]] && /usr/bin/jupyter nbconvert --version >/dev/null 2>&1 &&
-		/usr/bin/python3 -c 'import nbclient, ipykernel, notebook' >/dev/null 2>&1
+		/usr/bin/python3 -c 'import nbclient, nbformat, ipykernel, notebook' >/dev/null 2>&1
 }
 
 if ! have_jupyter; then

@@ -3,8 +3,10 @@
 # project's own files, then vets and tests every package.
 #  - the pinned emoji art (npm registry), for the built-in world's tests;
 #  - Debian's python3-torch, for the PyTorch worker's model-independent tests;
-#  - a single-node Slurm (Debian's slurmctld, slurmd, munge), for the job-array tests.
-# The last two need root and apt; without them their tests skip and say why.
+#  - a single-node Slurm (Debian's slurmctld, slurmd, munge), for the job-array tests;
+#  - Debian's Jupyter and the GoNB kernel, for the notebooks, which then run on
+#    the smoke profile (scripts/run-notebooks.sh): a failing cell fails the run.
+# Those three need root and apt; without them their tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch-assets.sh
@@ -12,3 +14,10 @@ scripts/setup-worker.sh || echo "test.sh: python3-torch unavailable; the PyTorch
 scripts/slurm-local.sh >/dev/null || echo "test.sh: no local Slurm; the Slurm tests will skip" >&2
 go vet ./...
 go test -count=1 ./...
+rc=0
+scripts/setup-notebooks.sh || rc=$?
+case $rc in
+0) scripts/run-notebooks.sh --profile smoke ;;
+2) echo "test.sh: no apt or no root to install Jupyter; the notebooks did not run" >&2 ;;
+*) exit "$rc" ;;
+esac

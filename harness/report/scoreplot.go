@@ -8,14 +8,14 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // ScorePlot draws the average score of each condition of a study (over its
-// benchmarks, points, MME divided by 20) as a bar with its 95% Student-t
-// interval, and the best constant answer's average as a dashed line; nil
-// when the study has no scores. It is not one of Plots: the report's tables
-// carry these numbers, the plot is for looking at one study.
+// benchmarks, points, MME divided by 20) as a horizontal bar with its 95%
+// Student-t interval, the first condition at the top, and the best constant
+// answer's average as a dashed line; nil when the study has no scores. It
+// is not one of Plots: the report's tables carry these numbers, the plot is
+// for looking at one study.
 func ScorePlot(st *Study) (*Figure, error) {
 	conds := st.Conditions()
 	benches := st.Benchmarks()
@@ -23,36 +23,39 @@ func ScorePlot(st *Study) (*Figure, error) {
 		return nil, nil
 	}
 	avg := func(r *Run) float64 { return r.Average(benches) }
-	var names []string
-	vals := make(plotter.Values, len(conds))
+	n := len(conds)
+	names := make([]string, n)
+	vals := make(plotter.Values, n)
 	var errs plotter.XYs
-	var ebars plotter.YErrors
+	var ebars plotter.XErrors
 	top := 0.0
 	for i, c := range conds {
 		iv := c.Over(avg)
-		names = append(names, c.Name)
-		vals[i] = iv.Mean
+		y := n - 1 - i // the first condition at the top
+		names[y] = c.Name
+		vals[y] = iv.Mean
 		top = max(top, iv.Mean)
 		if iv.HasCI() {
-			errs = append(errs, plotter.XY{X: float64(i), Y: iv.Mean})
+			errs = append(errs, plotter.XY{X: iv.Mean, Y: float64(y)})
 			ebars = append(ebars, struct{ Low, High float64 }{iv.Mean - iv.Lo, iv.Hi - iv.Mean})
 			top = max(top, iv.Hi)
 		}
 	}
 	p := newPlot(fmt.Sprintf("%s: average score (%d seed(s), 95%% t intervals)", st.Name, seeds(conds)),
-		"condition", fmt.Sprintf("average score over %d benchmarks (points, MME / 20)", len(benches)))
-	bars, err := plotter.NewBarChart(vals, vg.Points(22))
+		fmt.Sprintf("average score over %d benchmarks (points, MME / 20)", len(benches)), "")
+	bars, err := plotter.NewBarChart(vals, vg.Points(14))
 	if err != nil {
 		return nil, err
 	}
-	bars.Color = plotutil.Color(0)
+	bars.Horizontal = true
+	bars.Color = plotutil.Color(1)
 	bars.LineStyle.Width = 0
 	p.Add(bars)
 	p.Legend.Add("mean over seeds (whiskers: 95% interval)", bars)
 	if len(errs) > 0 {
-		eb, err := plotter.NewYErrorBars(struct {
+		eb, err := plotter.NewXErrorBars(struct {
 			plotter.XYer
-			plotter.YErrorer
+			plotter.XErrorer
 		}{errs, ebars})
 		if err != nil {
 			return nil, err
@@ -60,9 +63,9 @@ func ScorePlot(st *Study) (*Figure, error) {
 		p.Add(eb)
 	}
 	if ch := st.Runs[0].Chance; len(ch) > 0 {
-		y := (&Run{Scores: ch}).Average(benches)
-		if !math.IsNaN(y) {
-			l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: y}, {X: float64(len(conds)) - 0.5, Y: y}})
+		x := (&Run{Scores: ch}).Average(benches)
+		if !math.IsNaN(x) {
+			l, err := plotter.NewLine(plotter.XYs{{X: x, Y: -0.5}, {X: x, Y: float64(n) - 0.5}})
 			if err != nil {
 				return nil, err
 			}
@@ -70,12 +73,12 @@ func ScorePlot(st *Study) (*Figure, error) {
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(l)
 			p.Legend.Add("best constant answer", l)
-			top = max(top, y)
+			top = max(top, x)
 		}
 	}
-	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = math.Pi / 6
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
-	p.Y.Min, p.Y.Max = 0, 1.4*max(top, 1)
-	return &Figure{Name: st.Name + "-scores", Title: p.Title.Text, Plot: p, W: 18 * vg.Centimeter, H: 11 * vg.Centimeter}, nil
+	p.NominalY(names...)
+	p.Legend.Top, p.Legend.Left = true, false
+	p.X.Min, p.X.Max = 0, 1.1*max(top, 1)
+	p.Y.Min, p.Y.Max = -0.5, float64(n)+0.9 // room for the legend above the top bar
+	return &Figure{Name: st.Name + "-scores", Title: p.Title.Text, Plot: p, W: 20 * vg.Centimeter, H: vg.Length(4+0.8*float64(n)) * vg.Centimeter}, nil
 }

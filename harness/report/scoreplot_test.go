@@ -10,7 +10,8 @@ import (
 )
 
 // TestScorePlot draws the main study of the committed test summary: one
-// labelled bar per condition, room above the highest interval, and a PNG.
+// labelled bar per condition, the first at the top, room for the highest
+// interval, and a PNG.
 func TestScorePlot(t *testing.T) {
 	s, err := ReadSummary(filepath.Join("testdata", "summary.json"))
 	if err != nil {
@@ -25,13 +26,13 @@ func TestScorePlot(t *testing.T) {
 		t.Fatalf("figure %+v", f)
 	}
 	conds := st.Conditions()
-	ticks, ok := f.Plot.X.Tick.Marker.(plot.ConstantTicks)
-	if !ok || len(ticks) != len(conds) || ticks[0].Label != conds[0].Name {
-		t.Errorf("x ticks %v, want the %d condition names", f.Plot.X.Tick.Marker, len(conds))
+	ticks, ok := f.Plot.Y.Tick.Marker.(plot.ConstantTicks)
+	if !ok || len(ticks) != len(conds) || ticks[len(ticks)-1].Label != conds[0].Name {
+		t.Errorf("y ticks %v, want the %d condition names, the first at the top", f.Plot.Y.Tick.Marker, len(conds))
 	}
 	for _, c := range conds {
-		if iv := c.Over(func(r *Run) float64 { return r.Average(st.Benchmarks()) }); iv.Hi > f.Plot.Y.Max {
-			t.Errorf("%s: interval up to %.1f above the axis (%.1f)", c.Name, iv.Hi, f.Plot.Y.Max)
+		if iv := c.Over(func(r *Run) float64 { return r.Average(st.Benchmarks()) }); iv.Hi > f.Plot.X.Max {
+			t.Errorf("%s: interval up to %.1f beyond the axis (%.1f)", c.Name, iv.Hi, f.Plot.X.Max)
 		}
 	}
 	wt, err := f.Plot.WriterTo(f.W, f.H, "png")

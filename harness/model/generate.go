@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // Prompt is one question for decoding: an image path ("" for text only) and
@@ -16,10 +17,14 @@ type Prompt struct {
 const generateBatch = 64
 
 // Generate decodes greedily, in batches, up to maxNew tokens per prompt or
-// until </s>, and returns the detokenised answers in prompt order. Each step
-// reruns the full forward pass on prompt + generated tokens (no KV cache);
-// only the last position's logits are computed. Tokens other than words,
-// the newline and </s> are never chosen.
+// until </s>, and returns the detokenised answers in prompt order. The first
+// step runs the whole prompts (vision encoder included) and keeps every
+// decoder block's keys and values; each later step runs only the newest
+// token of each unfinished prompt through the decoder, attending over the
+// kept keys and values (a KV cache). Its logits are those of a full forward
+// pass over prompt + generated tokens up to float rounding (a test checks
+// that both decode the same). Tokens other than words, the newline and </s>
+// are never chosen.
 func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSource, maxNew int) ([]string, error) {
 	cache := newImageCache(images, m.Cfg.ImageSize)
 	out := make([]string, len(prompts))
@@ -41,22 +46,30 @@ func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSourc
 				active = append(active, i)
 			}
 		}
+		var kv *kvCache
 		for step := 0; step < maxNew && len(active) > 0; step++ {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			cur := make([]encoded, len(active))
-			for j, i := range active {
-				cur[j] = exs[i]
+			var logits []float32
+			if kv == nil {
+				cur := make([]encoded, len(active))
+				for j, i := range active {
+					cur[j] = exs[i]
+				}
+				b, err := m.newBatch(cur, cache, false)
+				if err != nil {
+					return nil, err
+				}
+				m.forward(b, nil)
+				kv = m.newKVCache(b, active, len(exs), maxNew)
+				logits = m.act.logits
+			} else {
+				logits = m.decodeStep(kv, active, exs)
 			}
-			b, err := m.newBatch(cur, cache, false)
-			if err != nil {
-				return nil, err
-			}
-			m.forward(b, nil)
 			next := active[:0]
 			for j, i := range active {
-				z := m.act.logits[j*V : (j+1)*V]
+				z := logits[j*V : (j+1)*V]
 				best := int32(EosTok)
 				for v := numSpecial; v < V; v++ {
 					if z[v] > z[best] {
@@ -82,4 +95,115 @@ func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSourc
 		}
 	}
 	return out, nil
+}
+
+// kvCache holds, per decoder block and sequence of a decoding batch, the
+// keys and values of every position run so far ([T, D] row-major).
+type kvCache struct {
+	k, v [][][]float32 // [block][sequence]
+	buf  kvBuffers
+}
+
+// kvBuffers are one decoding step's activations, reused across steps.
+type kvBuffers struct {
+	x, ln, q, k, v, att, o, u, fc, act, lnf, logits []float32
+}
+
+// newKVCache keeps the keys and values that the full forward pass over b
+// left in each decoder block, with room for maxNew more positions; b's
+// sequence j is the decoding batch's sequence active[j] of n.
+func (m *Model) newKVCache(b *batch, active []int, n, maxNew int) *kvCache {
+	d := m.Cfg.Width
+	kv := &kvCache{k: make([][][]float32, len(m.Blocks)), v: make([][][]float32, len(m.Blocks))}
+	for l, blk := range m.Blocks {
+		kv.k[l], kv.v[l] = make([][]float32, n), make([][]float32, n)
+		for j, i := range active {
+			lo, hi := b.off[j]*d, b.off[j+1]*d
+			kv.k[l][i] = append(make([]float32, 0, hi-lo+maxNew*d), blk.k[lo:hi]...)
+			kv.v[l][i] = append(make([]float32, 0, hi-lo+maxNew*d), blk.v[lo:hi]...)
+		}
+	}
+	return kv
+}
+
+// decodeStep runs the last token of each sequence exs[i], i in active, at
+// position len(exs[i].tokens)−1 through the decoder, appending its keys
+// and values to kv, and returns the logits [len(active), V]: per block
+//
+//	u = x + O(softmax(q·Kᵀ/√d)·V) over the cached K, V and this position's,
+//	y = u + Proj(GELU(FC(LN2 u))),  q, k, v = Q, K, V(LN1 x),
+//
+// the block's forward pass restricted to one causal row.
+func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
+	d, n := m.Cfg.Width, len(active)
+	bf := &kv.buf
+	bf.x = grow(bf.x, n*d)
+	for j, i := range active {
+		t := len(exs[i].tokens) - 1
+		row := bf.x[j*d : (j+1)*d]
+		tok := int(exs[i].tokens[t])
+		copy(row, m.Emb.Tok.W[tok*d:(tok+1)*d])
+		axpy(row, 1, m.Emb.Pos.W[t*d:(t+1)*d])
+	}
+	for _, p := range []*[]float32{&bf.ln, &bf.q, &bf.k, &bf.v, &bf.att, &bf.o, &bf.u} {
+		*p = grow(*p, n*d)
+	}
+	for l, blk := range m.Blocks {
+		blk.LN1.Forward(bf.ln, bf.x, n)
+		blk.Q.Forward(bf.q, bf.ln, n, nil)
+		blk.K.Forward(bf.k, bf.ln, n, nil)
+		blk.V.Forward(bf.v, bf.ln, n, nil)
+		for j, i := range active {
+			kv.k[l][i] = append(kv.k[l][i], bf.k[j*d:(j+1)*d]...)
+			kv.v[l][i] = append(kv.v[l][i], bf.v[j*d:(j+1)*d]...)
+		}
+		blk.Attn.each(n, func(_, j, h int) {
+			kvAttend(bf.att[j*d:(j+1)*d], bf.q[j*d:(j+1)*d], kv.k[l][active[j]], kv.v[l][active[j]], d, blk.Attn.H, h)
+		})
+		blk.O.Forward(bf.o, bf.att, n, nil)
+		copy(bf.u, bf.x)
+		axpy(bf.u, 1, bf.o)
+		blk.LN2.Forward(bf.ln, bf.u, n)
+		bf.fc = grow(bf.fc, n*blk.Hidden)
+		bf.act = grow(bf.act, n*blk.Hidden)
+		blk.FC.Forward(bf.fc, bf.ln, n, nil)
+		blk.Act.Forward(bf.act, bf.fc)
+		blk.Proj.Forward(bf.x, bf.act, n, nil)
+		axpy(bf.x, 1, bf.u)
+	}
+	bf.lnf = grow(bf.lnf, n*d)
+	m.LNF.Forward(bf.lnf, bf.x, n)
+	bf.logits = grow(bf.logits, n*m.Vocab.Size())
+	m.Head.Forward(bf.logits, bf.lnf, n, nil)
+	return bf.logits
+}
+
+// kvAttend writes head h of one query row's attention output:
+// o_h = Σ_t softmax_t(q_h·K_t,h/√d_h) V_t,h over the T = len(k)/D cached rows.
+func kvAttend(o, q, k, v []float32, D, heads, h int) {
+	hd := D / heads
+	c := h * hd
+	T := len(k) / D
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	s := make([]float32, T)
+	mx := float32(math.Inf(-1))
+	for t := range T {
+		var dot float32
+		kr := k[t*D+c : t*D+c+hd]
+		for i, qi := range q[c : c+hd] {
+			dot += qi * kr[i]
+		}
+		s[t] = dot * scale
+		mx = max(mx, s[t])
+	}
+	var sum float32
+	for t := range s {
+		s[t] = float32(math.Exp(float64(s[t] - mx)))
+		sum += s[t]
+	}
+	out := o[c : c+hd]
+	clear(out)
+	for t, p := range s {
+		axpy(out, p/sum, v[t*D+c:t*D+c+hd])
+	}
 }

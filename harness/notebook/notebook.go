@@ -143,7 +143,7 @@ func (p *Project) Run(studies ...*Study) (*Report, error) {
 	}
 	var progress io.Writer
 	if p.Progress != nil {
-		progress = &uncached{w: p.Progress}
+		progress = &quiet{w: p.Progress}
 	}
 	r := &pipeline.Runner{Store: store, Progress: progress, Workers: p.Workers}
 	rep := &Report{Summary: &report.Summary{Profile: studies[0].Profile}, results: map[string]*pipeline.Results{}}
@@ -331,13 +331,13 @@ func (r *Report) Output(study string, run int, stage string) (string, error) {
 // its percentage lines within a stage ("[3/9] train (seed=0) [####....]  20% (1/5)").
 var quietLine = regexp.MustCompile(`^\[\d+/\d+\] .*(: cached [0-9a-f]+| \[[#.]+\] +\d+% \(\d+/\d+\))\n$`)
 
-// uncached passes whole lines to w but those quietLine matches.
-type uncached struct {
+// quiet passes whole lines to w but those quietLine matches.
+type quiet struct {
 	w    io.Writer
 	line []byte
 }
 
-func (u *uncached) Write(p []byte) (int, error) {
+func (u *quiet) Write(p []byte) (int, error) {
 	u.line = append(u.line, p...)
 	for {
 		i := bytes.IndexByte(u.line, '\n')

@@ -180,9 +180,9 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestUncached(t *testing.T) {
+func TestQuiet(t *testing.T) {
 	var b bytes.Buffer
-	u := &uncached{w: &b}
+	u := &quiet{w: &b}
 	for _, s := range []string{"[1/3] world: cached 0123abcd", "ef01\n[2/3] train (seed=0): running\n[2/3] train (seed=0) [####", "....]  20% (1/5)\n[2/3] train (seed=0): ran in 0.12s -> 89ab\n", "[3/3] score (seed=0): cached 4567\n"} {
 		if n, err := u.Write([]byte(s)); n != len(s) || err != nil {
 			t.Fatalf("Write = %d, %v", n, err)

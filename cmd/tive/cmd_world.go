@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:    "world generate",
-		usage:   "--out DIR [--seed N] [--profile tiny|quick|full] [--assets emoji|shapes] [--assets-dir DIR] [--image-size PX] [--exact F] [--near F]",
+		usage:   "--out DIR [--seed N] [--profile tiny|small|quick|full] [--assets emoji|shapes] [--assets-dir DIR] [--image-size PX] [--exact F] [--near F]",
 		summary: "generate the built-in visual world (mixture, pretrain captions, images, eight benchmark suites)",
 		run:     runWorldGenerate,
 	})

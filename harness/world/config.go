@@ -24,7 +24,7 @@ import (
 // out: it is a location, not a parameter) is what a stage key should hash.
 type Config struct {
 	Seed    uint64 `json:"seed"`    // world seed
-	Profile string `json:"profile"` // "tiny" (tests, ~700 records), "quick" (~6.6K records), "full" (~66K records)
+	Profile string `json:"profile"` // "tiny" (tests, ~700 records), "small" (~2.2K), "quick" (~6.6K), "full" (~66K)
 	// Assets is the art pack: "emoji" (default; needs scripts/fetch-assets.sh)
 	// or "shapes" (procedural, no download).
 	Assets string `json:"assets"`
@@ -55,12 +55,13 @@ type profile struct {
 
 var profiles = map[string]profile{
 	"tiny":  {divisor: 1000, pretrain: 200, bench: 40},
+	"small": {divisor: 300, pretrain: 700, bench: 150},
 	"quick": {divisor: 100, pretrain: 2000, bench: 300},
 	"full":  {divisor: 10, pretrain: 20000, bench: 3000},
 }
 
 // Profiles lists the valid profile names.
-func Profiles() []string { return []string{"tiny", "quick", "full"} }
+func Profiles() []string { return []string{"tiny", "small", "quick", "full"} }
 
 // WithDefaults fills in the defaults: Assets "emoji", ImageSize 64.
 func (c Config) WithDefaults() Config {
@@ -79,7 +80,7 @@ func (c Config) WithDefaults() Config {
 func Validate(cfg Config) error {
 	cfg = cfg.WithDefaults()
 	if _, ok := profiles[cfg.Profile]; !ok {
-		return fmt.Errorf("world: unknown profile %q (valid: tiny, quick, full)", cfg.Profile)
+		return fmt.Errorf("world: unknown profile %q (valid: tiny, small, quick, full)", cfg.Profile)
 	}
 	if cfg.Assets != "emoji" && cfg.Assets != "shapes" {
 		return fmt.Errorf("world: unknown assets %q (valid: emoji, shapes)", cfg.Assets)

@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "reproduce",
-		usage:   "[--profile smoke|quick|full] [--store DIR] [--out results] [--experiments experiments] [--json]",
+		usage:   "[--profile smoke|quick|full] [--jobs N] [--store DIR] [--out results] [--experiments experiments] [--json]",
 		summary: "run every study of the paper through the store and rewrite the results (tables, plots, summary.json, CLAIMS.md)",
 		run:     runReproduce,
 	})
@@ -50,6 +50,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&exps, "experiments", "experiments", "folder of the study specs")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
 	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
+	jobs := fs.Int("jobs", 2, "stages of one kind that are ready together (a sweep's runs) run this many at a time")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
+	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers, Executor: pipeline.Local{Jobs: *jobs}}
 	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
 	sum := &report.Summary{Profile: profile}
 	for _, st := range loaded {

@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		usage:   "SPEC [--profile NAME] [--store DIR] [--json] [--executor local|slurm [--tasks N] [--retries N] [--poll D] [--job-timeout D] [--sbatch ARG]...]",
+		usage:   "SPEC [--profile NAME] [--store DIR] [--json] [--jobs N] [--executor local|slurm [--tasks N] [--retries N] [--poll D] [--job-timeout D] [--sbatch ARG]...]",
 		summary: "run a study's stages through the run store (cached stages are reused)",
 		run:     runRun,
 	})
@@ -45,6 +45,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	storeFlag(fs, &store)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
 	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
+	jobs := fs.Int("jobs", 1, "local: stages of one kind that are ready together (a sweep's runs) run this many at a time")
 	executor := fs.String("executor", "local", "where stages run: local, or slurm (job arrays: the ready stages of one kind across a sweep's runs, sharded stages one index per task)")
 	tasks := fs.Int("tasks", 4, "slurm: array tasks of a sharded stage")
 	retries := fs.Int("retries", 2, "slurm: resubmissions of failed array tasks")
@@ -72,6 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
 	switch *executor {
 	case "local":
+		r.Executor = pipeline.Local{Jobs: *jobs}
 	case "slurm":
 		r.Executor = &pipeline.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
 	default:

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tive-dev/tive/harness/atomic"
@@ -33,20 +34,61 @@ type Executor interface {
 	Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(i int, seconds float64, err error)) error
 }
 
-// Local runs a batch in this process, in order, and stops after the first
-// failure.
-type Local struct{}
+// Local runs a batch in this process. With Jobs ≤ 1 it runs the stages one
+// after the other, in batch order; with Jobs > 1 up to Jobs of them run at
+// once (a batch's stages are independent, and every stage gives the same
+// bytes however many run beside it), done is called for one stage at a time
+// as each ends, and per-stage progress bars are left out so that they do not
+// interleave. After the first failure no further stage starts; the ones
+// running are waited for.
+type Local struct {
+	Jobs int
+}
 
 // Execute implements Executor.
-func (Local) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
-	for i, inv := range batch {
-		start := time.Now()
-		err := stg.Run(ctx, inv.Call)
-		done(i, time.Since(start).Seconds(), err)
-		if err != nil {
-			return nil
+func (l Local) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
+	if l.Jobs <= 1 || len(batch) == 1 {
+		for i, inv := range batch {
+			start := time.Now()
+			err := stg.Run(ctx, inv.Call)
+			done(i, time.Since(start).Seconds(), err)
+			if err != nil {
+				return nil
+			}
 		}
+		return nil
 	}
+	var (
+		mu     sync.Mutex
+		next   int
+		failed bool
+		wg     sync.WaitGroup
+	)
+	for range min(l.Jobs, len(batch)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if failed || next == len(batch) {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				c := batch[i].Call
+				c.Progress = nil
+				start := time.Now()
+				err := stg.Run(ctx, c)
+				mu.Lock()
+				done(i, time.Since(start).Seconds(), err)
+				failed = failed || err != nil
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 

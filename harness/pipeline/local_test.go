@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tive-dev/tive/harness/spec"
+)
+
+// TestLocalJobs: Local{Jobs: n} runs up to n stages of a batch at once and
+// reports each exactly once; Jobs 1 runs them one at a time in order; after
+// a failure no further stage starts.
+func TestLocalJobs(t *testing.T) {
+	var mu sync.Mutex
+	var cur, peak int
+	var started []int
+	stg := &Stage{Name: "zz-sleepy", Run: func(ctx context.Context, c *Call) error {
+		var i int
+		fmt.Sscan(string(c.Params), &i)
+		mu.Lock()
+		cur++
+		peak = max(peak, cur)
+		started = append(started, i)
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		cur--
+		mu.Unlock()
+		if i == 1 && c.Seed == 1 {
+			return errors.New("index 1 fails")
+		}
+		return nil
+	}}
+	batch := func(fail bool) []Invocation {
+		var b []Invocation
+		for i := range 6 {
+			c := &Call{Params: []byte(fmt.Sprint(i))}
+			if fail {
+				c.Seed = 1
+			}
+			b = append(b, Invocation{Call: c})
+		}
+		return b
+	}
+	for _, jobs := range []int{1, 3} {
+		peak, started = 0, nil
+		var reported []int
+		err := Local{Jobs: jobs}.Execute(context.Background(), stg, batch(false), func(i int, _ float64, err error) {
+			reported = append(reported, i)
+			if err != nil {
+				t.Errorf("jobs %d: stage %d: %v", jobs, i, err)
+			}
+		})
+		if err != nil || peak != jobs || len(reported) != 6 {
+			t.Errorf("jobs %d: err %v, %d at once, reported %v", jobs, err, peak, reported)
+		}
+		seen := map[int]bool{}
+		for _, i := range reported {
+			seen[i] = true
+		}
+		if len(seen) != 6 {
+			t.Errorf("jobs %d: reported %v, want each of 0..5 once", jobs, reported)
+		}
+		if jobs == 1 && fmt.Sprint(started) != "[0 1 2 3 4 5]" {
+			t.Errorf("jobs 1 ran %v, want in order", started)
+		}
+	}
+	started = nil
+	var failed []int
+	Local{Jobs: 2}.Execute(context.Background(), stg, batch(true), func(i int, _ float64, err error) {
+		if err != nil {
+			failed = append(failed, i)
+		}
+	})
+	if fmt.Sprint(failed) != "[1]" || len(started) > 3 {
+		t.Errorf("after the failure of stage 1: failed %v, started %v (want no start after it is reported)", failed, started)
+	}
+}
+
+// TestLocalJobsSameBytes: a sweep run three stages at a time writes the
+// same outputs as one stage at a time.
+func TestLocalJobsSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	var pool strings.Builder
+	for i := range 90 {
+		fmt.Fprintf(&pool, `{"id": "r%d", "image": "i/%d.png", "conversations": [{"from": "human", "value": "<image>\nq%d"}, {"from": "gpt", "value": "%s"}], "dataset": %q}`+"\n",
+			i, i, i, strings.Repeat("w ", 1+i%5), []string{"vqav2", "gqa", "ocrvqa"}[i%3])
+	}
+	os.WriteFile(filepath.Join(dir, "pool.jsonl"), []byte(pool.String()), 0o644)
+	file := filepath.Join(dir, "sweep.yaml")
+	os.WriteFile(file, []byte("name: jobs\ndata: {records: pool.jsonl}\nselection: {method: random, budget: 0.2}\nsweep:\n  seed: [0, 1, 2, 3]\n"), 0o644)
+	st, err := spec.Load(file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := map[int]*Store{}
+	var sum *Summary
+	for _, jobs := range []int{1, 3} {
+		s, _ := OpenStore(filepath.Join(dir, fmt.Sprint(jobs)))
+		stores[jobs] = s
+		if sum, err = (&Runner{Store: s, Executor: Local{Jobs: jobs}}).Run(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compared := 0
+	for _, r := range sum.Stages {
+		for _, f := range []string{"warmup.json", "subset.json"} {
+			a, errA := os.ReadFile(filepath.Join(stores[3].Path(r.Key), f))
+			b, errB := os.ReadFile(filepath.Join(stores[1].Path(r.Key), f))
+			if errA == nil {
+				compared++
+				if errB != nil || string(a) != string(b) {
+					t.Errorf("%s %s/%s: three at a time differs from one at a time", r.Stage, r.Key[:12], f)
+				}
+			}
+		}
+	}
+	if compared != 8 {
+		t.Errorf("compared %d files, want 8 (4 warm-up sets, 4 subsets)", compared)
+	}
+}

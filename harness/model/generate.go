@@ -69,16 +69,7 @@ func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSourc
 			}
 			next := active[:0]
 			for j, i := range active {
-				z := logits[j*V : (j+1)*V]
-				best := int32(EosTok)
-				for v := numSpecial; v < V; v++ {
-					if z[v] > z[best] {
-						best = int32(v)
-					}
-				}
-				if z[NewlineTok] > z[best] {
-					best = NewlineTok
-				}
+				best := greedyNext(logits[j*V : (j+1)*V])
 				if best == EosTok {
 					continue
 				}
@@ -95,6 +86,21 @@ func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSourc
 		}
 	}
 	return out, nil
+}
+
+// greedyNext is the token of largest logit among the words, the newline and
+// </s> (ties: </s>, then the lowest word, then the newline).
+func greedyNext(z []float32) int32 {
+	best := int32(EosTok)
+	for v := numSpecial; v < len(z); v++ {
+		if z[v] > z[best] {
+			best = int32(v)
+		}
+	}
+	if z[NewlineTok] > z[best] {
+		best = NewlineTok
+	}
+	return best
 }
 
 // kvCache holds, per decoder block and sequence of a decoding batch, the

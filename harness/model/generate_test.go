@@ -92,16 +92,7 @@ func TestKVCacheMatchesFullForward(t *testing.T) {
 		e, _ := m.encodePrompt(p)
 		var gen []int32
 		for range 8 {
-			z := full([]encoded{e})[:V]
-			best := int32(EosTok)
-			for v := numSpecial; v < V; v++ {
-				if z[v] > z[best] {
-					best = int32(v)
-				}
-			}
-			if z[NewlineTok] > z[best] {
-				best = NewlineTok
-			}
+			best := greedyNext(full([]encoded{e})[:V])
 			if best == EosTok {
 				break
 			}

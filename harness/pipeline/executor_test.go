@@ -23,23 +23,32 @@ func (b *batchRecorder) Execute(ctx context.Context, stg *Stage, batch []Invocat
 	return Local{}.Execute(ctx, stg, batch, done)
 }
 
-// TestSweepStagesGoOutTogether runs a three-run sweep and checks that the
-// executor got each stage kind once, as one batch of the three runs' stages,
-// and that the outputs equal one-stage-at-a-time runs of the same spec.
-func TestSweepStagesGoOutTogether(t *testing.T) {
-	dir := t.TempDir()
+// sweepStudy writes a pool of n records of three tasks (responses of 1..7
+// words) and a spec selecting from it with selection over the seeds, and
+// loads it.
+func sweepStudy(t *testing.T, dir string, n int, selection, seeds string) *spec.Study {
+	t.Helper()
 	var pool strings.Builder
-	for i := range 60 {
+	for i := range n {
 		fmt.Fprintf(&pool, `{"id": "r%d", "image": "i/%d.png", "conversations": [{"from": "human", "value": "<image>\nq%d"}, {"from": "gpt", "value": "%s"}], "dataset": %q}`+"\n",
 			i, i, i, strings.Repeat("w ", 1+i%7), []string{"vqav2", "gqa", "ocrvqa"}[i%3])
 	}
 	os.WriteFile(filepath.Join(dir, "pool.jsonl"), []byte(pool.String()), 0o644)
 	file := filepath.Join(dir, "sweep.yaml")
-	os.WriteFile(file, []byte("name: waves\ndata: {records: pool.jsonl}\nselection: {method: random-per-task, budget: 0.3}\nsweep:\n  seed: [0, 1, 2]\n"), 0o644)
+	os.WriteFile(file, []byte("name: sweep\ndata: {records: pool.jsonl}\nselection: "+selection+"\nsweep:\n  seed: "+seeds+"\n"), 0o644)
 	st, err := spec.Load(file, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestSweepStagesGoOutTogether runs a three-run sweep and checks that the
+// executor got each stage kind once, as one batch of the three runs' stages,
+// and that the outputs equal one-stage-at-a-time runs of the same spec.
+func TestSweepStagesGoOutTogether(t *testing.T) {
+	dir := t.TempDir()
+	st := sweepStudy(t, dir, 60, "{method: random-per-task, budget: 0.3}", "[0, 1, 2]")
 	rec := &batchRecorder{}
 	s, _ := OpenStore(filepath.Join(dir, "batched"))
 	sum, err := (&Runner{Store: s, Executor: rec}).Run(context.Background(), st)

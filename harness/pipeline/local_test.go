@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tive-dev/tive/harness/spec"
 )
 
 // TestLocalJobs: Local{Jobs: n} runs up to n stages of a batch at once and
@@ -88,18 +85,8 @@ func TestLocalJobs(t *testing.T) {
 // same outputs as one stage at a time.
 func TestLocalJobsSameBytes(t *testing.T) {
 	dir := t.TempDir()
-	var pool strings.Builder
-	for i := range 90 {
-		fmt.Fprintf(&pool, `{"id": "r%d", "image": "i/%d.png", "conversations": [{"from": "human", "value": "<image>\nq%d"}, {"from": "gpt", "value": "%s"}], "dataset": %q}`+"\n",
-			i, i, i, strings.Repeat("w ", 1+i%5), []string{"vqav2", "gqa", "ocrvqa"}[i%3])
-	}
-	os.WriteFile(filepath.Join(dir, "pool.jsonl"), []byte(pool.String()), 0o644)
-	file := filepath.Join(dir, "sweep.yaml")
-	os.WriteFile(file, []byte("name: jobs\ndata: {records: pool.jsonl}\nselection: {method: random, budget: 0.2}\nsweep:\n  seed: [0, 1, 2, 3]\n"), 0o644)
-	st, err := spec.Load(file, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sweepStudy(t, dir, 90, "{method: random, budget: 0.2}", "[0, 1, 2, 3]")
+	var err error
 	stores := map[int]*Store{}
 	var sum *Summary
 	for _, jobs := range []int{1, 3} {

@@ -14,6 +14,12 @@ const (
 	Mixed        = "mixed"
 	Undetermined = "undetermined (fewer than 2 seeds: no intervals)"
 	NotRun       = "not run"
+	// NoSignal replaces the verdict of a claim about benchmark scores when
+	// the main study's full-data model does not beat the best constant
+	// answers on average (its interval is not wholly above their average):
+	// a model that has not learned the suites can neither confirm nor refute
+	// a claim about which data teaches them.
+	NoSignal = "undetermined (the full-data model does not beat the best constant answer)"
 )
 
 // Claim is one claim of the paper checked against a summary.
@@ -38,7 +44,31 @@ func fmtIV(iv Interval) string {
 // rests only on differences the intervals call; "holds" for a parity claim
 // means no difference was called.
 func Claims(s *Summary) []Claim {
-	return []Claim{parityClaim(s), baselineClaim(s), ablationClaim(s), redundancyClaim(s), ratioClaim(s), plantedClaim(s), costClaim(s)}
+	scores := []Claim{parityClaim(s), baselineClaim(s), ablationClaim(s), redundancyClaim(s), ratioClaim(s)}
+	if ok, why := learned(s); !ok {
+		for i, c := range scores {
+			if c.Verdict == Holds || c.Verdict == DoesNotHold || c.Verdict == Mixed {
+				scores[i].Verdict = NoSignal
+				scores[i].Numbers += "; " + why
+			}
+		}
+	}
+	return append(scores, plantedClaim(s), costClaim(s))
+}
+
+// learned reports whether the main study's full-data average lies wholly
+// above the average of the best constant answers (its chance row), and
+// says what the two are. Without a main study, a full-data condition or
+// chance scores there is nothing to check, and it reports true.
+func learned(s *Summary) (bool, string) {
+	conds, benches := mainStudy(s)
+	full := Find(conds, "full")
+	if full == nil || len(full.Runs) == 0 || len(full.Runs[0].Chance) == 0 {
+		return true, ""
+	}
+	f := full.Over(func(r *Run) float64 { return r.Average(benches) })
+	chance := (&Run{Scores: full.Runs[0].Chance}).Average(benches)
+	return f.HasCI() && f.Lo > chance, fmt.Sprintf("full data averages %s points, the best constant answers %.1f", fmtIV(f), chance)
 }
 
 // mainStudy returns the main study's conditions and benchmarks.

@@ -35,6 +35,34 @@ func sameOutputs(t *testing.T, want, got string) {
 	}
 }
 
+// localThenSlurm writes spec (its text) into a temporary folder, runs it
+// with the local executor into dir/local and then with the Slurm executor
+// into dir/slurm, where the job task named by killAt (TIVE_KILL_AT) kills
+// itself once; it fails the test, saying notKilled, if no task was killed.
+// It returns both stores and the Slurm run's stdout and stderr.
+func localThenSlurm(t *testing.T, spec, killAt, notKilled string, args ...string) (local, store, out, errs string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(file, []byte(spec), 0o644)
+	local = filepath.Join(dir, "local")
+	if code, _, errs := runTive(t, "run", file, "--store", local); code != 0 {
+		t.Fatalf("local run: %s", errs)
+	}
+	t.Setenv("TIVE_TEST_MAIN", "1")
+	t.Setenv("TIVE_KILL_AT", killAt)
+	t.Setenv("TIVE_KILL_ONCE", filepath.Join(dir, "killed-once"))
+	store = filepath.Join(dir, "slurm")
+	code, out, errs := runTive(t, append([]string{"run", file, "--store", store, "--executor", "slurm", "--poll", "250ms", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("slurm run: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "killed-once")); err != nil {
+		t.Fatal(notKilled + ": the test proves nothing")
+	}
+	return local, store, out, errs
+}
+
 // TestSlurmExecutor runs TIVE's pipeline, training and prediction on the
 // local Slurm cluster (scripts/slurm-local.sh), with the features and
 // predict stages as 4-task job arrays; task 2 of features is killed on its
@@ -42,26 +70,10 @@ func sameOutputs(t *testing.T, want, got string) {
 // output equals the local executor's.
 func TestSlurmExecutor(t *testing.T) {
 	needSlurm(t)
-	dir := t.TempDir()
-	spec := filepath.Join(dir, "tive.yaml")
-	os.WriteFile(spec, []byte(tinyTIVE+"benchmarks: [pope, mme, gqa, scienceqa]\npredict: {max_new_tokens: 4}\n"), 0o644)
-	local := filepath.Join(dir, "local")
-	if code, _, errs := runTive(t, "run", spec, "--store", local); code != 0 {
-		t.Fatalf("local run: %s", errs)
-	}
 	// Jobs run this test binary as tive; task 2 of the features array kills
 	// itself the first time.
-	t.Setenv("TIVE_TEST_MAIN", "1")
-	t.Setenv("TIVE_KILL_AT", "exec:features:2:1")
-	t.Setenv("TIVE_KILL_ONCE", filepath.Join(dir, "killed-once"))
-	store := filepath.Join(dir, "slurm")
-	code, out, errs := runTive(t, "run", spec, "--store", store, "--executor", "slurm", "--tasks", "4", "--poll", "250ms", "--json")
-	if code != 0 {
-		t.Fatalf("slurm run: exit %d: %s", code, errs)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "killed-once")); err != nil {
-		t.Fatal("task 2 was never killed: the test proves nothing")
-	}
+	local, store, out, errs := localThenSlurm(t, tinyTIVE+"benchmarks: [pope, mme, gqa, scienceqa]\npredict: {max_new_tokens: 4}\n",
+		"exec:features:2:1", "task 2 was never killed", "--tasks", "4")
 	if strings.Count(errs, "--array=0,1,2,3 ") != 2 || !regexp.MustCompile(`slurm: features: job \d+: indices \[2\] failed; resubmitting them`).MatchString(errs) ||
 		strings.Count(errs, "--array=2 ") != 1 || strings.Count(errs, ": sbatch ") != 11 {
 		t.Errorf("submissions (want 11: one per stage, features and predict as 4-task arrays, then index 2 of features alone):\n%s", errs)
@@ -86,25 +98,8 @@ func TestSlurmExecutor(t *testing.T) {
 // resubmitted.
 func TestSlurmSweepAsArrays(t *testing.T) {
 	needSlurm(t)
-	dir := t.TempDir()
-	spec := filepath.Join(dir, "sweep.yaml")
-	os.WriteFile(spec, []byte(tinyTIVE+"sweep:\n  seed: [0, 1]\n"), 0o644)
-	local := filepath.Join(dir, "local")
-	if code, _, errs := runTive(t, "run", spec, "--store", local); code != 0 {
-		t.Fatalf("local run: %s", errs)
-	}
 	// The first select task to start (either run's) kills itself.
-	t.Setenv("TIVE_TEST_MAIN", "1")
-	t.Setenv("TIVE_KILL_AT", "exec:select:0:1")
-	t.Setenv("TIVE_KILL_ONCE", filepath.Join(dir, "killed-once"))
-	store := filepath.Join(dir, "slurm")
-	code, out, errs := runTive(t, "run", spec, "--store", store, "--executor", "slurm", "--poll", "250ms", "--json")
-	if code != 0 {
-		t.Fatalf("slurm run: exit %d: %s", code, errs)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "killed-once")); err != nil {
-		t.Fatal("no select task was killed: the test proves nothing")
-	}
+	local, store, out, errs := localThenSlurm(t, tinyTIVE+"sweep:\n  seed: [0, 1]\n", "exec:select:0:1", "no select task was killed")
 	sameOutputs(t, local, store)
 	res, err := pipeline.ReadResults(summaryOf(t, out).Results)
 	if err != nil || len(res.Runs) != 2 {

@@ -161,3 +161,40 @@ func BenchmarkSgemm(b *testing.B) {
 		b.ReportMetric(2*64*64*1920*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
+
+// BenchmarkTrainSchedule times one epoch over 2048 synthetic records at
+// batch 16 and 32, and two batch-32 runs one after the other vs at once
+// (what `tive reproduce --jobs 2` does with a sweep's trainings).
+func BenchmarkTrainSchedule(b *testing.B) {
+	recs, imgs := Synthetic(2048, 2)
+	vocab := BuildVocab(recs, 1)
+	run := func(bs int, seed uint64) {
+		m, _ := New(DefaultConfig(), vocab, seed)
+		if _, err := Train(context.Background(), m, recs, imgs, TrainConfig{BatchSize: bs, Seed: seed}, nil); err != nil {
+			b.Error(err)
+		}
+	}
+	for _, bs := range []int{16, 32} {
+		b.Run(fmt.Sprintf("batch%d", bs), func(b *testing.B) {
+			for range b.N {
+				run(bs, 1)
+			}
+		})
+	}
+	b.Run("two-one-after-the-other", func(b *testing.B) {
+		for range b.N {
+			run(32, 1)
+			run(32, 2)
+		}
+	})
+	b.Run("two-at-once", func(b *testing.B) {
+		for range b.N {
+			done := make(chan bool)
+			for seed := range uint64(2) {
+				go func() { run(32, seed+1); done <- true }()
+			}
+			<-done
+			<-done
+		}
+	})
+}

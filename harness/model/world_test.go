@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -265,16 +264,12 @@ func predict(t *testing.T, dir string, m *model.Model, scores map[string][]float
 			if i < 3 {
 				t.Logf("%s: %q -> %q (want %q)", s, ans[i].Prompt, out[i], ans[i].Text)
 			}
-			ans[i].Text = oneLine.Replace(out[i])
+			ans[i].Text = world.OneLine(out[i])
 			ans[i].ModelID = "tive-builtin"
 		}
 		scores[s] = append(scores[s], score(t, dir, s, ans))
 	}
 }
-
-// oneLine puts an answer on one line, as the predict stage does: MME's
-// official tool splits its input at line breaks.
-var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
 func envInt(k string, d int) int {
 	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {

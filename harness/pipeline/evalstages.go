@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/tive-dev/tive/benchmarks"
 	"github.com/tive-dev/tive/harness/backend"
@@ -154,7 +153,7 @@ func runPredict(ctx context.Context, c *Call) error {
 		ans := make([]world.Answer, len(qs))
 		for i, q := range qs {
 			ans[i] = q.Answer
-			ans[i].Text = oneLine.Replace(texts[i])
+			ans[i].Text = world.OneLine(texts[i])
 			ans[i].ModelID = "tive"
 			ans[i].AnswerID = fmt.Sprintf("%s-%d", b, i)
 			ans[i].Metadata = map[string]any{}
@@ -165,13 +164,6 @@ func runPredict(ctx context.Context, c *Call) error {
 	}
 	return nil
 }
-
-// oneLine replaces line breaks and tabs in an answer by spaces. LLaVA's
-// answer files hold whatever the model decoded, but MME's official tool
-// reads one tab-separated answer per line and cannot read a line break
-// inside one, and the VQA scorers turn them into spaces anyway; so the
-// predict stage writes every answer on one line. (Version 2 of the stage.)
-var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
 // checkPredict refuses a predict output that lacks a benchmark's answer
 // file (an array task that did not finish), and removes the work folder.

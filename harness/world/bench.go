@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tive-dev/tive/harness/atomic"
 )
@@ -167,6 +168,15 @@ func ConstantAnswers(suite, dir, text string) ([]Answer, error) {
 	}
 	return ans, err
 }
+
+// OneLine replaces the line breaks and tabs of a decoded answer by spaces.
+// LLaVA's answer files hold whatever the model decoded, but MME's official
+// tool reads one tab-separated answer per line and cannot read a line break
+// inside one, and the VQA scorers turn them into spaces anyway; so answers
+// go into answer files through OneLine (the predict stage, version 2).
+func OneLine(s string) string { return oneLine.Replace(s) }
+
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
 // WriteAnswers atomically writes answer lines as JSON Lines to path.
 func WriteAnswers(path string, ans []Answer) error {

@@ -163,8 +163,9 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 			kv.k[l][i] = append(kv.k[l][i], bf.k[j*d:(j+1)*d]...)
 			kv.v[l][i] = append(kv.v[l][i], bf.v[j*d:(j+1)*d]...)
 		}
-		blk.Attn.each(n, func(_, j, h int) {
-			kvAttend(bf.att[j*d:(j+1)*d], bf.q[j*d:(j+1)*d], kv.k[l][active[j]], kv.v[l][active[j]], d, blk.Attn.H, h)
+		at := &blk.Attn
+		at.each(n, func(w, j, h int) {
+			at.scratch[w] = kvAttend(bf.att[j*d:(j+1)*d], bf.q[j*d:(j+1)*d], kv.k[l][active[j]], kv.v[l][active[j]], d, at.H, h, at.scratch[w])
 		})
 		blk.O.Forward(bf.o, bf.att, n, nil)
 		copy(bf.u, bf.x)
@@ -186,12 +187,13 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 
 // kvAttend writes head h of one query row's attention output:
 // o_h = Σ_t softmax_t(q_h·K_t,h/√d_h) V_t,h over the T = len(k)/D cached rows.
-func kvAttend(o, q, k, v []float32, D, heads, h int) {
+// The scores go into scratch (grown as needed), which it returns.
+func kvAttend(o, q, k, v []float32, D, heads, h int, scratch []float32) []float32 {
 	hd := D / heads
 	c := h * hd
 	T := len(k) / D
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	s := make([]float32, T)
+	s := grow(scratch, T)
 	mx := float32(math.Inf(-1))
 	for t := range T {
 		var dot float32
@@ -212,4 +214,5 @@ func kvAttend(o, q, k, v []float32, D, heads, h int) {
 	for t, p := range s {
 		axpy(out, p/sum, v[t*D+c:t*D+c+hd])
 	}
+	return s
 }

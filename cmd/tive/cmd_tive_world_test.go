@@ -106,38 +106,80 @@ func TestTIVEOnBuiltinWorld(t *testing.T) {
 }
 
 // TestLESSOnBuiltinWorld selects with LESS: validation gradients of oracle
-// answers to benchmark questions, drawn per suite.
+// answers to benchmark questions, drawn per suite, against the pool's plain
+// gradients and then (features.precondition: adam, same store) against its
+// Adam gradient features. The Adam run's reference keeps its optimizer state
+// and trains the same weights; its validation gradients stay plain (the same
+// bytes); its pool features differ and say so in their identity.
 func TestLESSOnBuiltinWorld(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "less.yaml")
-	os.WriteFile(spec, []byte(strings.Replace(tinyTIVE, "selection: {method: tive, budget: 0.2, exclude: [textcaps]}",
-		"selection: {method: less, budget: 0.2, validation_per_suite: 4}", 1)), 0o644)
-	code, out, errs := runTive(t, "run", spec, "--store", filepath.Join(dir, "store"), "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
-	val, err := grad.OpenStore(res.Runs[0].Outputs["valfeatures"], true)
-	if err != nil || val.Len() != 8*4 {
-		t.Fatalf("validation store: %v (%d rows, want 32)", err, val.Len())
-	}
-	scores, err := pipeline.ReadScores(filepath.Join(res.Runs[0].Outputs["select"], "scores.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	chosen, lo, hi := 0, 2.0, -2.0
-	for _, s := range scores {
-		if s.Influence == nil {
-			t.Fatalf("record %d has no LESS score", s.Index)
+	store := filepath.Join(dir, "store")
+	var runs []pipeline.RunResult
+	for _, pre := range []string{"none", "adam"} {
+		spec := filepath.Join(dir, pre+".yaml")
+		y := strings.Replace(tinyTIVE, "selection: {method: tive, budget: 0.2, exclude: [textcaps]}",
+			"selection: {method: less, budget: 0.2, validation_per_suite: 4}", 1)
+		y = strings.Replace(y, "shard_size: 200}", "shard_size: 200, precondition: "+pre+"}", 1)
+		os.WriteFile(spec, []byte(y), 0o644)
+		code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", pre, code, errs)
 		}
-		if s.Selected > 0 {
-			chosen++
-			lo = min(lo, *s.Influence)
-		} else {
-			hi = max(hi, *s.Influence)
+		res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
+		run := res.Runs[0]
+		runs = append(runs, run)
+		val, err := grad.OpenStore(run.Outputs["valfeatures"], true)
+		if err != nil || val.Len() != 8*4 {
+			t.Fatalf("%s: validation store: %v (%d rows, want 32)", pre, err, val.Len())
+		}
+		if id := val.Shards[0].Projector; id.Precondition != "" {
+			t.Errorf("%s: validation features are preconditioned: %+v", pre, id)
+		}
+		pool, err := grad.OpenStore(run.Outputs["features"], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := pool.Shards[0].Projector; id.Precondition != strings.TrimPrefix(pre, "none") {
+			t.Errorf("%s: pool features identity %+v", pre, id)
+		}
+		_, err = os.Stat(filepath.Join(run.Outputs["reference"], "model", "optimizer.json"))
+		if (pre == "adam") != (err == nil) {
+			t.Errorf("%s: reference optimizer state: %v", pre, err)
+		}
+		scores, err := pipeline.ReadScores(filepath.Join(run.Outputs["select"], "scores.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		chosen, lo, hi := 0, 2.0, -2.0
+		for _, s := range scores {
+			if s.Influence == nil {
+				t.Fatalf("%s: record %d has no LESS score", pre, s.Index)
+			}
+			if s.Selected > 0 {
+				chosen++
+				lo = min(lo, *s.Influence)
+			} else {
+				hi = max(hi, *s.Influence)
+			}
+		}
+		if chosen != int(0.2*float64(len(scores))) || hi > lo {
+			t.Errorf("%s: chose %d of %d; unchosen max score %v above chosen min %v", pre, chosen, len(scores), hi, lo)
 		}
 	}
-	if chosen != int(0.2*float64(len(scores))) || hi > lo {
-		t.Errorf("chose %d of %d; unchosen max score %v above chosen min %v", chosen, len(scores), hi, lo)
+	same := func(stage, file string) bool {
+		a, _ := os.ReadFile(filepath.Join(runs[0].Outputs[stage], file))
+		b, _ := os.ReadFile(filepath.Join(runs[1].Outputs[stage], file))
+		return len(a) > 0 && string(a) == string(b)
+	}
+	if runs[0].Outputs["reference"] == runs[1].Outputs["reference"] || !same("reference", "model/model.safetensors") {
+		t.Errorf("the Adam run's reference should be its own stage with the same weights")
+	}
+	val, _ := grad.OpenStore(runs[0].Outputs["valfeatures"], false)
+	if f := val.Shards[0].Features.File; !same("valfeatures", f) {
+		t.Errorf("validation features %s differ between the plain and the Adam run", f)
+	}
+	pool, _ := grad.OpenStore(runs[0].Outputs["features"], false)
+	if f := pool.Shards[0].Features.File; same("features", f) {
+		t.Errorf("pool features %s are the same with and without Adam preconditioning", f)
 	}
 }

@@ -57,6 +57,9 @@ type TrainRequest struct {
 	CheckpointDir string `json:"checkpoint_dir,omitempty"`
 	// Meta is stored as is in the saved manifest's meta (provenance).
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// SaveOptimizer also saves the optimizer's final state in ModelOut
+	// (model.SaveOptimizer), for Adam gradient features.
+	SaveOptimizer bool `json:"save_optimizer,omitempty"`
 }
 
 // TrainResult summarises a training request.
@@ -80,11 +83,15 @@ type FeaturesRequest struct {
 	ImageRoot string             `json:"image_root"`
 	Params    model.ParamSet     `json:"params,omitempty"` // "" = lora-attn (TIVE)
 	Projector grad.ProjectorSpec `json:"projector"`
-	BatchSize int                `json:"batch_size,omitempty"`
-	ShardSize int                `json:"shard_size"`
-	Start     int                `json:"start"`
-	End       int                `json:"end,omitempty"`
-	Out       string             `json:"out"`
+	// Precondition "adam" projects LESS's Adam gradient features
+	// (grad.Config.Adam) with the optimizer state saved beside Model; ""
+	// projects the plain gradients.
+	Precondition string `json:"precondition,omitempty"`
+	BatchSize    int    `json:"batch_size,omitempty"`
+	ShardSize    int    `json:"shard_size"`
+	Start        int    `json:"start"`
+	End          int    `json:"end,omitempty"`
+	Out          string `json:"out"`
 }
 
 // FeaturesResult lists the shards of the requested range.

@@ -53,6 +53,11 @@ func (Builtin) Train(ctx context.Context, req TrainRequest, progress Progress) (
 	if len(req.Meta) > 0 {
 		meta = req.Meta
 	}
+	if req.SaveOptimizer {
+		if err := model.SaveOptimizer(req.ModelOut, m, res.Optimizer); err != nil {
+			return nil, err
+		}
+	}
 	if err := model.Save(req.ModelOut, m, meta); err != nil {
 		return nil, err
 	}
@@ -75,6 +80,15 @@ func (b Builtin) Features(ctx context.Context, req FeaturesRequest, progress Pro
 		return nil, err
 	}
 	cfg := grad.Config{Params: req.Params, Projectors: []grad.ProjectorSpec{req.Projector}, BatchSize: req.BatchSize}
+	switch req.Precondition {
+	case "":
+	case "adam":
+		if cfg.Adam, err = model.LoadOptimizer(req.Model); err != nil {
+			return nil, fmt.Errorf("features: precondition adam needs the reference run's optimizer state: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("features: unknown precondition %q (want adam or none)", req.Precondition)
+	}
 	ps, err := grad.Projectors(m, cfg)
 	if err != nil {
 		return nil, err

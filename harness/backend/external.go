@@ -58,6 +58,9 @@ func (x *External) Hello(ctx context.Context) (*Hello, error) {
 
 // Train runs a train request in a worker.
 func (x *External) Train(ctx context.Context, req TrainRequest, progress Progress) (*TrainResult, error) {
+	if req.SaveOptimizer {
+		return nil, errors.New("train: the external worker does not save optimizer state (Adam gradient features need the builtin backend)")
+	}
 	var res TrainResult
 	err := x.call(ctx, "train", req, progress, &res, nil)
 	if err != nil {
@@ -93,6 +96,9 @@ func (x *External) Predict(ctx context.Context, req PredictRequest, progress Pro
 // Features runs a features request in a worker and verifies every shard of
 // the requested range.
 func (x *External) Features(ctx context.Context, req FeaturesRequest, progress Progress) (*FeaturesResult, error) {
+	if req.Precondition != "" {
+		return nil, fmt.Errorf("features: the external worker does not implement precondition %q (Adam gradient features need the builtin backend)", req.Precondition)
+	}
 	recs, err := data.Load(req.Records)
 	if err != nil {
 		return nil, err

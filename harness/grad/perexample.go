@@ -16,6 +16,10 @@ type Config struct {
 	Params     model.ParamSet  // gradient w.r.t. these matrices ("" = model.LoRAAttn, as TIVE)
 	Projectors []ProjectorSpec // features per projector, in this order
 	BatchSize  int             // records per backward pass (32)
+	// Adam, when set, preconditions the gradients every projector sees with
+	// this optimizer state (LESS's Adam gradient features, see Adam); the
+	// norms stay those of the plain gradients. Rademacher projectors only.
+	Adam *model.AdamW
 }
 
 // Feature is one record's gradient summary. With g = ∂ℓ/∂θ over the chosen
@@ -25,7 +29,7 @@ type Feature struct {
 	Norm float32     // ‖g‖₂, unprojected
 	Loss float32     // ℓ
 	EL2N float32     // mean over response tokens of ‖softmax(z) − onehot(y)‖₂
-	Proj [][]float32 // gᵀR for each projector of Config.Projectors
+	Proj [][]float32 // gᵀR (Γ(g)ᵀR with Config.Adam) for each projector of Config.Projectors
 }
 
 // Projectors builds cfg's projectors for m; their IDs go into the feature
@@ -35,11 +39,23 @@ func Projectors(m *model.Model, cfg Config) ([]Projector, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Adam != nil {
+		if err := checkMoments(cfg.Adam, shapes); err != nil {
+			return nil, err
+		}
+	}
 	var ps []Projector
 	for _, s := range cfg.Projectors {
 		p, err := NewProjector(s, shapes)
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Adam != nil {
+			r, ok := p.(*Rademacher)
+			if !ok {
+				return nil, fmt.Errorf("grad: Adam preconditioning needs rademacher projectors; %s projects per-token factors and never forms the gradient Γ acts on", s.Kind)
+			}
+			p = &adamProjector{r, cfg.Adam}
 		}
 		ps = append(ps, p)
 	}

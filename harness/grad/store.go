@@ -18,6 +18,9 @@ type ProjectorID struct {
 	Seed  uint64 `json:"seed"`
 	Dim   int    `json:"dim"`
 	Dtype Dtype  `json:"dtype"`
+	// Precondition is "adam" for Adam gradient features (Config.Adam), ""
+	// for plain gradients.
+	Precondition string `json:"precondition,omitempty"`
 }
 
 // ShardFormat tags shard manifests.

@@ -1,6 +1,15 @@
 package model
 
-import "math"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tive-dev/tive/harness/atomic"
+)
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter), as
 // torch.optim.AdamW: at step t with gradient g,
@@ -42,6 +51,88 @@ func (o *AdamW) Step(ps []*Param, lr float64) {
 			p.W[i] = p.W[i]*decay - a*m[i]/(sqrt32(v[i])*s2+eps)
 		}
 	}
+}
+
+// tensors lists the moments of ps, as torch names them in an optimizer's
+// state: exp_avg.<param> (m) and exp_avg_sq.<param> (v), in ps's order.
+func (o *AdamW) tensors(ps []*Param) []Tensor {
+	var ts []Tensor
+	for _, p := range ps {
+		if m, ok := o.M[p.Name]; ok {
+			ts = append(ts, Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: m},
+				Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: o.V[p.Name]})
+		}
+	}
+	return ts
+}
+
+// setTensors restores the moments written by tensors.
+func (o *AdamW) setTensors(ts map[string]Tensor) {
+	for name, t := range ts {
+		if p, ok := strings.CutPrefix(name, "exp_avg."); ok {
+			o.M[p] = t.Data
+			o.V[p] = ts["exp_avg_sq."+p].Data
+		}
+	}
+}
+
+// OptimizerFormat names the layout written by SaveOptimizer.
+const OptimizerFormat = "tive-adamw/1"
+
+// optimizerManifest is optimizer.json.
+type optimizerManifest struct {
+	Format      string  `json:"format"`
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Eps         float64 `json:"eps"`
+	WeightDecay float64 `json:"weight_decay"`
+	Steps       int     `json:"steps"`
+	Tensors     string  `json:"tensors"`
+	SHA256      string  `json:"sha256"` // of the tensors file
+}
+
+// SaveOptimizer writes opt's state for m's parameters beside a saved model
+// in dir: optimizer.safetensors (exp_avg.<param>, exp_avg_sq.<param>), then
+// optimizer.json (betas, ε, weight decay, steps, checksum), each atomically.
+// LESS's Adam gradient features read it (LoadOptimizer).
+func SaveOptimizer(dir string, m *Model, opt *AdamW) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), opt.tensors(m.params))
+	if err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(optimizerManifest{Format: OptimizerFormat, Beta1: opt.Beta1, Beta2: opt.Beta2, Eps: opt.Eps,
+		WeightDecay: opt.WeightDecay, Steps: opt.T, Tensors: "optimizer.safetensors", SHA256: sum}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomic.WriteFile(filepath.Join(dir, "optimizer.json"), append(js, '\n'), 0o644)
+}
+
+// LoadOptimizer reads the state SaveOptimizer wrote to dir.
+func LoadOptimizer(dir string) (*AdamW, error) {
+	path := filepath.Join(dir, "optimizer.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var man optimizerManifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		return nil, fmt.Errorf("model: %s: %w", path, err)
+	}
+	if man.Format != OptimizerFormat {
+		return nil, fmt.Errorf("model: %s: format %q, want %q", path, man.Format, OptimizerFormat)
+	}
+	ts, err := readTensors(filepath.Join(dir, man.Tensors), man.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	opt := newAdamW(man.Beta1, man.Beta2, man.Eps, man.WeightDecay)
+	opt.T = man.Steps
+	opt.setTensors(ts)
+	return opt, nil
 }
 
 // cosineLR is the learning rate at optimizer step s (0-based) of total

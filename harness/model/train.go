@@ -60,6 +60,7 @@ type TrainResult struct {
 	Losses         []float64 // mean response-token loss of each step run here
 	Tokens         int       // tokens processed here (prompt + response)
 	ResponseTokens int       // response tokens processed here
+	Optimizer      *AdamW    // the optimizer's state after the last step (SaveOptimizer)
 }
 
 // Train fits m to recs. With LoRA attached (AttachLoRA) only the adapters
@@ -94,7 +95,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 	spe := (n + bs - 1) / bs
 	total := spe * tc.Epochs
 	warm := int(math.Ceil(float64(total) * tc.WarmupRatio))
-	res := &TrainResult{Steps: total}
+	res := &TrainResult{Steps: total, Optimizer: opt}
 	start := 0
 	if tc.CheckpointDir != "" {
 		s, err := resume(tc.CheckpointDir, m, opt, tc, total)
@@ -192,14 +193,7 @@ func saveCheckpoint(root string, m *Model, opt *AdamW, tc TrainConfig, step, tot
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var ts []Tensor
-	for _, p := range m.params {
-		if mm, ok := opt.M[p.Name]; ok {
-			ts = append(ts, Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: mm},
-				Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: opt.V[p.Name]})
-		}
-	}
-	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), ts)
+	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), opt.tensors(m.params))
 	if err != nil {
 		return err
 	}
@@ -247,12 +241,7 @@ func resume(root string, m *Model, opt *AdamW, tc TrainConfig, total int) (int, 
 		if err != nil {
 			return 0, err
 		}
-		for _, p := range m.params {
-			if t, ok := ost["exp_avg."+p.Name]; ok {
-				opt.M[p.Name] = t.Data
-				opt.V[p.Name] = ost["exp_avg_sq."+p.Name].Data
-			}
-		}
+		opt.setTensors(ost)
 		opt.T = st.OptSteps
 		return st.Step, nil
 	}

@@ -71,6 +71,9 @@ type referenceParams struct {
 	Backend backendParams     `json:"backend"`
 	LoRA    model.LoRAConfig  `json:"lora"`
 	Train   model.TrainConfig `json:"train"`
+	// SaveOptimizer keeps the final AdamW state beside the model, for Adam
+	// gradient features (features.precondition: adam).
+	SaveOptimizer bool `json:"save_optimizer,omitempty"`
 }
 
 // backendParams picks the backend of a stage (spec.Backend); part of the
@@ -114,7 +117,7 @@ func runReference(ctx context.Context, c *Call) error {
 	_, err = be.Train(ctx, backend.TrainRequest{
 		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
 		Records: c.Inputs["warmup"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed)}, c.Progress)
+		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed), SaveOptimizer: p.SaveOptimizer}, c.Progress)
 	return err
 }
 
@@ -129,6 +132,9 @@ type featuresParams struct {
 	Projector grad.ProjectorSpec `json:"projector"`
 	BatchSize int                `json:"batch_size"`
 	ShardSize int                `json:"shard_size"`
+	// Precondition is "adam" for LESS's Adam gradient features, "" for
+	// plain gradients (backend.FeaturesRequest).
+	Precondition string `json:"precondition,omitempty"`
 }
 
 // Features outputs a sharded feature store (package grad) over the world's
@@ -141,7 +147,7 @@ func runFeatures(ctx context.Context, c *Call) error {
 	}
 	req := backend.FeaturesRequest{
 		Model: filepath.Join(c.Inputs["model"], "model"), Records: c.Inputs["records"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Out: c.Out}
+		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Precondition: p.Precondition, Out: c.Out}
 	if c.Tasks > 1 {
 		recs, err := data.Load(c.Inputs["records"])
 		if err != nil {
@@ -180,7 +186,9 @@ type valParams struct {
 // Valfeatures outputs a one-shard feature store of a validation set drawn
 // from the benchmark suites (LESS): PerSuite questions per suite, uniformly
 // (seeded), each a record answered by the suite's oracle, and groups.json,
-// the suite of each row.
+// the suite of each row. Validation gradients are plain, never
+// preconditioned (LESS pairs Adam training features with SGD validation
+// ones); the planner leaves Precondition empty here.
 func runValFeatures(ctx context.Context, c *Call) error {
 	var p valParams
 	if err := c.Decode(&p); err != nil {

@@ -115,10 +115,15 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 	base := p.base()
 	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}},
-		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train)}}
+		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train),
+			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
-	feat = &Node{Stage: "features", Params: fp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
+	pool := fp
+	if f.Precondition == "adam" {
+		pool.Precondition = "adam"
+	}
+	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
 	p.add(base, ref, feat)
 	if validation {
 		suites := r.Benchmarks

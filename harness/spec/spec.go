@@ -101,6 +101,11 @@ type Features struct {
 	Projector Projector `yaml:"projector" json:"projector"`               // builtin: the projection of the gradients
 	BatchSize int       `yaml:"batch_size" json:"batch_size"`             // builtin: records per backward pass
 	ShardSize int       `yaml:"shard_size" json:"shard_size"`             // builtin: records per feature shard
+	// Precondition, builtin only: "adam" projects LESS's Adam gradient
+	// features of the pool (the reference run's final AdamW moments
+	// applied to each gradient, package grad); "none" (or unset) the plain
+	// gradients. Norms and validation gradients stay plain.
+	Precondition string `yaml:"precondition" json:"precondition,omitempty"`
 }
 
 // Projector configures a gradient projector (package grad).
@@ -804,6 +809,19 @@ func (d *decoder) validate(s *Spec) {
 		}
 		if f.ShardSize <= 0 {
 			bad("features.shard_size", "%d (want a positive number of records)", f.ShardSize)
+		}
+		switch f.Precondition {
+		case "", "none":
+			f.Precondition = ""
+		case "adam":
+			if pj.Kind != "rademacher" {
+				bad("features.precondition", "adam needs the rademacher projector (factored projects per-token factors and never forms the gradient Adam's moments act on)")
+			}
+			if s.Backend.Kind == "external" {
+				bad("features.precondition", "adam needs the builtin backend (the external worker saves no optimizer state)")
+			}
+		default:
+			bad("features.precondition", "%q (want none or adam)", f.Precondition)
 		}
 	default:
 		bad("features.source", "%q (want import or builtin)", f.Source)

@@ -89,6 +89,12 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:3:21: selection.method: method tive needs gradient features (set features.path, or use data.source: world for built-in ones)"}},
 		{"bad profile", "name: x\ndata: {records: a.json}\nselection: {method: random}\nprofiles:\n  quick:\n    selection: {within: all}\n",
 			[]string{`s.yaml:6:25: selection.within: "all" (want sample or topk)`}},
+		{"adam needs rademacher", "name: x\ndata: {source: world}\nselection: {method: less}\nfeatures: {precondition: adam, projector: {kind: factored, side: 4}}\n",
+			[]string{"s.yaml:4:26: features.precondition: adam needs the rademacher projector"}},
+		{"adam needs builtin", "name: x\ndata: {source: world}\nselection: {method: less}\nbackend: {kind: external, argv: [w]}\nfeatures: {precondition: adam}\n",
+			[]string{"s.yaml:5:26: features.precondition: adam needs the builtin backend"}},
+		{"unknown precondition", "name: x\ndata: {source: world}\nselection: {method: less}\nfeatures: {precondition: sgd}\n",
+			[]string{`s.yaml:4:26: features.precondition: "sgd" (want none or adam)`}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {

@@ -45,21 +45,33 @@ func benchImages() model.MapImages {
 }
 
 // BenchmarkExtract is Extract over 32 records in one batch with the default
-// reference model: norms, loss and EL2N only, then with each projector.
+// reference model: norms, loss and EL2N only, then with each projector, and
+// with LESS's Adam preconditioning before a Rademacher projection.
 func BenchmarkExtract(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		spec []ProjectorSpec
+		adam bool
 	}{
-		{"none", nil},
-		{"rademacher-8192", []ProjectorSpec{{Kind: "rademacher", Dim: 8192}}},
-		{"rademacher-1024", []ProjectorSpec{{Kind: "rademacher", Dim: 1024}}},
-		{"factored-16", []ProjectorSpec{{Kind: "factored", Side: 16}}},
+		{"none", nil, false},
+		{"rademacher-8192", []ProjectorSpec{{Kind: "rademacher", Dim: 8192}}, false},
+		{"rademacher-1024", []ProjectorSpec{{Kind: "rademacher", Dim: 1024}}, false},
+		{"rademacher-1024-adam", []ProjectorSpec{{Kind: "rademacher", Dim: 1024}}, true},
+		{"factored-16", []ProjectorSpec{{Kind: "factored", Side: 16}}, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			m, _ := benchReference(b)
+			m, shapes := benchReference(b)
 			recs, imgs := benchRecs(), benchImages()
 			cfg := Config{BatchSize: 32, Projectors: c.spec}
+			if c.adam {
+				cfg.Adam = &model.AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, M: map[string][]float32{}, V: map[string][]float32{}}
+				for _, s := range shapes {
+					cfg.Adam.M[s.Name], cfg.Adam.V[s.Name] = make([]float32, s.In*s.Out), make([]float32, s.In*s.Out)
+					for i := range cfg.Adam.V[s.Name] {
+						cfg.Adam.V[s.Name][i] = 1e-6
+					}
+				}
+			}
 			ps, err := Projectors(m, cfg)
 			if err != nil {
 				b.Fatal(err)

@@ -90,6 +90,47 @@ func TestLinearGrad(t *testing.T) {
 	}
 }
 
+// TestConvGrad checks a strided, padded convolution (input and weights) and
+// the whole stem (GELUs between convolutions) against finite differences.
+func TestConvGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	n, side, cin, cout := 2, 7, 3, 4
+	c := newConv("c", side, cin, cout, 3, 2, 1)
+	c.Lin.W.initNormal(rng, 0.5)
+	c.Lin.B.initNormal(rng, 0.5)
+	o := c.Out()
+	if o != 4 {
+		t.Fatalf("output side %d, want 4", o)
+	}
+	x := randVec(rng, n*side*side*cin, 1)
+	w := randVec(rng, n*o*o*cout, 1)
+	y := make([]float32, n*o*o*cout)
+	f := func() float64 { c.Forward(y, x, n); return dot64(y, w) }
+	f()
+	dx := make([]float32, len(x))
+	c.Backward(dx, w, true)
+	checkFD(t, "x", x, dx, f)
+	checkFD(t, "w", c.Lin.W.W, c.Lin.W.G, f)
+	checkFD(t, "b", c.Lin.B.W, c.Lin.B.G, f)
+
+	st := newConvStem(Config{ImageSize: 16, PatchSize: 4, Width: 8})
+	if len(st.Convs) != 2 || st.Convs[1].Out() != 4 || st.Convs[1].Cout != 8 {
+		t.Fatalf("stem of %d convolutions, last %d×%d×%d", len(st.Convs), st.Convs[1].Out(), st.Convs[1].Out(), st.Convs[1].Cout)
+	}
+	for _, p := range st.params() {
+		p.initNormal(rng, 0.3)
+	}
+	img := randVec(rng, n*16*16*3, 1)
+	tok := make([]float32, n*16*8)
+	wt := randVec(rng, len(tok), 1)
+	g := func() float64 { st.Forward(tok, img, n); return dot64(tok, wt) }
+	g()
+	st.Backward(wt)
+	for _, p := range st.params() {
+		checkFD(t, p.Name, p.W, p.G, g)
+	}
+}
+
 func TestLayerNormGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 3))
 	n, d := 5, 8
@@ -274,8 +315,18 @@ func tinyConfig() Config {
 // non-zero B, on records with and without images: L = token-mean response
 // cross-entropy.
 func TestModelGrad(t *testing.T) {
+	for _, stem := range []string{"patch", "conv"} {
+		t.Run(stem, func(t *testing.T) {
+			cfg := tinyConfig()
+			cfg.Stem = stem
+			modelGrad(t, cfg)
+		})
+	}
+}
+
+func modelGrad(t *testing.T, cfg Config) {
 	recs, imgs := tinyWorld(4, 1)
-	m, err := New(tinyConfig(), BuildVocab(recs, 1), 3)
+	m, err := New(cfg, BuildVocab(recs, 1), 3)
 	if err != nil {
 		t.Fatal(err)
 	}

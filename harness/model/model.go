@@ -17,6 +17,10 @@ type Config struct {
 	VisionLayers int `json:"vision_layers"` // encoder blocks (bidirectional attention)
 	MLPRatio     int `json:"mlp_ratio"`     // MLP hidden width / D
 	MaxLen       int `json:"max_len"`       // longest token sequence; longer records are truncated
+	// Stem turns an image into tokens: "" or "patch" is the linear patch
+	// embedding (ViT), "conv" the convolutional stem (ConvStem; PatchSize a
+	// power of two).
+	Stem string `json:"stem,omitempty"`
 }
 
 // DefaultConfig is sized for a training run on a ~10K-record mixture in
@@ -39,6 +43,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("model: width %d must be a positive multiple of heads %d", c.Width, c.Heads)
 	case c.Layers <= 0 || c.VisionLayers < 0 || c.MLPRatio <= 0:
 		return errors.New("model: layers and mlp_ratio must be positive, vision_layers non-negative")
+	case c.Stem != "" && c.Stem != "patch" && c.Stem != "conv":
+		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
+	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
+		return fmt.Errorf("model: the conv stem needs a patch_size that is a power of two, got %d", c.PatchSize)
 	case c.MaxLen <= c.visualTokens()+8:
 		return fmt.Errorf("model: max_len %d leaves no room for text after %d visual tokens", c.MaxLen, c.visualTokens())
 	}
@@ -47,7 +55,7 @@ func (c Config) validate() error {
 
 // Model is a LLaVA-shaped vision-language model:
 //
-//	vision: patches(image) → Patch → + VPos → VBlocks → VLN → Proj2(GELU(Proj1 ·))
+//	vision: patches(image) → Patch (or Stem(image)) → + VPos → VBlocks → VLN → Proj2(GELU(Proj1 ·))
 //	decoder: Embedding(tokens; visual tokens at the <image> slots) → Blocks → LNF → Head
 //
 // Head logits are computed only at the rows that need them (response tokens
@@ -58,7 +66,8 @@ type Model struct {
 	Vocab *Vocab
 	LoRA  *LoRAConfig // adapters attached to the decoder, nil when none
 
-	Patch        *Linear
+	Patch        *Linear   // nil with the conv stem
+	Stem         *ConvStem // nil with the patch embedding
 	VPos         *Param
 	VBlocks      []*Block
 	VLN          *LayerNorm
@@ -99,7 +108,11 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	d := cfg.Width
 	pd := 3 * cfg.PatchSize * cfg.PatchSize
 	m := &Model{Cfg: cfg, Vocab: vocab}
-	m.Patch = newLinear("vision.patch", pd, d, true)
+	if cfg.Stem == "conv" {
+		m.Stem = newConvStem(cfg)
+	} else {
+		m.Patch = newLinear("vision.patch", pd, d, true)
+	}
 	m.VPos = newParam("vision.pos", cfg.visualTokens(), d)
 	for i := 0; i < cfg.VisionLayers; i++ {
 		m.VBlocks = append(m.VBlocks, newBlock(fmt.Sprintf("vision.blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, false))
@@ -116,7 +129,13 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	m.CE = CrossEntropy{V: vocab.Size()}
 
 	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c)) // "model"
-	m.Patch.W.initNormal(rng, 1/math.Sqrt(float64(pd)))
+	if m.Stem != nil {
+		for _, c := range m.Stem.Convs {
+			c.Lin.W.initNormal(rng, 1/math.Sqrt(float64(c.Lin.In)))
+		}
+	} else {
+		m.Patch.W.initNormal(rng, 1/math.Sqrt(float64(pd)))
+	}
 	m.VPos.initNormal(rng, 0.02)
 	resid := 0.02 / math.Sqrt(2*float64(max(cfg.Layers, cfg.VisionLayers)))
 	for _, b := range m.VBlocks {
@@ -136,7 +155,11 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 
 func (m *Model) collect() {
 	var ps []*Param
-	ps = append(ps, m.Patch.params()...)
+	if m.Stem != nil {
+		ps = append(ps, m.Stem.params()...)
+	} else {
+		ps = append(ps, m.Patch.params()...)
+	}
 	ps = append(ps, m.VPos)
 	for _, b := range m.VBlocks {
 		ps = append(ps, b.params()...)
@@ -278,16 +301,30 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 	pd := 3 * ps * ps
 	nv := b.nImg * P
 	if nv > 0 {
-		a.patches = grow(a.patches, nv*pd)
-		img := make([]float32, 3*S*S)
-		for k, px := range b.images {
-			for i, v := range px {
-				img[i] = float32(v)/127.5 - 1
-			}
-			patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
-		}
 		a.vx = grow(a.vx, nv*d)
-		m.Patch.Forward(a.vx, a.patches, nv, nil)
+		if m.Stem != nil {
+			// HWC images for the stem: pixel (y, x) channel c at (y·S+x)·3+c.
+			a.patches = grow(a.patches, b.nImg*S*S*3)
+			for k, px := range b.images {
+				dst := a.patches[k*S*S*3 : (k+1)*S*S*3]
+				for c := 0; c < 3; c++ {
+					for i, v := range px[c*S*S : (c+1)*S*S] {
+						dst[i*3+c] = float32(v)/127.5 - 1
+					}
+				}
+			}
+			m.Stem.Forward(a.vx, a.patches, b.nImg)
+		} else {
+			a.patches = grow(a.patches, nv*pd)
+			img := make([]float32, 3*S*S)
+			for k, px := range b.images {
+				for i, v := range px {
+					img[i] = float32(v)/127.5 - 1
+				}
+				patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
+			}
+			m.Patch.Forward(a.vx, a.patches, nv, nil)
+		}
 		for r := 0; r < nv; r++ {
 			axpy(a.vx[r*d:(r+1)*d], 1, m.VPos.W[(r%P)*d:(r%P+1)*d])
 		}
@@ -393,7 +430,7 @@ func (m *Model) backward(grads bool, stop int) {
 	m.Proj2.Backward(a.dp1a, a.dvis, true, false)
 	m.projAct.Backward(a.dp1, a.dp1a)
 	m.Proj1.Backward(a.dvln, a.dp1, true, false)
-	if m.VLN.G.Frozen && m.Patch.W.Frozen {
+	if m.VLN.G.Frozen && m.VPos.Frozen {
 		return
 	}
 	a.dvA = grow(a.dvA, nv*d)
@@ -409,6 +446,10 @@ func (m *Model) backward(grads bool, stop int) {
 		for r := 0; r < nv; r++ {
 			axpy(m.VPos.G[(r%P)*d:(r%P+1)*d], 1, vy[r*d:(r+1)*d])
 		}
+	}
+	if m.Stem != nil {
+		m.Stem.Backward(vy)
+		return
 	}
 	m.Patch.Backward(nil, vy, true, false)
 }

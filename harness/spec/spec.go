@@ -128,6 +128,9 @@ type Model struct {
 	MLPRatio      int `yaml:"mlp_ratio" json:"mlp_ratio"`
 	MaxLen        int `yaml:"max_len" json:"max_len"`
 	VocabMinCount int `yaml:"vocab_min_count" json:"vocab_min_count"` // words seen fewer times map to <unk>
+	// Stem turns images into visual tokens: patch (default, the linear patch
+	// embedding) or conv (a stride-2 convolutional stem, model.ConvStem).
+	Stem string `yaml:"stem" json:"stem,omitempty"`
 }
 
 // Train configures one training run of the built-in model; zero values take
@@ -843,6 +846,16 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if m.ImageSize > 0 && m.PatchSize > 0 && m.ImageSize%m.PatchSize != 0 {
 		bad("model.patch_size", "%d does not divide image_size %d", m.PatchSize, m.ImageSize)
+	}
+	switch m.Stem {
+	case "", "patch":
+		s.Model.Stem = ""
+	case "conv":
+		if m.PatchSize > 0 && m.PatchSize&(m.PatchSize-1) != 0 {
+			bad("model.patch_size", "%d is not a power of two, which the conv stem needs (one stride-2 convolution per halving)", m.PatchSize)
+		}
+	default:
+		bad("model.stem", "%q (want patch or conv)", m.Stem)
 	}
 	if s.Data.Source == "world" && m.ImageSize != s.World.ImageSize {
 		bad("model.image_size", "%d differs from world.image_size %d", m.ImageSize, s.World.ImageSize)

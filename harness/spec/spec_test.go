@@ -95,6 +95,10 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:5:26: features.precondition: adam needs the builtin backend"}},
 		{"unknown precondition", "name: x\ndata: {source: world}\nselection: {method: less}\nfeatures: {precondition: sgd}\n",
 			[]string{`s.yaml:4:26: features.precondition: "sgd" (want none or adam)`}},
+		{"unknown stem", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {stem: cnn}\n",
+			[]string{`s.yaml:4:15: model.stem: "cnn" (want patch or conv)`}},
+		{"conv stem patch size", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {stem: conv, patch_size: 12, image_size: 48}\nworld: {image_size: 48}\n",
+			[]string{"s.yaml:4:33: model.patch_size: 12 is not a power of two"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {

@@ -9,11 +9,13 @@ import (
 	"time"
 )
 
-// benchModel is the default model on the synthetic task, with the first
-// batch of 32 records.
-func benchModel(b *testing.B, lora bool) (*Model, *batch) {
+// benchModel is the default model (with the given stem) on the synthetic
+// task, with the first batch of 32 records.
+func benchModel(b *testing.B, lora bool, stem string) (*Model, *batch) {
 	recs, imgs := Synthetic(256, 1)
-	m, err := New(DefaultConfig(), BuildVocab(recs, 1), 1)
+	cfg := DefaultConfig()
+	cfg.Stem = stem
+	m, err := New(cfg, BuildVocab(recs, 1), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,14 +37,20 @@ func benchModel(b *testing.B, lora bool) (*Model, *batch) {
 }
 
 // forwardFlops counts the multiply-adds ×2 of one forward pass over bt:
-// every Linear 2·n·In·Out, attention 2·T²·D per sequence (scores and
-// weighted sum; causal ones half).
+// every Linear 2·n·In·Out (a convolution's over its output pixels),
+// attention 2·T²·D per sequence (scores and weighted sum; causal ones half).
 func forwardFlops(m *Model, bt *batch) float64 {
 	d, P := float64(m.Cfg.Width), m.Cfg.visualTokens()
 	h := d * float64(m.Cfg.MLPRatio)
 	nv := float64(bt.nImg * P)
 	block := func(n float64) float64 { return 2 * n * (4*d*d + 2*d*h) }
 	f := 2 * nv * float64(3*m.Cfg.PatchSize*m.Cfg.PatchSize) * d
+	if m.Stem != nil {
+		f = 0
+		for _, c := range m.Stem.Convs {
+			f += 2 * float64(bt.nImg*c.Out()*c.Out()*c.Lin.In*c.Lin.Out)
+		}
+	}
 	f += float64(len(m.VBlocks)) * (block(nv) + float64(bt.nImg)*2*float64(P*P)*d)
 	f += 2 * 2 * nv * d * d
 	n := float64(len(bt.tokens))
@@ -60,9 +68,12 @@ func forwardFlops(m *Model, bt *batch) float64 {
 // on 32 synthetic records with the default model. Effective GFLOP/s counts
 // 3× the forward FLOPs.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, lora := range []bool{false, true} {
-		b.Run(fmt.Sprintf("lora=%v", lora), func(b *testing.B) {
-			m, bt := benchModel(b, lora)
+	for _, c := range []struct {
+		lora bool
+		stem string
+	}{{false, "patch"}, {true, "patch"}, {false, "conv"}} {
+		b.Run(fmt.Sprintf("lora=%v/stem=%s", c.lora, c.stem), func(b *testing.B) {
+			m, bt := benchModel(b, c.lora, c.stem)
 			opt := newAdamW(0.9, 0.999, 1e-8, 0)
 			rng := rand.New(rand.NewPCG(1, 1))
 			b.ReportAllocs()

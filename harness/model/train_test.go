@@ -56,6 +56,21 @@ func TestTrainLearnsTinyWorld(t *testing.T) {
 	if acc < 0.8 {
 		t.Errorf("held-out accuracy %.2f < 0.8", acc)
 	}
+	// The image-use probe asks the same questions with and without the
+	// image: a black image leaves colour and place to guessing (1 in 4).
+	rows, err := Probe(context.Background(), m, test, timgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := rows[len(rows)-1]
+	t.Logf("probe: %+v", rows)
+	if len(rows) != 3 || rows[0].Kind != "what color is" && rows[0].Kind != "where is the" || all.Kind != "all" ||
+		all.N != len(prompts) || all.N != rows[0].N+rows[1].N || all.Real < right {
+		t.Errorf("probe rows %+v, want the two question kinds and their sum over %d questions with at least %d right", rows, len(prompts), right)
+	}
+	if 2*all.Blank > all.N {
+		t.Errorf("probe: %d of %d right with black images, want at most half", all.Blank, all.N)
+	}
 }
 
 func mean(x []float64) float64 {

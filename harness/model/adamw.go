@@ -1,14 +1,10 @@
 package model
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/tive-dev/tive/harness/atomic"
 )
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter), as
@@ -103,27 +99,15 @@ func SaveOptimizer(dir string, m *Model, opt *AdamW) error {
 	if err != nil {
 		return err
 	}
-	js, err := json.MarshalIndent(optimizerManifest{Format: OptimizerFormat, Beta1: opt.Beta1, Beta2: opt.Beta2, Eps: opt.Eps,
-		WeightDecay: opt.WeightDecay, Steps: opt.T, Tensors: "optimizer.safetensors", SHA256: sum}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomic.WriteFile(filepath.Join(dir, "optimizer.json"), append(js, '\n'), 0o644)
+	return writeManifest(filepath.Join(dir, "optimizer.json"), optimizerManifest{Format: OptimizerFormat, Beta1: opt.Beta1, Beta2: opt.Beta2,
+		Eps: opt.Eps, WeightDecay: opt.WeightDecay, Steps: opt.T, Tensors: "optimizer.safetensors", SHA256: sum})
 }
 
 // LoadOptimizer reads the state SaveOptimizer wrote to dir.
 func LoadOptimizer(dir string) (*AdamW, error) {
-	path := filepath.Join(dir, "optimizer.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var man optimizerManifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		return nil, fmt.Errorf("model: %s: %w", path, err)
-	}
-	if man.Format != OptimizerFormat {
-		return nil, fmt.Errorf("model: %s: format %q, want %q", path, man.Format, OptimizerFormat)
+	if err := readManifest(filepath.Join(dir, "optimizer.json"), &man, &man.Format, OptimizerFormat); err != nil {
+		return nil, err
 	}
 	ts, err := readTensors(filepath.Join(dir, man.Tensors), man.SHA256)
 	if err != nil {

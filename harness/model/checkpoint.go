@@ -45,11 +45,32 @@ func Save(dir string, m *Model, meta any) error {
 	}
 	man := Manifest{Format: ManifestFormat, Config: m.Cfg, LoRA: m.LoRA, Vocab: m.Vocab.Words[numSpecial:],
 		Tensors: "model.safetensors", SHA256: sum, NumParams: m.NumParams(), Meta: meta}
-	js, err := json.MarshalIndent(man, "", "  ")
+	return writeManifest(filepath.Join(dir, "manifest.json"), man)
+}
+
+// writeManifest writes v to path as indented JSON, atomically.
+func writeManifest(path string, v any) error {
+	js, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomic.WriteFile(filepath.Join(dir, "manifest.json"), append(js, '\n'), 0o644)
+	return atomic.WriteFile(path, append(js, '\n'), 0o644)
+}
+
+// readManifest reads the JSON file at path into v and checks that the
+// format field it filled (*format) is want.
+func readManifest(path string, v any, format *string, want string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("model: %s: %w", path, err)
+	}
+	if *format != want {
+		return fmt.Errorf("model: %s: format %q, want %q", path, *format, want)
+	}
+	return nil
 }
 
 func writeTensors(path string, ts []Tensor) (string, error) {
@@ -84,16 +105,9 @@ func readTensors(path, sum string) (map[string]Tensor, error) {
 
 // ReadManifest reads dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
 	var man Manifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		return nil, fmt.Errorf("model: %s/manifest.json: %w", dir, err)
-	}
-	if man.Format != ManifestFormat {
-		return nil, fmt.Errorf("model: %s/manifest.json: format %q, want %q", dir, man.Format, ManifestFormat)
+	if err := readManifest(filepath.Join(dir, "manifest.json"), &man, &man.Format, ManifestFormat); err != nil {
+		return nil, err
 	}
 	return &man, nil
 }

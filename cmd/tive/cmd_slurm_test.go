@@ -74,7 +74,7 @@ func TestSlurmExecutor(t *testing.T) {
 	// itself the first time.
 	local, store, out, errs := localThenSlurm(t, tinyTIVE+"benchmarks: [pope, mme, gqa, scienceqa]\npredict: {max_new_tokens: 4}\n",
 		"exec:features:2:1", "task 2 was never killed", "--tasks", "4")
-	if strings.Count(errs, "--array=0,1,2,3 ") != 2 || !regexp.MustCompile(`slurm: features: job \d+: indices \[2\] failed; resubmitting them`).MatchString(errs) ||
+	if strings.Count(errs, "--array=0-3 ") != 2 || !regexp.MustCompile(`slurm: features: job \d+: indices \[2\] failed; resubmitting them`).MatchString(errs) ||
 		strings.Count(errs, "--array=2 ") != 1 || strings.Count(errs, ": sbatch ") != 11 {
 		t.Errorf("submissions (want 11: one per stage, features and predict as 4-task arrays, then index 2 of features alone):\n%s", errs)
 	}
@@ -144,7 +144,7 @@ func TestSlurmSweepAsArrays(t *testing.T) {
 		subs = append(subs, m[1])
 	}
 	killed := regexp.MustCompile(`slurm: select: job \d+: indices \[(\d)\] failed; resubmitting them`).FindStringSubmatch(errs)
-	if killed == nil || killed[1] != retry[0] || strings.Join(subs, " ") != "0,1 "+retry[0] {
-		t.Errorf("select submissions %v, want 0,1 then the killed index %v alone:\n%s", subs, retry, errs)
+	if killed == nil || killed[1] != retry[0] || strings.Join(subs, " ") != "0-1 "+retry[0] {
+		t.Errorf("select submissions %v, want 0-1 then the killed index %v alone:\n%s", subs, retry, errs)
 	}
 }

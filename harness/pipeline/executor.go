@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,11 @@ type Slurm struct {
 	Poll    time.Duration // squeue interval (default 10 s)
 	Timeout time.Duration // per submission, from sbatch to its last index's end (default 24 h)
 	Log     io.Writer     // submission lines; nil: silent
+	// MaxArray is how many array indices one sbatch may use (indices
+	// 0..MaxArray−1); 0 asks Slurm (MaxArraySize in scontrol show config),
+	// 1001, Slurm's default, when it does not answer. Larger batches go out
+	// as several job arrays.
+	MaxArray int
 }
 
 // arrayTask is what one array index runs: task of the job in dir/job.json.
@@ -207,20 +213,29 @@ func (s *Slurm) Execute(ctx context.Context, stg *Stage, batch []Invocation, don
 	}
 	reported := make([]bool, len(batch))
 	for attempt := 0; ; attempt++ {
-		id, states, err := s.run(ctx, stg.Name, dir, script, pending)
+		ends, err := s.run(ctx, stg.Name, dir, script, pending)
 		if err != nil {
 			return err
 		}
 		var failed []int
+		var failedJobs []string
 		why := map[int][]string{} // invocation -> its failed indices, described
+		jobOf := map[int]string{} // invocation -> the job of its first index
 		for _, a := range pending {
+			e := ends[a]
+			if jobOf[idx[a].inv] == "" {
+				jobOf[idx[a].inv] = e.job
+			}
 			if _, err := os.Stat(doneMarker(filepath.Join(idx[a].dir, "job.json"), idx[a].task)); err == nil {
 				continue
 			}
-			state := cmp.Or(states[a], "no longer listed by squeue")
 			failed = append(failed, a)
-			why[idx[a].inv] = append(why[idx[a].inv], fmt.Sprintf("index %d (task %d) ended %s, log %s", a, idx[a].task, state,
-				filepath.Join(idx[a].dir, fmt.Sprintf("slurm-%s_%d.log", id, a))))
+			if !slices.Contains(failedJobs, e.job) {
+				failedJobs = append(failedJobs, e.job)
+			}
+			jobOf[idx[a].inv] = e.job
+			why[idx[a].inv] = append(why[idx[a].inv], fmt.Sprintf("index %d (task %d) ended %s, log %s", a, idx[a].task,
+				cmp.Or(e.state, "no longer listed by squeue"), filepath.Join(idx[a].dir, fmt.Sprintf("slurm-%s_%d.log", e.job, e.local))))
 		}
 		for b := range batch {
 			if reported[b] || len(why[b]) > 0 && attempt < s.Retries {
@@ -230,13 +245,13 @@ func (s *Slurm) Execute(ctx context.Context, stg *Stage, batch []Invocation, don
 			if len(why[b]) == 0 {
 				done(b, time.Since(start).Seconds(), nil)
 			} else {
-				done(b, time.Since(start).Seconds(), fmt.Errorf("slurm: %s: job %s failed after %d submissions: %s", stg.Name, id, attempt+1, strings.Join(why[b], "; ")))
+				done(b, time.Since(start).Seconds(), fmt.Errorf("slurm: %s: job %s failed after %d submissions: %s", stg.Name, jobOf[b], attempt+1, strings.Join(why[b], "; ")))
 			}
 		}
 		if len(failed) == 0 || attempt >= s.Retries {
 			return nil
 		}
-		s.record(dir, "slurm: %s: job %s: indices %v failed; resubmitting them (retry %d of %d)\n", stg.Name, id, failed, attempt+1, s.Retries)
+		s.record(dir, "slurm: %s: job %s: indices %v failed; resubmitting them (retry %d of %d)\n", stg.Name, strings.Join(failedJobs, ","), failed, attempt+1, s.Retries)
 		pending = failed
 	}
 }
@@ -266,7 +281,9 @@ func (s *Slurm) writeJob(stg *Stage, inv Invocation, tasks int) (string, error) 
 }
 
 // writeScript writes the array's script: index a runs task idx[a].task of
-// the job in idx[a].dir, its output going to that folder.
+// the job in idx[a].dir, its output going to that folder. An array that
+// starts at index OFFSET of the batch gets OFFSET as its argument, so its
+// array index i is the batch's index i + OFFSET.
 func (s *Slurm) writeScript(stg *Stage, dir string, idx []arrayTask, invocations, tasks int) (string, error) {
 	argv := s.Tive
 	if len(argv) == 0 {
@@ -281,7 +298,7 @@ func (s *Slurm) writeScript(stg *Stage, dir string, idx []arrayTask, invocations
 		q = append(q, shellQuote(a))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/sh\n# tive: %s, %d invocations x %d tasks, one array index each\ncase \"${SLURM_ARRAY_TASK_ID:-0}\" in\n", stg.Name, invocations, tasks)
+	fmt.Fprintf(&b, "#!/bin/sh\n# tive: %s, %d invocations x %d tasks, one array index each (plus the offset $1)\ncase \"$(( ${SLURM_ARRAY_TASK_ID:-0} + ${1:-0} ))\" in\n", stg.Name, invocations, tasks)
 	for a, t := range idx {
 		fmt.Fprintf(&b, "%d) dir=%s task=%d ;;\n", a, shellQuote(t.dir), t.task)
 	}
@@ -293,29 +310,66 @@ func (s *Slurm) writeScript(stg *Stage, dir string, idx []arrayTask, invocations
 	return script, atomic.WriteFile(script, []byte(b.String()), 0o755)
 }
 
-// run submits script for the given array indices (sbatch --parsable) and
-// polls squeue until every one of them has ended. It returns the job id and
-// the last state squeue showed for each index (absent once Slurm forgot it).
-func (s *Slurm) run(ctx context.Context, stage, dir, script string, indices []int) (string, map[int]string, error) {
-	list := make([]string, len(indices))
-	for i, a := range indices {
-		list[i] = strconv.Itoa(a)
+// indexEnd is how one index of a batch ended: the job array that ran it,
+// its index in that array, and the last state squeue showed ("" once Slurm
+// forgot it).
+type indexEnd struct {
+	job   string
+	local int
+	state string
+}
+
+// run submits script for the given indices of the batch and polls squeue
+// until every one of them has ended. They go out as few job arrays as the
+// array size limit M allows: index a as index a mod M of the array for
+// indices ⌊a/M⌋·M.., whose script gets that offset as its argument, each
+// array's indices listed as ranges (--array=0-3,7).
+func (s *Slurm) run(ctx context.Context, stage, dir, script string, indices []int) (map[int]indexEnd, error) {
+	m := s.maxArray(ctx)
+	type array struct {
+		id     string
+		offset int
+		of     []int // the batch's indices it runs
 	}
-	args := append([]string{"--parsable", "--job-name=tive-" + stage, "--array=" + strings.Join(list, ","),
-		"--output=" + filepath.Join(dir, "slurm-%A_%a.log")}, s.Sbatch...)
-	args = append(args, script)
-	var stderr strings.Builder
-	cmd := exec.CommandContext(ctx, "sbatch", args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", nil, fmt.Errorf("slurm: %s: sbatch %s: %v: %s", stage, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	indices = slices.Sorted(slices.Values(indices))
+	var arrays []array
+	for _, a := range indices {
+		if n := len(arrays); n == 0 || arrays[n-1].offset != a/m*m {
+			arrays = append(arrays, array{offset: a / m * m})
+		}
+		arrays[len(arrays)-1].of = append(arrays[len(arrays)-1].of, a)
 	}
-	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";") // JOBID[;CLUSTER]
-	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return "", nil, fmt.Errorf("slurm: %s: sbatch --parsable answered %q, not a job id", stage, out)
+	cancel := func() {
+		for _, ar := range arrays {
+			if ar.id != "" {
+				s.cancel(dir, stage, ar.id)
+			}
+		}
 	}
-	s.record(dir, "slurm: %s: job %s: sbatch %s\n", stage, id, strings.Join(args, " "))
+	for k, ar := range arrays {
+		local := make([]int, len(ar.of))
+		for i, a := range ar.of {
+			local[i] = a - ar.offset
+		}
+		args := append([]string{"--parsable", "--job-name=tive-" + stage, "--array=" + arraySpec(local),
+			"--output=" + filepath.Join(dir, "slurm-%A_%a.log")}, s.Sbatch...)
+		args = append(args, script, strconv.Itoa(ar.offset))
+		var stderr strings.Builder
+		cmd := exec.CommandContext(ctx, "sbatch", args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("slurm: %s: sbatch %s: %v: %s", stage, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		}
+		id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";") // JOBID[;CLUSTER]
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			cancel()
+			return nil, fmt.Errorf("slurm: %s: sbatch --parsable answered %q, not a job id", stage, out)
+		}
+		arrays[k].id = id
+		s.record(dir, "slurm: %s: job %s: sbatch %s\n", stage, id, strings.Join(args, " "))
+	}
 	timeout, poll := s.Timeout, s.Poll
 	if timeout <= 0 {
 		timeout = 24 * time.Hour
@@ -327,37 +381,85 @@ func (s *Slurm) run(ctx context.Context, stage, dir, script string, indices []in
 	defer deadline.Stop()
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
-	states := map[int]string{}
+	states := map[int]string{} // by the batch's index
+	var ids []string
+	for _, ar := range arrays {
+		ids = append(ids, ar.id)
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			s.cancel(dir, stage, id)
-			return "", nil, fmt.Errorf("slurm: %s: interrupted; cancelled job %s: %w", stage, id, ctx.Err())
+			cancel()
+			return nil, fmt.Errorf("slurm: %s: interrupted; cancelled job %s: %w", stage, strings.Join(ids, ","), ctx.Err())
 		case <-deadline.C:
-			s.cancel(dir, stage, id)
-			return "", nil, fmt.Errorf("slurm: %s: job %s (array indices %s) had not ended after %s; cancelled it; logs in %s", stage, id, strings.Join(list, ","), timeout, dir)
+			cancel()
+			return nil, fmt.Errorf("slurm: %s: job %s (array indices %s) had not ended after %s; cancelled it; logs in %s", stage, strings.Join(ids, ","), arraySpec(indices), timeout, dir)
 		case <-tick.C:
 		}
-		now, err := squeue(ctx, id)
-		if err != nil {
-			s.logf("slurm: %s: job %s: %v (polling on)\n", stage, id, err)
-			continue
-		}
 		ended := true
-		for _, a := range indices {
-			st, listed := now[a]
-			if listed {
-				states[a] = st
+		for _, ar := range arrays {
+			now, err := squeue(ctx, ar.id)
+			if err != nil {
+				s.logf("slurm: %s: job %s: %v (polling on)\n", stage, ar.id, err)
+				ended = false
+				continue
 			}
-			ended = ended && (!listed || !active(st))
+			for _, a := range ar.of {
+				st, listed := now[a-ar.offset]
+				if listed {
+					states[a] = st
+				}
+				ended = ended && (!listed || !active(st))
+			}
 		}
 		if ended {
-			for _, a := range indices {
-				s.record(dir, "slurm: %s: job %s_%d: %s\n", stage, id, a, cmp.Or(states[a], "no longer listed by squeue"))
+			ends := map[int]indexEnd{}
+			for _, ar := range arrays {
+				for _, a := range ar.of {
+					ends[a] = indexEnd{ar.id, a - ar.offset, states[a]}
+					s.record(dir, "slurm: %s: job %s_%d: %s\n", stage, ar.id, a-ar.offset, cmp.Or(states[a], "no longer listed by squeue"))
+				}
 			}
-			return id, states, nil
+			return ends, nil
 		}
 	}
+}
+
+// maxArray is how many array indices one submission may use: MaxArray,
+// else Slurm's MaxArraySize, else 1001 (Slurm's default).
+func (s *Slurm) maxArray(ctx context.Context) int {
+	if s.MaxArray > 0 {
+		return s.MaxArray
+	}
+	out, err := exec.CommandContext(ctx, "scontrol", "show", "config").Output()
+	if err == nil {
+		for line := range strings.Lines(string(out)) {
+			if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "MaxArraySize" {
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+					return n
+				}
+			}
+		}
+	}
+	return 1001
+}
+
+// arraySpec writes sorted indices as sbatch --array ranges: 0-3,7,9-10.
+func arraySpec(idx []int) string {
+	var parts []string
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", idx[i], idx[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(idx[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
 }
 
 // squeue returns the state of each listed index of array job id, as

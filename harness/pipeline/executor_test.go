@@ -151,7 +151,7 @@ func TestSlurmRetriesOnlyFailedIndices(t *testing.T) {
 				}
 			}
 			subs := submissions(t, s, "fake")
-			want := []string{"--array=0,1,2,3", "--array=3"}
+			want := []string{"--array=0-3", "--array=3"}
 			if tc.name == "always" {
 				want = append(want, "--array=3")
 				if e := errs[1]; e == nil || !strings.Contains(e.Error(), "index 3 (task 1) ended FAILED") || !strings.Contains(e.Error(), "after 3 submissions") {
@@ -172,6 +172,55 @@ func TestSlurmRetriesOnlyFailedIndices(t *testing.T) {
 	}
 }
 
+// TestSlurmSplitsAtMaxArray runs three invocations of two tasks (batch
+// indices 0-5) with at most four indices per job array: indices 0-3 go out
+// as one array, 4-5 as a second whose script is told offset 4; index 5
+// fails once and alone is resubmitted, as index 1 of a new array at offset 4.
+func TestSlurmSplitsAtMaxArray(t *testing.T) {
+	needSlurm(t)
+	s, _ := OpenStore(t.TempDir())
+	batch := fakeBatch(t, s, 3)
+	os.MkdirAll(filepath.Join(s.Dir, "jobs", batch[2].Key), 0o755)
+	os.WriteFile(filepath.Join(s.Dir, "jobs", batch[2].Key, "job.second"), nil, 0o644)
+	ex := &Slurm{Store: s, Tive: fakeTive(`[ "$task" = 1 ] && [ -e "$job.second" ] && mkdir "$job.failed-once" 2>/dev/null`),
+		Tasks: 2, Retries: 1, MaxArray: 4, Poll: 200 * time.Millisecond, Timeout: 2 * time.Minute}
+	var errs []error
+	if err := ex.Execute(context.Background(), &Stage{Name: "split", Version: "1", Sharded: true}, batch, func(_ int, _ float64, err error) { errs = append(errs, err) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 3 || errors.Join(errs...) != nil {
+		t.Fatalf("invocations ended %v, want three successes", errs)
+	}
+	subs := submissions(t, s, "split")
+	want := []string{"--array=0-3 .* 0$", "--array=0-1 .* 4$", "--array=1 .* 4$"}
+	if len(subs) != len(want) {
+		t.Fatalf("submissions %q, want %d", subs, len(want))
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(w).MatchString(strings.TrimSpace(subs[i])) {
+			t.Errorf("submission %d: %s; want %s", i, subs[i], w)
+		}
+	}
+	for _, inv := range batch {
+		for task := range 2 {
+			if _, err := os.Stat(doneMarker(filepath.Join(s.Dir, "jobs", inv.Key, "job.json"), task)); err != nil {
+				t.Errorf("%s task %d: %v", inv.Key[:8], task, err)
+			}
+		}
+	}
+}
+
+func TestArraySpec(t *testing.T) {
+	for _, tc := range []struct {
+		idx  []int
+		want string
+	}{{[]int{0, 1, 2, 3, 7, 9, 10}, "0-3,7,9-10"}, {[]int{5}, "5"}, {[]int{1, 3}, "1,3"}} {
+		if got := arraySpec(tc.idx); got != tc.want {
+			t.Errorf("arraySpec(%v) = %q, want %q", tc.idx, got, tc.want)
+		}
+	}
+}
+
 // TestSlurmTimeoutAndInterrupt submits an array whose tasks never end and
 // checks that a submission past its timeout, or a cancelled context,
 // cancels the job and fails with an error naming the stage and job.
@@ -186,7 +235,7 @@ func TestSlurmTimeoutAndInterrupt(t *testing.T) {
 		ctx     time.Duration
 		want    string
 	}{
-		{"timeout", 3 * time.Second, time.Hour, `slurm: hang: job (\d+) \(array indices 0,1\) had not ended after 3s; cancelled it`},
+		{"timeout", 3 * time.Second, time.Hour, `slurm: hang: job (\d+) \(array indices 0-1\) had not ended after 3s; cancelled it`},
 		{"interrupt", time.Hour, 3 * time.Second, `slurm: hang: interrupted; cancelled job (\d+): context deadline exceeded`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,7 +87,7 @@ func (b Builtin) Features(ctx context.Context, req FeaturesRequest, progress Pro
 			return nil, fmt.Errorf("features: precondition adam needs the reference run's optimizer state: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("features: unknown precondition %q (want adam or none)", req.Precondition)
+		return nil, fmt.Errorf("features: unknown precondition %q (want adam, or empty for plain gradients)", req.Precondition)
 	}
 	ps, err := grad.Projectors(m, cfg)
 	if err != nil {

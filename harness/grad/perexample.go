@@ -17,7 +17,7 @@ type Config struct {
 	Projectors []ProjectorSpec // features per projector, in this order
 	BatchSize  int             // records per backward pass (32)
 	// Adam, when set, preconditions the gradients every projector sees with
-	// this optimizer state (LESS's Adam gradient features, see Adam); the
+	// this optimizer state (LESS's Adam gradient features, adam.go); the
 	// norms stay those of the plain gradients. Rademacher projectors only.
 	Adam *model.AdamW
 }

@@ -119,10 +119,8 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
-	pool := fp
-	if f.Precondition == "adam" {
-		pool.Precondition = "adam"
-	}
+	pool := fp // the validation gradients (valfeatures) stay plain
+	pool.Precondition = f.Precondition
 	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
 	p.add(base, ref, feat)
 	if validation {

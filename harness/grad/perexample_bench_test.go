@@ -94,12 +94,15 @@ func BenchmarkExtract(b *testing.B) {
 // step (model.Train on exactly one batch), the per-example pass with norms
 // (model.PerExample + Batch.Norms), and each projector's Project, and
 // reports feature cost / training-step cost and each projector's share of
-// the feature cost (base + that projector).
+// the feature cost (base + that projector). Projectors: factored with side
+// 16 (dim 4096) and side 8 (dim 1024, as the projector ablation), and
+// rademacher-8192.
 func BenchmarkFeatureCost(b *testing.B) {
 	m, shapes := benchReference(b)
 	recs, imgs := benchRecs(), benchImages()
 	rad, _ := NewProjector(ProjectorSpec{Kind: "rademacher", Dim: 8192}, shapes)
 	fac, _ := NewProjector(ProjectorSpec{Kind: "factored", Side: 16}, shapes)
+	fac8, _ := NewProjector(ProjectorSpec{Kind: "factored", Side: 8}, shapes)
 	dst := func(d int) [][]float32 {
 		out := make([][]float32, len(recs))
 		for i := range out {
@@ -107,8 +110,8 @@ func BenchmarkFeatureCost(b *testing.B) {
 		}
 		return out
 	}
-	dr, df := dst(rad.ID().Dim), dst(fac.ID().Dim)
-	var tTrain, tBase, tRad, tFac time.Duration
+	dr, df, df8 := dst(rad.ID().Dim), dst(fac.ID().Dim), dst(fac8.ID().Dim)
+	var tTrain, tBase, tRad, tFac, tFac8 time.Duration
 	for i := -1; i < b.N; i++ { // i = −1 warms buffers and builds the matrices
 		t0 := time.Now()
 		if _, err := model.Train(context.Background(), m, recs, imgs, model.TrainConfig{BatchSize: 32, Seed: 1}, nil); err != nil {
@@ -126,16 +129,20 @@ func BenchmarkFeatureCost(b *testing.B) {
 		t3 := time.Now()
 		rad.Project(dr, g)
 		t4 := time.Now()
+		fac8.Project(df8, g)
+		t5 := time.Now()
 		if i >= 0 {
 			tTrain += t1.Sub(t0)
 			tBase += t2.Sub(t1)
 			tFac += t3.Sub(t2)
 			tRad += t4.Sub(t3)
+			tFac8 += t5.Sub(t4)
 		}
 	}
 	b.ReportMetric(float64(tBase+tFac)/float64(tTrain), "factored/train")
 	b.ReportMetric(float64(tBase+tRad)/float64(tTrain), "rademacher/train")
 	b.ReportMetric(float64(tFac)/float64(tBase+tFac), "factored-share")
+	b.ReportMetric(float64(tFac8)/float64(tBase+tFac8), "factored8-share")
 	b.ReportMetric(float64(tRad)/float64(tBase+tRad), "rademacher-share")
 	b.ReportMetric(float64(len(recs)*b.N)/(tBase+tFac).Seconds(), "factored-examples/s")
 	b.ReportMetric(float64(len(recs)*b.N)/tTrain.Seconds(), "train-examples/s")
@@ -146,4 +153,5 @@ func BenchmarkFeatureCost(b *testing.B) {
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(rad)
 	runtime.KeepAlive(fac)
+	runtime.KeepAlive(fac8)
 }

@@ -220,12 +220,9 @@ func (s *Slurm) Execute(ctx context.Context, stg *Stage, batch []Invocation, don
 		var failed []int
 		var failedJobs []string
 		why := map[int][]string{} // invocation -> its failed indices, described
-		jobOf := map[int]string{} // invocation -> the job of its first index
+		jobOf := map[int]string{} // invocation -> the job of its (last) failed index
 		for _, a := range pending {
 			e := ends[a]
-			if jobOf[idx[a].inv] == "" {
-				jobOf[idx[a].inv] = e.job
-			}
 			if _, err := os.Stat(doneMarker(filepath.Join(idx[a].dir, "job.json"), idx[a].task)); err == nil {
 				continue
 			}

@@ -49,29 +49,6 @@ func (o *AdamW) Step(ps []*Param, lr float64) {
 	}
 }
 
-// tensors lists the moments of ps, as torch names them in an optimizer's
-// state: exp_avg.<param> (m) and exp_avg_sq.<param> (v), in ps's order.
-func (o *AdamW) tensors(ps []*Param) []Tensor {
-	var ts []Tensor
-	for _, p := range ps {
-		if m, ok := o.M[p.Name]; ok {
-			ts = append(ts, Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: m},
-				Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: o.V[p.Name]})
-		}
-	}
-	return ts
-}
-
-// setTensors restores the moments written by tensors.
-func (o *AdamW) setTensors(ts map[string]Tensor) {
-	for name, t := range ts {
-		if p, ok := strings.CutPrefix(name, "exp_avg."); ok {
-			o.M[p] = t.Data
-			o.V[p] = ts["exp_avg_sq."+p].Data
-		}
-	}
-}
-
 // OptimizerFormat names the layout written by SaveOptimizer.
 const OptimizerFormat = "tive-adamw/1"
 
@@ -88,14 +65,23 @@ type optimizerManifest struct {
 }
 
 // SaveOptimizer writes opt's state for m's parameters beside a saved model
-// in dir: optimizer.safetensors (exp_avg.<param>, exp_avg_sq.<param>), then
-// optimizer.json (betas, ε, weight decay, steps, checksum), each atomically.
-// LESS's Adam gradient features read it (LoadOptimizer).
+// in dir: optimizer.safetensors (the moments m and v of each parameter as
+// torch names them, exp_avg.<param> and exp_avg_sq.<param>, in m's
+// parameter order), then optimizer.json (betas, ε, weight decay, steps,
+// checksum), each atomically. Training checkpoints and LESS's Adam
+// gradient features read it (LoadOptimizer).
 func SaveOptimizer(dir string, m *Model, opt *AdamW) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), opt.tensors(m.params))
+	var ts []Tensor
+	for _, p := range m.params {
+		if mo, ok := opt.M[p.Name]; ok {
+			ts = append(ts, Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: mo},
+				Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: opt.V[p.Name]})
+		}
+	}
+	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), ts)
 	if err != nil {
 		return err
 	}
@@ -115,7 +101,11 @@ func LoadOptimizer(dir string) (*AdamW, error) {
 	}
 	opt := newAdamW(man.Beta1, man.Beta2, man.Eps, man.WeightDecay)
 	opt.T = man.Steps
-	opt.setTensors(ts)
+	for name, t := range ts {
+		if p, ok := strings.CutPrefix(name, "exp_avg."); ok {
+			opt.M[p], opt.V[p] = t.Data, ts["exp_avg_sq."+p].Data
+		}
+	}
 	return opt, nil
 }
 

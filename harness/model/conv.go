@@ -111,14 +111,14 @@ func (c *Conv) Backward(dx, dy []float32, grads bool) {
 // Channels: 3 → c₁ → … → c_L = D with c_l = max(16, D/2^(L−l)).
 type ConvStem struct {
 	Convs []*Conv
-	acts  []GELU
-	bufs  [][]float32 // conv outputs, then activations
+	acts  []GELU        // after each convolution but the last
+	bufs  [][]float32 // per convolution but the last: its output, then its activation
 	dbuf  [2][]float32
 }
 
 func newConvStem(cfg Config) *ConvStem {
 	L := bits.Len(uint(cfg.PatchSize)) - 1
-	st := &ConvStem{acts: make([]GELU, L)}
+	st := &ConvStem{acts: make([]GELU, L-1)}
 	s, cin := cfg.ImageSize, 3
 	for l := 1; l <= L; l++ {
 		cout := max(16, cfg.Width>>(L-l))
@@ -142,7 +142,7 @@ func (st *ConvStem) params() []*Param {
 
 // Forward writes the tokens y [n·P, D] of n images x [n, S, S, 3].
 func (st *ConvStem) Forward(y, x []float32, n int) {
-	for len(st.bufs) < 2*len(st.Convs) {
+	for len(st.bufs) < 2*len(st.acts) {
 		st.bufs = append(st.bufs, nil)
 	}
 	in := x

@@ -180,24 +180,19 @@ func (m *Model) setTrainable(freezeVision bool) {
 }
 
 // trainerState is stored in a checkpoint manifest's meta.
+// The optimizer's state is beside it (SaveOptimizer).
 type trainerState struct {
-	Step      int         `json:"step"`
-	Total     int         `json:"total"`
-	Config    TrainConfig `json:"train_config"`
-	OptSteps  int         `json:"optimizer_steps"`
-	OptSHA256 string      `json:"optimizer_sha256"`
+	Step   int         `json:"step"`
+	Total  int         `json:"total"`
+	Config TrainConfig `json:"train_config"`
 }
 
 func saveCheckpoint(root string, m *Model, opt *AdamW, tc TrainConfig, step, total int) error {
 	dir := filepath.Join(root, fmt.Sprintf("checkpoint-%08d", step))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := SaveOptimizer(dir, m, opt); err != nil {
 		return err
 	}
-	sum, err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), opt.tensors(m.params))
-	if err != nil {
-		return err
-	}
-	if err := Save(dir, m, trainerState{Step: step, Total: total, Config: tc, OptSteps: opt.T, OptSHA256: sum}); err != nil {
+	if err := Save(dir, m, trainerState{Step: step, Total: total, Config: tc}); err != nil {
 		return err
 	}
 	// Older checkpoints are superseded once this one is complete.
@@ -237,12 +232,11 @@ func resume(root string, m *Model, opt *AdamW, tc TrainConfig, total int) (int, 
 		if err := m.setParams(ts); err != nil {
 			return 0, fmt.Errorf("model: %s: %w", dir, err)
 		}
-		ost, err := readTensors(filepath.Join(dir, "optimizer.safetensors"), st.OptSHA256)
+		saved, err := LoadOptimizer(dir)
 		if err != nil {
 			return 0, err
 		}
-		opt.setTensors(ost)
-		opt.T = st.OptSteps
+		opt.M, opt.V, opt.T = saved.M, saved.V, saved.T
 		return st.Step, nil
 	}
 	return 0, nil

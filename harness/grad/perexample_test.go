@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/internal/gemm/gemmtest"
 	"github.com/tive-dev/tive/harness/model"
 )
 
@@ -81,6 +82,10 @@ func close32(a, b, abs, rel float64) bool { return math.Abs(a-b) <= abs+rel*math
 // TestPerExampleMatchesBatchOne: the batched pass gives each example the
 // gradient a batch of one gives it (float32; |Δ| ≤ 1e-5 + 1e-4·|g|).
 func TestPerExampleMatchesBatchOne(t *testing.T) {
+	gemmtest.EachBackend(t, checkPerExampleMatchesBatchOne)
+}
+
+func checkPerExampleMatchesBatchOne(t *testing.T) {
 	for _, set := range []model.ParamSet{model.LoRAAttn, model.LoRAAll, model.AttnWeights} {
 		m, recs, imgs := testModel(t, set)
 		flat, loss := flatOf(t, m, recs, imgs, set)
@@ -106,6 +111,10 @@ func TestPerExampleMatchesBatchOne(t *testing.T) {
 // differences of the example's own loss (float32, step 1e-2,
 // |Δ| ≤ 2e-3 + 2e-2·|g|) at sampled entries of every factor.
 func TestPerExampleFiniteDifference(t *testing.T) {
+	gemmtest.EachBackend(t, checkPerExampleFiniteDifference)
+}
+
+func checkPerExampleFiniteDifference(t *testing.T) {
 	for _, set := range []model.ParamSet{model.LoRAAll, model.AttnWeights} {
 		m, recs, imgs := testModel(t, set)
 		shapes, err := m.FactorShapes(set)
@@ -145,6 +154,10 @@ func TestPerExampleFiniteDifference(t *testing.T) {
 // projection of the explicit flat gradient by the matrix written out entry
 // by entry from RademacherSign; the norm is the flat gradient's norm.
 func TestProjectionsMatchExplicit(t *testing.T) {
+	gemmtest.EachBackend(t, checkProjectionsMatchExplicit)
+}
+
+func checkProjectionsMatchExplicit(t *testing.T) {
 	m, recs, imgs := testModel(t, model.LoRAAttn)
 	cfg := Config{Params: model.LoRAAttn, BatchSize: 4, Projectors: []ProjectorSpec{
 		{Kind: "rademacher", Seed: 17, Dim: 24}, {Kind: "factored", Seed: 17, Side: 2}}}

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tive-dev/tive/harness/internal/gemm"
 	"github.com/tive-dev/tive/harness/model"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // ProjectorSpec asks for a projector: Dim for rademacher, Side for
@@ -281,30 +280,9 @@ func (f *Factored) stacked(grp []int) []float32 {
 	return m
 }
 
-var blasImpl gonum.Implementation
-
 // gemm32 is C = alpha·op(A)·op(B) + beta·C, row-major, op(A) m×k, op(B) k×n.
 func gemm32(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				c[i*ldc+j] *= beta
-			}
-		}
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	ra, ca, rb, cb := m, k, k, n
-	if tA {
-		ta, ra, ca = blas.Trans, k, m
-	}
-	if tB {
-		tb, rb, cb = blas.Trans, n, k
-	}
-	blasImpl.Sgemm(ta, tb, m, n, k, alpha, a[:lda*(ra-1)+ca], lda, b[:ldb*(rb-1)+cb], ldb, beta, c[:ldc*(m-1)+n], ldc)
+	gemm.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func growF32(s []float32, n int) []float32 {

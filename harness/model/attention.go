@@ -63,7 +63,7 @@ func (at *Attention) Forward(o, q, k, v []float32, off []int) {
 			}
 			var sum float32
 			for j, s := range row[:last] {
-				e := float32(math.Exp(float64(s - mx)))
+				e := exp32(s - mx)
 				row[j] = e
 				sum += e
 			}

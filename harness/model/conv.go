@@ -111,7 +111,7 @@ func (c *Conv) Backward(dx, dy []float32, grads bool) {
 // Channels: 3 → c₁ → … → c_L = D with c_l = max(16, D/2^(L−l)).
 type ConvStem struct {
 	Convs []*Conv
-	acts  []GELU        // after each convolution but the last
+	acts  []GELU      // after each convolution but the last
 	bufs  [][]float32 // per convolution but the last: its output, then its activation
 	dbuf  [2][]float32
 }

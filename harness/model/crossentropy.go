@@ -30,7 +30,7 @@ func (c *CrossEntropy) Forward(logits []float32, y []int32, w []float32, loss, e
 			}
 			var s float64
 			for i, v := range z {
-				p := math.Exp(float64(v - mx))
+				p := float64(exp32(v - mx))
 				z[i] = float32(p)
 				s += p
 			}

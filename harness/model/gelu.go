@@ -1,9 +1,7 @@
 package model
 
-import "math"
-
 // GELU is the tanh approximation y = ½x(1 + tanh(c(x + 0.044715x³))),
-// c = √(2/π), as in GPT-2 and LLaVA's projector.
+// c = √(2/π), as in GPT-2 and LLaVA's projector, in float32 (tanh32).
 //
 // Backward: ∂y/∂x = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t the tanh.
 type GELU struct {
@@ -19,10 +17,10 @@ func (a *GELU) Forward(y, x []float32) {
 	a.t = grow(a.t, len(x))
 	parallelFor(len(x), 4096, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			t := math.Tanh(geluC * (v + 0.044715*v*v*v))
-			a.t[i] = float32(t)
-			y[i] = float32(0.5 * v * (1 + t))
+			v := x[i]
+			t := tanh32(geluC * (v + 0.044715*v*v*v))
+			a.t[i] = t
+			y[i] = 0.5 * v * (1 + t)
 		}
 	})
 }

@@ -206,7 +206,7 @@ func kvAttend(o, q, k, v []float32, D, heads, h int, scratch []float32) []float3
 	}
 	var sum float32
 	for t := range s {
-		s[t] = float32(math.Exp(float64(s[t] - mx)))
+		s[t] = exp32(s[t] - mx)
 		sum += s[t]
 	}
 	out := o[c : c+hd]

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/internal/gemm/gemmtest"
 )
 
 // Finite-difference checks run in float32 with central differences, step
@@ -62,7 +63,9 @@ func checkFD(t *testing.T, name string, x, g []float32, f func() float64) {
 	}
 }
 
-func TestLinearGrad(t *testing.T) {
+func TestLinearGrad(t *testing.T) { gemmtest.EachBackend(t, checkLinearGrad) }
+
+func checkLinearGrad(t *testing.T) {
 	for _, lora := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lora=%v", lora), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -92,7 +95,9 @@ func TestLinearGrad(t *testing.T) {
 
 // TestConvGrad checks a strided, padded convolution (input and weights) and
 // the whole stem (GELUs between convolutions) against finite differences.
-func TestConvGrad(t *testing.T) {
+func TestConvGrad(t *testing.T) { gemmtest.EachBackend(t, checkConvGrad) }
+
+func checkConvGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	n, side, cin, cout := 2, 7, 3, 4
 	c := newConv("c", side, cin, cout, 3, 2, 1)
@@ -131,7 +136,9 @@ func TestConvGrad(t *testing.T) {
 	}
 }
 
-func TestLayerNormGrad(t *testing.T) {
+func TestLayerNormGrad(t *testing.T) { gemmtest.EachBackend(t, checkLayerNormGrad) }
+
+func checkLayerNormGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 3))
 	n, d := 5, 8
 	ln := newLayerNorm("ln", d)
@@ -149,7 +156,9 @@ func TestLayerNormGrad(t *testing.T) {
 	checkFD(t, "b", ln.B.W, ln.B.G, f)
 }
 
-func TestGELUGrad(t *testing.T) {
+func TestGELUGrad(t *testing.T) { gemmtest.EachBackend(t, checkGELUGrad) }
+
+func checkGELUGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 4))
 	var a GELU
 	x := randVec(rng, 50, 2)
@@ -162,7 +171,9 @@ func TestGELUGrad(t *testing.T) {
 	checkFD(t, "x", x, dx, f)
 }
 
-func TestAttentionGrad(t *testing.T) {
+func TestAttentionGrad(t *testing.T) { gemmtest.EachBackend(t, checkAttentionGrad) }
+
+func checkAttentionGrad(t *testing.T) {
 	for _, causal := range []bool{true, false} {
 		t.Run(fmt.Sprintf("causal=%v", causal), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 5))
@@ -184,7 +195,9 @@ func TestAttentionGrad(t *testing.T) {
 	}
 }
 
-func TestBlockGrad(t *testing.T) {
+func TestBlockGrad(t *testing.T) { gemmtest.EachBackend(t, checkBlockGrad) }
+
+func checkBlockGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 6))
 	d := 8
 	b := newBlock("b", d, 2, 2, true)
@@ -207,7 +220,9 @@ func TestBlockGrad(t *testing.T) {
 	}
 }
 
-func TestEmbeddingGrad(t *testing.T) {
+func TestEmbeddingGrad(t *testing.T) { gemmtest.EachBackend(t, checkEmbeddingGrad) }
+
+func checkEmbeddingGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 8))
 	d := 4
 	e := Embedding{Tok: newParam("tok", 5, d), Pos: newParam("pos", 6, d), D: d}
@@ -227,7 +242,9 @@ func TestEmbeddingGrad(t *testing.T) {
 	checkFD(t, "vis", vis, dvis, f)
 }
 
-func TestCrossEntropyGrad(t *testing.T) {
+func TestCrossEntropyGrad(t *testing.T) { gemmtest.EachBackend(t, checkCrossEntropyGrad) }
+
+func checkCrossEntropyGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	V, m := 7, 4
 	ce := CrossEntropy{V: V}
@@ -314,7 +331,9 @@ func tinyConfig() Config {
 // TestModelGrad checks the whole model end to end, LoRA attached with
 // non-zero B, on records with and without images: L = token-mean response
 // cross-entropy.
-func TestModelGrad(t *testing.T) {
+func TestModelGrad(t *testing.T) { gemmtest.EachBackend(t, checkModelGrad) }
+
+func checkModelGrad(t *testing.T) {
 	for _, stem := range []string{"patch", "conv"} {
 		t.Run(stem, func(t *testing.T) {
 			cfg := tinyConfig()
@@ -372,7 +391,9 @@ func modelGrad(t *testing.T, cfg Config) {
 
 // TestGemmTNChunked: the chunked weight-gradient product equals a plain
 // Sgemm (|Δ| ≤ 1e-4·(1+|c|)), for row counts around the chunk size.
-func TestGemmTNChunked(t *testing.T) {
+func TestGemmTNChunked(t *testing.T) { gemmtest.EachBackend(t, checkGemmTNChunked) }
+
+func checkGemmTNChunked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, n := range []int{1, gradChunk, gradChunk + 1, 3*gradChunk + 7} {
 		m, k := 5, 7

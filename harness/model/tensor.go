@@ -6,8 +6,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	linalg "github.com/tive-dev/tive/harness/internal/gemm"
 )
 
 // Param is one named parameter tensor: values W and gradient accumulator G,
@@ -41,30 +40,11 @@ func (p *Param) fill(v float32) {
 	}
 }
 
-var impl gonum.Implementation
-
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
-// op(A) is m×k and op(B) is k×n; lda, ldb, ldc are the row strides.
+// op(A) is m×k and op(B) is k×n; lda, ldb, ldc are the row strides. The
+// back end (OpenBLAS or gonum) is package gemm's.
 func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	ra, rb := m, k
-	if tA {
-		ta, ra = blas.Trans, k
-	}
-	if tB {
-		tb, rb = blas.Trans, n
-	}
-	ca, cb := k, n
-	if tA {
-		ca = m
-	}
-	if tB {
-		cb = k
-	}
-	impl.Sgemm(ta, tb, m, n, k, alpha, a[:lda*(ra-1)+ca], lda, b[:ldb*(rb-1)+cb], ldb, beta, c[:ldc*(m-1)+n], ldc)
+	linalg.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gradChunk is the number of rows per partial sum in reductions over tokens.

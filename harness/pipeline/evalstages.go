@@ -20,8 +20,8 @@ import (
 // subset), predict (answer files for the world's benchmark suites) and score
 // (the official scorers on them).
 func init() {
-	Register(&Stage{Name: "train", Version: "1", Run: runTrain})
-	Register(&Stage{Name: "predict", Version: "2", Run: runPredict, Sharded: true, Check: checkPredict})
+	Register(&Stage{Name: "train", Version: "1", Arith: true, Run: runTrain})
+	Register(&Stage{Name: "predict", Version: "2", Arith: true, Run: runPredict, Sharded: true, Check: checkPredict})
 	Register(&Stage{Name: "score", Version: "1", Run: runScore})
 	Register(&Stage{Name: "chance", Version: "1", Run: runChance})
 }

@@ -98,6 +98,7 @@ func (l Local) Execute(ctx context.Context, stg *Stage, batch []Invocation, done
 type Job struct {
 	Stage   string            `json:"stage"`
 	Version string            `json:"version"`
+	Arith   string            `json:"arith,omitempty"` // the planner's product back end, for Arith stages
 	Key     string            `json:"key"`
 	Params  json.RawMessage   `json:"params"`
 	Runtime json.RawMessage   `json:"runtime,omitempty"`
@@ -125,6 +126,8 @@ func ExecJob(ctx context.Context, path string, task int) error {
 		return fmt.Errorf("%s: unknown stage %q", path, j.Stage)
 	case stg.Version != j.Version:
 		return fmt.Errorf("%s: stage %s is version %s here but the job was planned with version %s (mixed tive versions on the cluster)", path, j.Stage, stg.Version, j.Version)
+	case stg.Arith && j.Arith != Arith():
+		return fmt.Errorf("%s: stage %s computes its matrix products with %s here but the job was planned with %s; its key would name the wrong back end (install the same OpenBLAS on every node, or set TIVE_BLAS alike)", path, j.Stage, Arith(), j.Arith)
 	case task < 0 || task >= max(j.Tasks, 1):
 		return fmt.Errorf("%s: task %d of %d", path, task, j.Tasks)
 	}
@@ -266,6 +269,9 @@ func (s *Slurm) writeJob(stg *Stage, inv Invocation, tasks int) (string, error) 
 		inputs[k] = abs(v)
 	}
 	j := Job{Stage: stg.Name, Version: stg.Version, Key: inv.Key, Params: c.Params, Runtime: c.Runtime, Seed: c.Seed, Inputs: inputs, Out: abs(c.Out), Workers: c.Workers, Tasks: tasks}
+	if stg.Arith {
+		j.Arith = Arith()
+	}
 	jb, _ := json.MarshalIndent(j, "", "  ")
 	jobFile := filepath.Join(dir, "job.json")
 	if err := atomic.WriteFile(jobFile, jb, 0o644); err != nil {

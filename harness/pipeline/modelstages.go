@@ -20,10 +20,10 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "pretrain", Version: "1", Run: runPretrain})
-	Register(&Stage{Name: "reference", Version: "1", Run: runReference})
-	Register(&Stage{Name: "features", Version: "1", Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
-	Register(&Stage{Name: "valfeatures", Version: "1", Run: runValFeatures})
+	Register(&Stage{Name: "pretrain", Version: "1", Arith: true, Run: runPretrain})
+	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
+	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
+	Register(&Stage{Name: "valfeatures", Version: "1", Arith: true, Run: runValFeatures})
 }
 
 type pretrainParams struct {

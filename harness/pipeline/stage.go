@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/internal/gemm"
 )
 
 // Stage is one kind of step of a study. Later stages (world, pretrain,
@@ -16,6 +18,11 @@ type Stage struct {
 	// Version is the stage's code version: change it whenever the outputs
 	// for the same parameters and inputs change, so cached outputs are not reused.
 	Version string
+	// Arith marks stages whose outputs depend on how float32 matrix products
+	// round (the model's training, decoding and gradients): their key names
+	// the product back end (Arith()), so that results of OpenBLAS and
+	// pure-Go builds never share a cache entry.
+	Arith bool
 	// Run computes the stage's outputs into c.Out.
 	Run func(ctx context.Context, c *Call) error
 	// Resumable stages find in c.Out what an interrupted attempt wrote (for
@@ -103,6 +110,10 @@ func (n *Node) String() string {
 	return n.Stage + " (" + n.Label + ")"
 }
 
+// Arith names the float32 matrix-product back end of this binary as stage
+// keys and jobs record it: "gonum", or "openblas VERSION KERNEL".
+func Arith() string { return gemm.Backend() }
+
 // canonical returns the canonical JSON of params: encoding/json sorts map
 // keys and struct fields have a fixed order.
 func canonical(v any) (json.RawMessage, error) {
@@ -131,6 +142,9 @@ func (s *Store) computeKey(n *Node) (string, map[string]string, error) {
 	sort.Strings(names)
 	var b strings.Builder
 	fmt.Fprintf(&b, "tive-stage/1\nstage %s\nversion %s\nseed %d\nparams %s\n", st.Name, st.Version, n.Seed, params)
+	if st.Arith {
+		fmt.Fprintf(&b, "arith %s\n", Arith())
+	}
 	for _, name := range names {
 		r := n.Inputs[name]
 		var id string

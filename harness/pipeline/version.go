@@ -14,12 +14,13 @@ type VersionInfo struct {
 	Commit  string `json:"commit"`
 	Dirty   bool   `json:"dirty"`
 	Go      string `json:"go"`
+	Arith   string `json:"arith"` // float32 matrix products: "gonum" or "openblas VERSION KERNEL"
 }
 
 // Version reads the VCS stamp of the running binary ("unknown" under go test
 // and go run, which do not stamp it).
 func Version() VersionInfo {
-	v := VersionInfo{Harness: HarnessVersion, Commit: "unknown", Go: runtime.Version()}
+	v := VersionInfo{Harness: HarnessVersion, Commit: "unknown", Go: runtime.Version(), Arith: Arith()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {

@@ -1,0 +1,9 @@
+//go:build !cgo
+
+package gemm
+
+import "errors"
+
+func loadOpenBLAS() (impl, string, error) {
+	return nil, "", errors.New("this binary was built without cgo (CGO_ENABLED=0)")
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/internal/kernels"
+	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 	"github.com/tive-dev/tive/harness/model"
 )
 
@@ -98,6 +100,15 @@ func BenchmarkExtract(b *testing.B) {
 // 16 (dim 4096) and side 8 (dim 1024, as the projector ablation), and
 // rademacher-8192.
 func BenchmarkFeatureCost(b *testing.B) {
+	for _, be := range kernels.Available() {
+		b.Run("blas="+be, func(b *testing.B) {
+			defer kernelstest.Use(b, be)()
+			benchFeatureCost(b)
+		})
+	}
+}
+
+func benchFeatureCost(b *testing.B) {
 	m, shapes := benchReference(b)
 	recs, imgs := benchRecs(), benchImages()
 	rad, _ := NewProjector(ProjectorSpec{Kind: "rademacher", Dim: 8192}, shapes)

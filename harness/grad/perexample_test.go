@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/internal/gemm/gemmtest"
+	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 	"github.com/tive-dev/tive/harness/model"
 )
 
@@ -82,7 +82,7 @@ func close32(a, b, abs, rel float64) bool { return math.Abs(a-b) <= abs+rel*math
 // TestPerExampleMatchesBatchOne: the batched pass gives each example the
 // gradient a batch of one gives it (float32; |Δ| ≤ 1e-5 + 1e-4·|g|).
 func TestPerExampleMatchesBatchOne(t *testing.T) {
-	gemmtest.EachBackend(t, checkPerExampleMatchesBatchOne)
+	kernelstest.EachBackend(t, checkPerExampleMatchesBatchOne)
 }
 
 func checkPerExampleMatchesBatchOne(t *testing.T) {
@@ -111,7 +111,7 @@ func checkPerExampleMatchesBatchOne(t *testing.T) {
 // differences of the example's own loss (float32, step 1e-2,
 // |Δ| ≤ 2e-3 + 2e-2·|g|) at sampled entries of every factor.
 func TestPerExampleFiniteDifference(t *testing.T) {
-	gemmtest.EachBackend(t, checkPerExampleFiniteDifference)
+	kernelstest.EachBackend(t, checkPerExampleFiniteDifference)
 }
 
 func checkPerExampleFiniteDifference(t *testing.T) {
@@ -154,7 +154,7 @@ func checkPerExampleFiniteDifference(t *testing.T) {
 // projection of the explicit flat gradient by the matrix written out entry
 // by entry from RademacherSign; the norm is the flat gradient's norm.
 func TestProjectionsMatchExplicit(t *testing.T) {
-	gemmtest.EachBackend(t, checkProjectionsMatchExplicit)
+	kernelstest.EachBackend(t, checkProjectionsMatchExplicit)
 }
 
 func checkProjectionsMatchExplicit(t *testing.T) {

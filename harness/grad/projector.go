@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/tive-dev/tive/harness/internal/gemm"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/model"
 )
 
@@ -282,7 +282,7 @@ func (f *Factored) stacked(grp []int) []float32 {
 
 // gemm32 is C = alpha·op(A)·op(B) + beta·C, row-major, op(A) m×k, op(B) k×n.
 func gemm32(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kernels.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func growF32(s []float32, n int) []float32 {

@@ -28,25 +28,29 @@ func (o *AdamW) Step(ps []*Param, lr float64) {
 	c1 := 1 - math.Pow(o.Beta1, float64(o.T))
 	c2 := 1 - math.Pow(o.Beta2, float64(o.T))
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
+	decay := float32(1 - lr*o.WeightDecay)
+	a := float32(lr / c1)
+	s2 := float32(1 / math.Sqrt(c2))
+	eps := float32(o.Eps)
 	for _, p := range ps {
-		if p.Frozen {
-			continue
-		}
-		m, v := o.M[p.Name], o.V[p.Name]
-		if m == nil {
-			m, v = make([]float32, len(p.W)), make([]float32, len(p.W))
-			o.M[p.Name], o.V[p.Name] = m, v
-		}
-		decay := float32(1 - lr*o.WeightDecay)
-		a := float32(lr / c1)
-		s2 := float32(1 / math.Sqrt(c2))
-		eps := float32(o.Eps)
-		for i, g := range p.G {
-			m[i] = b1*m[i] + (1-b1)*g
-			v[i] = b2*v[i] + (1-b2)*g*g
-			p.W[i] = p.W[i]*decay - a*m[i]/(sqrt32(v[i])*s2+eps)
+		if !p.Frozen && o.M[p.Name] == nil {
+			o.M[p.Name], o.V[p.Name] = make([]float32, len(p.W)), make([]float32, len(p.W))
 		}
 	}
+	// Element-wise, so the split over goroutines does not change the bytes.
+	parallelFor(len(ps), 1, func(lo, hi int) {
+		for _, p := range ps[lo:hi] {
+			if p.Frozen {
+				continue
+			}
+			m, v := o.M[p.Name], o.V[p.Name]
+			for i, g := range p.G {
+				m[i] = b1*m[i] + (1-b1)*g
+				v[i] = b2*v[i] + (1-b2)*g*g
+				p.W[i] = p.W[i]*decay - a*m[i]/(sqrt32(v[i])*s2+eps)
+			}
+		}
+	})
 }
 
 // OptimizerFormat names the layout written by SaveOptimizer.

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
 )
 
 // Attention is multi-head scaled dot-product attention over packed
@@ -20,7 +22,8 @@ import (
 //	∂Q = ∂S·K/√d, ∂K = ∂Sᵀ·Q/√d, ∂V = Pᵀ·∂O.
 //
 // Each product is one GEMM per sequence and head (causal ones compute the
-// masked half too: the GEMM kernels outrun a triangular loop).
+// masked half too: the GEMM kernels outrun a triangular loop), around the
+// softmax kernels of package kernels.
 type Attention struct {
 	H, D   int
 	Causal bool
@@ -29,7 +32,7 @@ type Attention struct {
 	off     []int
 	att     []float32 // P, per sequence and head a T×T block
 	attOff  []int
-	scratch [][]float32 // per worker, ∂P
+	scratch [][]float32 // per worker (kernels.Attn.ScratchLen)
 }
 
 // Forward writes o[n, D]. q, k, v must stay unchanged until Backward.
@@ -50,30 +53,8 @@ func (at *Attention) Forward(o, q, k, v []float32, off []int) {
 		o0, t := off[e], off[e+1]-off[e]
 		c := o0*D + h*hd
 		p := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
-		gemm(false, true, t, t, hd, scale, q[c:], D, k[c:], D, 0, p, t)
-		for i := 0; i < t; i++ {
-			row := p[i*t : (i+1)*t]
-			last := t
-			if at.Causal {
-				last = i + 1
-			}
-			mx := row[0]
-			for _, s := range row[:last] {
-				mx = max(mx, s)
-			}
-			var sum float32
-			for j, s := range row[:last] {
-				e := exp32(s - mx)
-				row[j] = e
-				sum += e
-			}
-			inv := 1 / sum
-			for j := range row[:last] {
-				row[j] *= inv
-			}
-			clear(row[last:])
-		}
-		gemm(false, false, t, hd, t, 1, p, t, v[c:], D, 0, o[c:], D)
+		a := kernels.Attn{T: t, HD: hd, LD: D, Scale: scale, Causal: at.Causal}
+		kernels.AttentionForward(a, o[c:], p, q[c:], k[c:], v[c:])
 	})
 }
 
@@ -88,19 +69,9 @@ func (at *Attention) Backward(dq, dk, dv, do []float32) {
 		o0, t := off[e], off[e+1]-off[e]
 		c := o0*D + h*hd
 		p := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
-		at.scratch[w] = grow(at.scratch[w], t*t)
-		dp := at.scratch[w]
-		gemm(false, true, t, t, hd, 1, do[c:], D, v[c:], D, 0, dp, t)
-		for i := 0; i < t; i++ {
-			pr, dr := p[i*t:(i+1)*t], dp[i*t:(i+1)*t]
-			s := dot(pr, dr)
-			for j, pv := range pr {
-				dr[j] = pv * (dr[j] - s) * scale
-			}
-		}
-		gemm(false, false, t, hd, t, 1, dp, t, k[c:], D, 0, dq[c:], D)
-		gemm(true, false, t, hd, t, 1, dp, t, q[c:], D, 0, dk[c:], D)
-		gemm(true, false, t, hd, t, 1, p, t, do[c:], D, 0, dv[c:], D)
+		a := kernels.Attn{T: t, HD: hd, LD: D, Scale: scale, Causal: at.Causal}
+		at.scratch[w] = grow(at.scratch[w], a.ScratchLen())
+		kernels.AttentionBackward(a, dq[c:], dk[c:], dv[c:], do[c:], p, q[c:], k[c:], v[c:], at.scratch[w])
 	})
 }
 

@@ -7,6 +7,9 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
+	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 )
 
 // benchModel is the default model (with the given stem) on the synthetic
@@ -65,9 +68,18 @@ func forwardFlops(m *Model, bt *batch) float64 {
 }
 
 // BenchmarkTrainStep is one optimizer step (forward, backward, clip, AdamW)
-// on 32 synthetic records with the default model. Effective GFLOP/s counts
-// 3× the forward FLOPs.
+// on 32 synthetic records with the default model, on each matrix-product
+// back end. Effective GFLOP/s counts 3× the forward FLOPs.
 func BenchmarkTrainStep(b *testing.B) {
+	for _, be := range kernels.Available() {
+		b.Run("blas="+be, func(b *testing.B) {
+			defer kernelstest.Use(b, be)()
+			benchTrainStep(b)
+		})
+	}
+}
+
+func benchTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		lora bool
 		stem string

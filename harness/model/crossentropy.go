@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
+)
 
 // CrossEntropy is the per-row loss ℓ_r = log Σ_v exp(z_rv) − z_r,y_r over
 // logits z [m, V], weighted by w_r in the total L = Σ_r w_r ℓ_r (w_r = 1/M
@@ -30,7 +34,7 @@ func (c *CrossEntropy) Forward(logits []float32, y []int32, w []float32, loss, e
 			}
 			var s float64
 			for i, v := range z {
-				p := float64(exp32(v - mx))
+				p := float64(kernels.Exp32(v - mx))
 				z[i] = float32(p)
 				s += p
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
 )
 
 // Prompt is one question for decoding: an image path ("" for text only) and
@@ -206,7 +208,7 @@ func kvAttend(o, q, k, v []float32, D, heads, h int, scratch []float32) []float3
 	}
 	var sum float32
 	for t := range s {
-		s[t] = exp32(s[t] - mx)
+		s[t] = kernels.Exp32(s[t] - mx)
 		sum += s[t]
 	}
 	out := o[c : c+hd]

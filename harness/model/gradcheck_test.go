@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/internal/gemm/gemmtest"
+	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 )
 
 // Finite-difference checks run in float32 with central differences, step
@@ -63,7 +63,7 @@ func checkFD(t *testing.T, name string, x, g []float32, f func() float64) {
 	}
 }
 
-func TestLinearGrad(t *testing.T) { gemmtest.EachBackend(t, checkLinearGrad) }
+func TestLinearGrad(t *testing.T) { kernelstest.EachBackend(t, checkLinearGrad) }
 
 func checkLinearGrad(t *testing.T) {
 	for _, lora := range []bool{false, true} {
@@ -95,7 +95,7 @@ func checkLinearGrad(t *testing.T) {
 
 // TestConvGrad checks a strided, padded convolution (input and weights) and
 // the whole stem (GELUs between convolutions) against finite differences.
-func TestConvGrad(t *testing.T) { gemmtest.EachBackend(t, checkConvGrad) }
+func TestConvGrad(t *testing.T) { kernelstest.EachBackend(t, checkConvGrad) }
 
 func checkConvGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
@@ -136,7 +136,7 @@ func checkConvGrad(t *testing.T) {
 	}
 }
 
-func TestLayerNormGrad(t *testing.T) { gemmtest.EachBackend(t, checkLayerNormGrad) }
+func TestLayerNormGrad(t *testing.T) { kernelstest.EachBackend(t, checkLayerNormGrad) }
 
 func checkLayerNormGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 3))
@@ -156,7 +156,7 @@ func checkLayerNormGrad(t *testing.T) {
 	checkFD(t, "b", ln.B.W, ln.B.G, f)
 }
 
-func TestGELUGrad(t *testing.T) { gemmtest.EachBackend(t, checkGELUGrad) }
+func TestGELUGrad(t *testing.T) { kernelstest.EachBackend(t, checkGELUGrad) }
 
 func checkGELUGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 4))
@@ -171,7 +171,7 @@ func checkGELUGrad(t *testing.T) {
 	checkFD(t, "x", x, dx, f)
 }
 
-func TestAttentionGrad(t *testing.T) { gemmtest.EachBackend(t, checkAttentionGrad) }
+func TestAttentionGrad(t *testing.T) { kernelstest.EachBackend(t, checkAttentionGrad) }
 
 func checkAttentionGrad(t *testing.T) {
 	for _, causal := range []bool{true, false} {
@@ -195,7 +195,7 @@ func checkAttentionGrad(t *testing.T) {
 	}
 }
 
-func TestBlockGrad(t *testing.T) { gemmtest.EachBackend(t, checkBlockGrad) }
+func TestBlockGrad(t *testing.T) { kernelstest.EachBackend(t, checkBlockGrad) }
 
 func checkBlockGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 6))
@@ -220,7 +220,7 @@ func checkBlockGrad(t *testing.T) {
 	}
 }
 
-func TestEmbeddingGrad(t *testing.T) { gemmtest.EachBackend(t, checkEmbeddingGrad) }
+func TestEmbeddingGrad(t *testing.T) { kernelstest.EachBackend(t, checkEmbeddingGrad) }
 
 func checkEmbeddingGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 8))
@@ -242,7 +242,7 @@ func checkEmbeddingGrad(t *testing.T) {
 	checkFD(t, "vis", vis, dvis, f)
 }
 
-func TestCrossEntropyGrad(t *testing.T) { gemmtest.EachBackend(t, checkCrossEntropyGrad) }
+func TestCrossEntropyGrad(t *testing.T) { kernelstest.EachBackend(t, checkCrossEntropyGrad) }
 
 func checkCrossEntropyGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
@@ -331,7 +331,7 @@ func tinyConfig() Config {
 // TestModelGrad checks the whole model end to end, LoRA attached with
 // non-zero B, on records with and without images: L = token-mean response
 // cross-entropy.
-func TestModelGrad(t *testing.T) { gemmtest.EachBackend(t, checkModelGrad) }
+func TestModelGrad(t *testing.T) { kernelstest.EachBackend(t, checkModelGrad) }
 
 func checkModelGrad(t *testing.T) {
 	for _, stem := range []string{"patch", "conv"} {
@@ -391,7 +391,7 @@ func modelGrad(t *testing.T, cfg Config) {
 
 // TestGemmTNChunked: the chunked weight-gradient product equals a plain
 // Sgemm (|Δ| ≤ 1e-4·(1+|c|)), for row counts around the chunk size.
-func TestGemmTNChunked(t *testing.T) { gemmtest.EachBackend(t, checkGemmTNChunked) }
+func TestGemmTNChunked(t *testing.T) { kernelstest.EachBackend(t, checkGemmTNChunked) }
 
 func checkGemmTNChunked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))

@@ -1,5 +1,7 @@
 package model
 
+import "github.com/tive-dev/tive/harness/internal/kernels"
+
 // LayerNorm is y = (x − μ)·r·g + b per row, μ the row mean, r = 1/√(σ² + ε),
 // σ² the biased row variance, ε = 1e-5.
 //
@@ -33,34 +35,16 @@ func (ln *LayerNorm) Forward(y, x []float32, n int) {
 	ln.x, ln.n = x[:n*d], n
 	ln.mean = grow(ln.mean, n)
 	ln.rstd = grow(ln.rstd, n)
-	g, b := ln.G.W, ln.B.W
 	parallelFor(n, 64, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := x[r*d : (r+1)*d]
-			var m float32
-			for _, v := range row {
-				m += v
-			}
-			m /= float32(d)
-			var s float32
-			for _, v := range row {
-				s += (v - m) * (v - m)
-			}
-			rs := 1 / sqrt32(s/float32(d)+1e-5)
-			ln.mean[r], ln.rstd[r] = m, rs
-			out := y[r*d : (r+1)*d]
-			for i, v := range row {
-				out[i] = (v-m)*rs*g[i] + b[i]
-			}
-		}
+		kernels.LayerNormForward(y[lo*d:hi*d], ln.mean[lo:hi], ln.rstd[lo:hi], x[lo*d:hi*d], ln.G.W, ln.B.W, hi-lo, d)
 	})
 }
 
 // Backward adds ∂L/∂x to dx (when non-nil) and, when grads, accumulates
-// ∂L/∂g and ∂L/∂b.
+// ∂L/∂g and ∂L/∂b: per fixed chunk of gradChunk rows in parallel, then the
+// chunks' sums in chunk order.
 func (ln *LayerNorm) Backward(dx, dy []float32, grads bool) {
 	d, n := ln.D, ln.n
-	g := ln.G.W
 	chunks := (n + gradChunk - 1) / gradChunk
 	grads = grads && !ln.G.Frozen
 	if grads {
@@ -74,32 +58,12 @@ func (ln *LayerNorm) Backward(dx, dy []float32, grads bool) {
 				pg = ln.scratch[ch*2*d : ch*2*d+d]
 				pb = ln.scratch[ch*2*d+d : (ch+1)*2*d]
 			}
-			for r := ch * gradChunk; r < min((ch+1)*gradChunk, n); r++ {
-				row := ln.x[r*d : (r+1)*d]
-				dr := dy[r*d : (r+1)*d]
-				m, rs := ln.mean[r], ln.rstd[r]
-				var s1, s2 float32
-				for i, v := range row {
-					xh := (v - m) * rs
-					dg := dr[i] * g[i]
-					s1 += dg
-					s2 += dg * xh
-					if grads {
-						pg[i] += dr[i] * xh
-						pb[i] += dr[i]
-					}
-				}
-				if dx == nil {
-					continue
-				}
-				s1 /= float32(d)
-				s2 /= float32(d)
-				out := dx[r*d : (r+1)*d]
-				for i, v := range row {
-					xh := (v - m) * rs
-					out[i] += rs * (dr[i]*g[i] - s1 - xh*s2)
-				}
+			r0, r1 := ch*gradChunk, min((ch+1)*gradChunk, n)
+			var dxc []float32
+			if dx != nil {
+				dxc = dx[r0*d : r1*d]
 			}
+			kernels.LayerNormBackward(dxc, pg, pb, ln.x[r0*d:r1*d], dy[r0*d:r1*d], ln.G.W, ln.mean[r0:r1], ln.rstd[r0:r1], r1-r0, d)
 		}
 	})
 	if grads {

@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"sync"
 
-	linalg "github.com/tive-dev/tive/harness/internal/gemm"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 )
 
 // Param is one named parameter tensor: values W and gradient accumulator G,
@@ -44,7 +44,7 @@ func (p *Param) fill(v float32) {
 // op(A) is m×k and op(B) is k×n; lda, ldb, ldc are the row strides. The
 // back end (OpenBLAS or gonum) is package gemm's.
 func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	linalg.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kernels.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gradChunk is the number of rows per partial sum in reductions over tokens.

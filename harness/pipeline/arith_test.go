@@ -3,8 +3,8 @@ package pipeline
 import (
 	"testing"
 
-	"github.com/tive-dev/tive/harness/internal/gemm"
-	"github.com/tive-dev/tive/harness/internal/gemm/gemmtest"
+	"github.com/tive-dev/tive/harness/internal/kernels"
+	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 )
 
 // TestArithStagesKeyTheBackend: a stage that runs the model's matrix
@@ -15,8 +15,8 @@ func TestArithStagesKeyTheBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]map[string]string{} // stage -> back end -> key
-	for _, be := range gemm.Available() {
-		restore := gemmtest.Use(t, be)
+	for _, be := range kernels.Available() {
+		restore := kernelstest.Use(t, be)
 		for _, stage := range []string{"world", "select", "train", "features", "predict"} {
 			k, _, err := s.computeKey(&Node{Stage: stage, Params: map[string]int{"x": 1}, Seed: 3})
 			if err != nil {
@@ -29,7 +29,7 @@ func TestArithStagesKeyTheBackend(t *testing.T) {
 		}
 		restore()
 	}
-	if len(gemm.Available()) < 2 {
+	if len(kernels.Available()) < 2 {
 		t.Skip("only the gonum back end in this binary (no OpenBLAS): nothing to tell apart")
 	}
 	for stage, byBackend := range keys {

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tive-dev/tive/harness/internal/gemm"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 )
 
 // Stage is one kind of step of a study. Later stages (world, pretrain,
@@ -112,7 +112,7 @@ func (n *Node) String() string {
 
 // Arith names the float32 matrix-product back end of this binary as stage
 // keys and jobs record it: "gonum", or "openblas VERSION KERNEL".
-func Arith() string { return gemm.Backend() }
+func Arith() string { return kernels.Backend() }
 
 // canonical returns the canonical JSON of params: encoding/json sorts map
 // keys and struct fields have a fixed order.

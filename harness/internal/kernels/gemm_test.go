@@ -1,4 +1,4 @@
-package gemm
+package kernels
 
 import (
 	"fmt"
@@ -148,7 +148,7 @@ func TestUseRefusesUnknown(t *testing.T) {
 	}
 }
 
-// use switches to back end be and returns the switch back (gemmtest.Use,
+// use switches to back end be and returns the switch back (kernelstest.Use,
 // which this package's tests cannot import).
 func use(tb testing.TB, be string) func() {
 	old := Kind()

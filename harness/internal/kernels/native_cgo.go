@@ -1,12 +1,16 @@
 //go:build cgo
 
-package gemm
+package kernels
 
 /*
-#cgo LDFLAGS: -ldl
+#cgo CFLAGS: -O3
+#cgo LDFLAGS: -ldl -lm
 #include <dlfcn.h>
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 typedef void (*set_threads_fn)(int);
@@ -40,6 +44,35 @@ static void tive_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
                        const float *b, int ldb, float beta, float *c, int ldc) {
 	tive_sgemm_p(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// Comparisons may not trap, so the clamps of exp32 and tanh32 become
+// vector selects (the values computed are the same).
+#pragma GCC optimize("no-trapping-math")
+#define SUFFIX base
+#include "native.h"
+#undef SUFFIX
+#if defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define SUFFIX avx2
+#include "native.h"
+#undef SUFFIX
+#pragma GCC pop_options
+#define TIVE_PICK(name, avx2) ((avx2) ? name##_avx2 : name##_base)
+#else
+#define TIVE_PICK(name, avx2) (name##_base)
+#endif
+
+static void tive_gelu_fwd(int avx2, float *y, float *t, const float *x, long n) { TIVE_PICK(gelu_fwd, avx2)(y, t, x, n); }
+static void tive_gelu_bwd(int avx2, float *dx, const float *dy, const float *x, const float *t, long n) { TIVE_PICK(gelu_bwd, avx2)(dx, dy, x, t, n); }
+static void tive_softmax_rows(int avx2, float *p, long rows, long cols, int causal) { TIVE_PICK(softmax_rows, avx2)(p, rows, cols, causal); }
+static void tive_softmax_bwd(int avx2, float *dp, const float *p, long rows, long cols, float scale) { TIVE_PICK(softmax_bwd, avx2)(dp, p, rows, cols, scale); }
+static void tive_layernorm_fwd(int avx2, float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, long rows, long d) {
+	TIVE_PICK(layernorm_fwd, avx2)(y, mean, rstd, x, g, b, rows, d);
+}
+static void tive_layernorm_bwd(int avx2, float *dx, float *pg, float *pb, const float *x, const float *dy, const float *g, const float *mean, const float *rstd, long rows, long d, float *xh) {
+	TIVE_PICK(layernorm_bwd, avx2)(dx, pg, pb, x, dy, g, mean, rstd, rows, d, xh);
+}
 */
 import "C"
 
@@ -48,6 +81,8 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // libraries are the names tried in turn: Debian's libopenblas0 provides the
@@ -80,12 +115,47 @@ func openblasVersion(config string) string {
 
 type openblasImpl struct{}
 
+// avx2 picks the AVX2 build of the C kernels (the same bytes as the
+// baseline build, faster).
+var avx2 = cbool(cpu.X86.HasAVX2)
+
+func ptr(s []float32) *C.float { return (*C.float)(unsafe.Pointer(unsafe.SliceData(s))) }
+
+func (openblasImpl) geluForward(y, t, x []float32) {
+	C.tive_gelu_fwd(avx2, ptr(y), ptr(t), ptr(x), C.long(len(x)))
+}
+
+func (openblasImpl) geluBackward(dx, dy, x, t []float32) {
+	C.tive_gelu_bwd(avx2, ptr(dx), ptr(dy), ptr(x), ptr(t), C.long(len(x)))
+}
+
+func (openblasImpl) softmaxRows(p []float32, rows, cols int, causal bool) {
+	C.tive_softmax_rows(avx2, ptr(p), C.long(rows), C.long(cols), cbool(causal))
+}
+
+func (openblasImpl) softmaxBackward(dp, p []float32, rows, cols int, scale float32) {
+	C.tive_softmax_bwd(avx2, ptr(dp), ptr(p), C.long(rows), C.long(cols), C.float(scale))
+}
+
 func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	var pa, pb *C.float
 	if k > 0 {
 		pa, pb = (*C.float)(&a[0]), (*C.float)(&b[0])
 	}
 	C.tive_sgemm(cbool(tA), cbool(tB), C.int(m), C.int(n), C.int(k), C.float(alpha), pa, C.int(lda), pb, C.int(ldb), C.float(beta), (*C.float)(&c[0]), C.int(ldc))
+}
+
+func (openblasImpl) layerNormForward(y, mean, rstd, x, g, b []float32, rows, d int) {
+	C.tive_layernorm_fwd(avx2, ptr(y), ptr(mean), ptr(rstd), ptr(x), ptr(g), ptr(b), C.long(rows), C.long(d))
+}
+
+func (openblasImpl) layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, rows, d int) {
+	var xh [64]float32 // a row of x̂; wider rows use the heap
+	scratch := xh[:]
+	if d > len(xh) {
+		scratch = make([]float32, d)
+	}
+	C.tive_layernorm_bwd(avx2, ptr(dx), ptr(pg), ptr(pb), ptr(x), ptr(dy), ptr(g), ptr(mean), ptr(rstd), C.long(rows), C.long(d), ptr(scratch))
 }
 
 func cbool(b bool) C.int {

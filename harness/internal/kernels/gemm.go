@@ -22,7 +22,7 @@
 // names the one in use (with OpenBLAS's kernel, which also changes the
 // bytes) so that the pipeline never lets results of the two share a cache
 // entry.
-package gemm
+package kernels
 
 import (
 	"fmt"
@@ -39,9 +39,16 @@ import (
 // takes OpenBLAS when it loads.
 const Env = "TIVE_BLAS"
 
-// impl computes one product on the calling goroutine.
+// impl is one back end: a product and the element-wise kernels, on the
+// calling goroutine.
 type impl interface {
 	sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	geluForward(y, t, x []float32)
+	geluBackward(dx, dy, x, t []float32)
+	softmaxRows(p []float32, rows, cols int, causal bool)
+	softmaxBackward(dp, p []float32, rows, cols int, scale float32)
+	layerNormForward(y, mean, rstd, x, g, b []float32, rows, d int)
+	layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, rows, d int)
 }
 
 var (
@@ -108,7 +115,7 @@ func Available() []string {
 // product into blocks; blockRows and blockCols are the block sizes.
 const (
 	splitFlops = 1 << 21
-	blockRows  = 128
+	blockRows  = 256
 	blockCols  = 256
 )
 

@@ -1,6 +1,6 @@
 //go:build !cgo
 
-package gemm
+package kernels
 
 import "errors"
 

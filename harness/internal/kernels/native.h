@@ -1,0 +1,177 @@
+// The element-wise kernels of the native back end (package kernels), in C so
+// that the compiler vectorises them. cgo includes this file twice: once for
+// baseline x86-64 (or any other architecture) with SUFFIX base, once under
+// #pragma GCC target("avx2") with SUFFIX avx2 on amd64. Neither may fuse a
+// multiply and an add (AVX2 does not bring FMA), and both keep the same
+// operation order, so they give the same bytes; reductions keep 8 partial
+// sums, combined in a fixed order.
+
+#define TIVE_CAT_(a, b) a##_##b
+#define TIVE_CAT(a, b) TIVE_CAT_(a, b)
+#define FN(name) TIVE_CAT(name, SUFFIX)
+
+// exp32 as package kernels' Exp32: x = n·ln2 + r, a degree-7 polynomial for
+// eʳ, 2ⁿ from the exponent bits; 0 below −87.33654, +Inf above 88.72283.
+static inline float FN(exp32)(float x) {
+	float xc = x > 88.72283f ? 88.72283f : x;
+	xc = xc < -87.33654f ? -87.33654f : xc;
+	float f = xc * 1.44269504088896341f + 12582912.0f;
+	float n = f - 12582912.0f;
+	int32_t bits;
+	memcpy(&bits, &f, 4);
+	bits -= 0x4B400000;
+	float r = xc - n * 0.693359375f - n * -2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	int32_t e = (bits + 127) << 23;
+	float s;
+	memcpy(&s, &e, 4);
+	float v = p * s;
+	v = x < -87.33654f ? 0.0f : v;
+	return x > 88.72283f ? INFINITY : v;
+}
+
+// tanh32 as package kernels' Tanh32 (Eigen's rational form).
+static inline float FN(tanh32)(float x) {
+	float xc = x > 7.99881172180175781f ? 7.99881172180175781f : x;
+	xc = xc < -7.99881172180175781f ? -7.99881172180175781f : xc;
+	float x2 = xc * xc;
+	float p = -2.76076847742355e-16f;
+	p = p * x2 + 2.00018790482477e-13f;
+	p = p * x2 + -8.60467152213735e-11f;
+	p = p * x2 + 5.12229709037114e-08f;
+	p = p * x2 + 1.48572235717979e-05f;
+	p = p * x2 + 6.37261928875436e-04f;
+	p = p * x2 + 4.89352455891786e-03f;
+	float q = 1.19825839466702e-06f;
+	q = q * x2 + 1.18534705686654e-04f;
+	q = q * x2 + 2.26843463243900e-03f;
+	q = q * x2 + 4.89352518554385e-03f;
+	float t = xc * p / q;
+	return fabsf(x) < 0.0004f ? x : t;
+}
+
+// sum8 is Σ a[i] over 8 partial sums (lane i mod 8), added pairwise.
+static inline float FN(sum8)(const float *a, long n) {
+	float s[8] = {0};
+	long i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int l = 0; l < 8; l++) s[l] += a[i + l];
+	for (int l = 0; i < n; i++, l++) s[l] += a[i];
+	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+// dot8 is Σ a[i]·b[i] the same way.
+static inline float FN(dot8)(const float *a, const float *b, long n) {
+	float s[8] = {0};
+	long i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int l = 0; l < 8; l++) s[l] += a[i + l] * b[i + l];
+	for (int l = 0; i < n; i++, l++) s[l] += a[i] * b[i];
+	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+static void FN(gelu_fwd)(float *y, float *t, const float *x, long n) {
+	for (long i = 0; i < n; i++) {
+		float v = x[i];
+		float th = FN(tanh32)(0.7978845608028654f * (v + 0.044715f * v * v * v));
+		t[i] = th;
+		y[i] = 0.5f * v * (1.0f + th);
+	}
+}
+
+static void FN(gelu_bwd)(float *dx, const float *dy, const float *x, const float *t, long n) {
+	for (long i = 0; i < n; i++) {
+		float v = x[i], th = t[i];
+		float d = 0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * v * v);
+		dx[i] = dy[i] * d;
+	}
+}
+
+// softmax_rows turns each row i of the rows×cols block p into softmax over
+// its first last(i) entries (i+1 when causal, else cols), zeroing the rest.
+static void FN(softmax_rows)(float *p, long rows, long cols, int causal) {
+	for (long i = 0; i < rows; i++) {
+		float *row = p + i * cols;
+		long last = causal ? i + 1 : cols;
+		float mx = row[0];
+		for (long j = 1; j < last; j++) mx = row[j] > mx ? row[j] : mx;
+		for (long j = 0; j < last; j++) row[j] = FN(exp32)(row[j] - mx);
+		float inv = 1.0f / FN(sum8)(row, last);
+		for (long j = 0; j < last; j++) row[j] *= inv;
+		for (long j = last; j < cols; j++) row[j] = 0.0f;
+	}
+}
+
+// softmax_bwd turns ∂P into ∂S = scale·P⊙(∂P − rowsum(P⊙∂P)) in place.
+static void FN(softmax_bwd)(float *dp, const float *p, long rows, long cols, float scale) {
+	for (long i = 0; i < rows; i++) {
+		float *dr = dp + i * cols;
+		const float *pr = p + i * cols;
+		float s = FN(dot8)(pr, dr, cols);
+		for (long j = 0; j < cols; j++) dr[j] = pr[j] * (dr[j] - s) * scale;
+	}
+}
+
+// layernorm_fwd: per row, y = (x − μ)·r·g + b with r = 1/√(σ² + 1e-5).
+static void FN(layernorm_fwd)(float *restrict y, float *restrict mean, float *restrict rstd, const float *restrict x,
+                              const float *restrict g, const float *restrict b, long rows, long d) {
+	for (long r = 0; r < rows; r++) {
+		const float *row = x + r * d;
+		float m = FN(sum8)(row, d) / (float)d;
+		float s[8] = {0};
+		long i = 0;
+		for (; i + 8 <= d; i += 8)
+			for (int l = 0; l < 8; l++) s[l] += (row[i + l] - m) * (row[i + l] - m);
+		for (int l = 0; i < d; i++, l++) s[l] += (row[i] - m) * (row[i] - m);
+		float var = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+		float rs = 1.0f / sqrtf(var / (float)d + 1e-5f);
+		mean[r] = m;
+		rstd[r] = rs;
+		float *out = y + r * d;
+		for (long i = 0; i < d; i++) out[i] = (row[i] - m) * rs * g[i] + b[i];
+	}
+}
+
+// layernorm_bwd: per row, with x̂ = (x − μ)·r and δ = dy, adds
+// r·(δ⊙g − mean(δ⊙g) − x̂·mean(δ⊙g⊙x̂)) to dx (when non-NULL) and δ⊙x̂, δ
+// to pg, pb (when non-NULL).
+static void FN(layernorm_bwd)(float *restrict dx, float *restrict pg, float *restrict pb, const float *restrict x,
+                              const float *restrict dy, const float *restrict g, const float *restrict mean,
+                              const float *restrict rstd, long rows, long d, float *restrict xh) {
+	for (long r = 0; r < rows; r++) {
+		const float *row = x + r * d, *dr = dy + r * d;
+		float m = mean[r], rs = rstd[r];
+		float s1[8] = {0}, s2[8] = {0};
+		for (long i = 0; i < d; i++) xh[i] = (row[i] - m) * rs;
+		long i = 0;
+		for (; i + 8 <= d; i += 8)
+			for (int l = 0; l < 8; l++) {
+				float dg = dr[i + l] * g[i + l];
+				s1[l] += dg;
+				s2[l] += dg * xh[i + l];
+			}
+		for (int l = 0; i < d; i++, l++) {
+			float dg = dr[i] * g[i];
+			s1[l] += dg;
+			s2[l] += dg * xh[i];
+		}
+		if (pg != NULL)
+			for (long i = 0; i < d; i++) {
+				pg[i] += dr[i] * xh[i];
+				pb[i] += dr[i];
+			}
+		if (dx == NULL) continue;
+		float a1 = (((s1[0] + s1[4]) + (s1[2] + s1[6])) + ((s1[1] + s1[5]) + (s1[3] + s1[7]))) / (float)d;
+		float a2 = (((s2[0] + s2[4]) + (s2[2] + s2[6])) + ((s2[1] + s2[5]) + (s2[3] + s2[7]))) / (float)d;
+		float *out = dx + r * d;
+		for (long i = 0; i < d; i++) out[i] += rs * (dr[i] * g[i] - a1 - xh[i] * a2);
+	}
+}
+
+#undef FN

@@ -1,21 +1,24 @@
-// Package gemm is the float32 matrix product under the built-in model and
-// the gradient projectors, row-major like the rest of the harness:
+// Package kernels is the float32 arithmetic under the built-in model and
+// the gradient projectors, row-major like the rest of the harness: the
+// matrix product
 //
 //	C = alpha·op(A)·op(B) + beta·C,  op(A) m×k, op(B) k×n, C m×n,
 //
 // with op(X) = Xᵀ when the matching flag is set and lda, ldb, ldc the row
-// strides. Two back ends compute it:
+// strides, and the element-wise layers around it (elementwise.go: GELU,
+// attention's softmax, layer norm). Two back ends compute them:
 //
-//   - "openblas": Debian's OpenBLAS (libopenblas0), loaded at start-up with
-//     dlopen when the binary is built with cgo and the library is present.
-//     OpenBLAS runs one thread per call; products of at least splitFlops are
-//     cut into fixed blocks of rows (or, for short wide products, columns)
-//     that run on up to GOMAXPROCS goroutines. The cut depends on the shape
-//     only, so results are the same bytes for any core count and any number
-//     of stages running at once.
+//   - "openblas" (native): Debian's OpenBLAS (libopenblas0), loaded at
+//     start-up with dlopen when the binary is built with cgo and the library
+//     is present, and the C kernels of native.h. OpenBLAS runs one thread
+//     per call; products of at least splitFlops are cut into fixed blocks of
+//     rows (or, for short wide products, columns) that run on up to
+//     GOMAXPROCS goroutines. The cut depends on the shape only, so results
+//     are the same bytes for any core count and any number of stages
+//     running at once.
 //   - "gonum": gonum's pure-Go Sgemm (it splits products over cores itself,
-//     each element reduced over k in a fixed order). It is used by
-//     CGO_ENABLED=0 builds, where OpenBLAS is missing, and when the
+//     each element reduced over k in a fixed order) and Go loops. It is used
+//     by CGO_ENABLED=0 builds, where OpenBLAS is missing, and when the
 //     environment sets TIVE_BLAS=gonum.
 //
 // The back ends round differently, so they give different bytes; Backend

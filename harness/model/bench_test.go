@@ -27,7 +27,7 @@ func benchModel(b *testing.B, lora bool, stem string) (*Model, *batch) {
 			b.Fatal(err)
 		}
 	}
-	m.setTrainable(false)
+	m.setTrainable(false, false)
 	exs := make([]encoded, 32)
 	for i := range exs {
 		exs[i], _ = m.encode(&recs[i])

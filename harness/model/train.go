@@ -27,6 +27,9 @@ type TrainConfig struct {
 	Eps             float64 `json:"eps"`              // (1e-8)
 	MaxGradNorm     float64 `json:"max_grad_norm"`    // global-norm clip, <0 disables (1)
 	FreezeVision    bool    `json:"freeze_vision"`    // full fine-tuning: keep the vision encoder fixed
+	// FreezeDecoder trains only the vision encoder and the projector
+	// (LLaVA's stage 1 on a pretrained language model).
+	FreezeDecoder bool `json:"freeze_decoder,omitempty"`
 	Seed            uint64  `json:"seed"`             // data order and LoRA dropout
 	CheckpointDir   string  `json:"-"`                // "" disables checkpoints and resume
 	CheckpointEvery int     `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
@@ -89,7 +92,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		}
 		exs[i] = e
 	}
-	m.setTrainable(tc.FreezeVision)
+	m.setTrainable(tc.FreezeVision, tc.FreezeDecoder)
 	opt := newAdamW(tc.Beta1, tc.Beta2, tc.Eps, tc.WeightDecay)
 	n, bs := len(recs), tc.BatchSize
 	spe := (n + bs - 1) / bs
@@ -167,14 +170,19 @@ func (m *Model) trainStep(b *batch, rng *rand.Rand, opt *AdamW, lr, maxNorm floa
 }
 
 // setTrainable freezes what a run does not train.
-func (m *Model) setTrainable(freezeVision bool) {
+func (m *Model) setTrainable(freezeVision, freezeDecoder bool) {
 	for _, p := range m.params {
 		p.Frozen = false
+		vision, proj := strings.HasPrefix(p.Name, "vision."), strings.HasPrefix(p.Name, "projector.")
 		switch {
 		case m.LoRA != nil:
-			p.Frozen = !strings.Contains(p.Name, ".lora_") && !strings.HasPrefix(p.Name, "projector.")
+			p.Frozen = !strings.Contains(p.Name, ".lora_") && !proj
+		case freezeVision && freezeDecoder:
+			p.Frozen = !proj
 		case freezeVision:
-			p.Frozen = strings.HasPrefix(p.Name, "vision.")
+			p.Frozen = vision
+		case freezeDecoder:
+			p.Frozen = !vision && !proj
 		}
 	}
 }

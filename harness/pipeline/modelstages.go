@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tive-dev/tive/harness/backend"
@@ -16,10 +18,13 @@ import (
 	"github.com/tive-dev/tive/harness/world"
 )
 
-// The built-in model's stages: pretrain (the base model, once per world),
+// The built-in model's stages: language (the decoder on the world's
+// language corpus, once per world, when the spec asks for it), pretrain (the
+// base model, once per world),
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
+	Register(&Stage{Name: "language", Version: "1", Arith: true, Run: runLanguage})
 	Register(&Stage{Name: "pretrain", Version: "1", Arith: true, Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
@@ -38,33 +43,142 @@ func worldImages(worldDir string) model.ImageSource {
 	return model.DirImages{Root: filepath.Join(worldDir, "images")}
 }
 
-// Pretrain outputs: model/ (a checkpoint) trained on the world's captions
-// from scratch (full fine-tuning), with a vocabulary built from the captions
-// and the training mixture.
+// Pretrain outputs: model/ (a checkpoint) trained on the world's captions.
+// Without a language input it starts from scratch (full fine-tuning, with a
+// vocabulary built from the captions and the training mixture); with one it
+// starts from the language model and trains the vision encoder and the
+// projector only (LLaVA's stage 1).
 func runPretrain(ctx context.Context, c *Call) error {
 	var p pretrainParams
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
 	w := c.Inputs["world"]
-	caps, err := data.Load(filepath.Join(w, "pretrain.json"))
+	caps, mix, err := worldText(w)
 	if err != nil {
 		return err
 	}
-	mix, err := data.Load(filepath.Join(w, "mixture.json"))
-	if err != nil {
-		return err
-	}
-	vocab := model.BuildVocab(append(append([]data.Record(nil), caps...), mix...), p.VocabMinCount)
-	m, err := model.New(p.Model, vocab, c.Seed)
-	if err != nil {
-		return err
+	var m *model.Model
+	if lang, ok := c.Inputs["language"]; ok {
+		if m, err = model.Load(filepath.Join(lang, "model")); err != nil {
+			return err
+		}
+		p.Train.FreezeDecoder = true
+	} else {
+		vocab := model.BuildVocab(append(append([]data.Record(nil), caps...), mix...), p.VocabMinCount)
+		if m, err = model.New(p.Model, vocab, c.Seed); err != nil {
+			return err
+		}
 	}
 	p.Train.Seed = c.Seed
 	if _, err := model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress); err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("pretrain", c.Seed))
+}
+
+// worldText reads a world's captions and training mixture.
+func worldText(w string) (caps, mix []data.Record, err error) {
+	if caps, err = data.Load(filepath.Join(w, "pretrain.json")); err != nil {
+		return nil, nil, err
+	}
+	mix, err = data.Load(filepath.Join(w, "mixture.json"))
+	return caps, mix, err
+}
+
+type languageParams struct {
+	World         world.Config      `json:"world"`
+	Model         model.Config      `json:"model"`
+	VocabMinCount int               `json:"vocab_min_count"`
+	Records       int               `json:"records"`
+	MaxFill       int               `json:"max_fill"`
+	Eval          int               `json:"eval"`
+	Train         model.TrainConfig `json:"train"`
+}
+
+// Language outputs model/, a model whose decoder trained on Records texts of
+// the world's language corpus (its vision encoder and projector stay as
+// drawn), with a vocabulary built from the corpus, the captions and the
+// mixture; and eval.json, its exact-match accuracy per skill on Eval
+// held-out texts with up to MaxFill+3 filler sentences (positions the
+// training texts do not reach).
+func runLanguage(ctx context.Context, c *Call) error {
+	var p languageParams
+	if err := c.Decode(&p); err != nil {
+		return err
+	}
+	w := c.Inputs["world"]
+	corpus, _, err := world.Language(p.World, "language", 0, p.Records, p.MaxFill)
+	if err != nil {
+		return err
+	}
+	caps, mix, err := worldText(w)
+	if err != nil {
+		return err
+	}
+	vocab := model.BuildVocab(append(append(append([]data.Record(nil), corpus...), caps...), mix...), p.VocabMinCount)
+	m, err := model.New(p.Model, vocab, c.Seed)
+	if err != nil {
+		return err
+	}
+	p.Train.Seed = c.Seed
+	p.Train.FreezeVision = true
+	if _, err := model.Train(ctx, m, corpus, nil, p.Train, c.Progress); err != nil {
+		return err
+	}
+	eval, err := LanguageEval(ctx, m, p.World, p.Eval, p.MaxFill+3)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
+		return err
+	}
+	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("language", c.Seed))
+}
+
+// SkillScore is a language model's exact-match accuracy on one skill.
+type SkillScore struct {
+	Skill    string  `json:"skill"`
+	N        int     `json:"n"`
+	Right    int     `json:"right"`
+	Accuracy float64 `json:"accuracy"` // Right/N, 0 when N is 0
+}
+
+// LanguageEval asks m n held-out texts of the world cfg's language corpus
+// (purpose "language-eval", up to maxFill filler sentences) and scores its
+// greedy answers per skill, in world.Skills order: right when the answer
+// equals the truth up to case, surrounding space and a final period.
+func LanguageEval(ctx context.Context, m *model.Model, cfg world.Config, n, maxFill int) ([]SkillScore, error) {
+	recs, skills, err := world.Language(cfg, "language-eval", 0, n, maxFill)
+	if err != nil {
+		return nil, err
+	}
+	prompts := make([]model.Prompt, len(recs))
+	for i, r := range recs {
+		prompts[i] = model.Prompt{Text: r.Conversations[0].Value}
+	}
+	got, err := model.Generate(ctx, m, prompts, nil, 8)
+	if err != nil {
+		return nil, err
+	}
+	norm := func(s string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), ".")) }
+	scores := make([]SkillScore, len(world.Skills))
+	for k, s := range world.Skills {
+		scores[k].Skill = s
+	}
+	for i, r := range recs {
+		k := slices.Index(world.Skills, skills[i])
+		scores[k].N++
+		if norm(got[i]) == norm(r.Conversations[1].Value) {
+			scores[k].Right++
+		}
+	}
+	for k := range scores {
+		if scores[k].N > 0 {
+			scores[k].Accuracy = float64(scores[k].Right) / float64(scores[k].N)
+		}
+	}
+	return scores, nil
 }
 
 type referenceParams struct {

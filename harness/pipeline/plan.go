@@ -65,10 +65,19 @@ func (p *planner) pool() {
 }
 
 // base is the world's base model: pretrained once per world, its seed
-// derived from the world's.
+// derived from the world's; on the language model (planned here, before the
+// caller adds the base) when the spec has language records.
 func (p *planner) base() *Node {
 	r := p.r
-	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
+	in := map[string]Ref{"world": {Node: p.world}}
+	if l := r.Language; l.Records > 0 {
+		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
+			Params: languageParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
+				Records: l.Records, MaxFill: l.MaxFill, Eval: l.Eval, Train: trainConfig(l.Train)}}
+		p.add(lang)
+		in["language"] = Ref{Node: lang}
+	}
+	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in,
 		Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
 }
 

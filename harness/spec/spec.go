@@ -55,6 +55,7 @@ type Spec struct {
 	Data        Data      `yaml:"data" json:"data" tive:"required"`
 	World       World     `yaml:"world" json:"world"`
 	Model       Model     `yaml:"model" json:"model"`
+	Language    Language  `yaml:"language" json:"language"`
 	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
 	Reference   Reference `yaml:"reference" json:"reference"`
 	Features    Features  `yaml:"features" json:"features"`
@@ -131,6 +132,21 @@ type Model struct {
 	// Stem turns images into visual tokens: patch (default, the linear patch
 	// embedding) or conv (a stride-2 convolutional stem, model.ConvStem).
 	Stem string `yaml:"stem" json:"stem,omitempty"`
+}
+
+// Language configures the built-in model's language model (Vicuna's role in
+// LLaVA's recipe): its decoder trains first on Records texts of the world's
+// language corpus (world.Language), and the pretrain stage then aligns the
+// vision encoder and projector to it with the decoder frozen. Records 0 (the
+// default) skips it: the pretrain stage trains the whole model from scratch.
+type Language struct {
+	Records int `yaml:"records" json:"records"`
+	// MaxFill is the most filler sentences before a text (positions vary).
+	MaxFill int `yaml:"max_fill" json:"max_fill"`
+	// Eval is the number of held-out texts, with up to MaxFill+3 fillers,
+	// whose answers the stage scores per skill (eval.json).
+	Eval  int `yaml:"eval" json:"eval"`
+	Train `yaml:",inline" json:"schedule"`
 }
 
 // Train configures one training run of the built-in model; zero values take
@@ -882,7 +898,12 @@ func (d *decoder) validate(s *Spec) {
 	if len(s.Benchmarks) > 0 && s.Data.Source != "world" {
 		bad("benchmarks", "training and scoring run on the built-in world only (data.source: world); external models use the worker")
 	}
-	for path, t := range map[string]Train{"pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
+	if l := s.Language; l.Records < 0 || l.MaxFill < 0 || l.Eval < 0 {
+		bad("language", "records, max_fill and eval must be >= 0")
+	} else if l.Records > 0 && s.Data.Source != "world" {
+		bad("language.records", "the language corpus is the built-in world's (data.source: world)")
+	}
+	for path, t := range map[string]Train{"language": s.Language.Train, "pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
 		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}

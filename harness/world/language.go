@@ -1,0 +1,216 @@
+package world
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"image"
+	"strings"
+
+	"github.com/tive-dev/tive/harness/data"
+)
+
+// The language corpus: text-only records that teach the decoder to read
+// (Vicuna's role in LLaVA's recipe). Each record states a scene in words, in
+// the place where an image record has its <image> token, and asks about it
+// in the wordings of the mixture and the suites; the answer is read off the
+// scene graph, so it is always in the text (or, for "unanswerable", the text
+// says why it cannot be known). Filler sentences of random number go first,
+// so that the question does not always sit at the same position (the visual
+// tokens shift it in image records).
+
+// Skills are the question families of the language corpus, in the order
+// LanguageSkill returns them.
+var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "unanswerable", "caption"}
+
+// fillers are neutral sentences put before a scene's text.
+var fillers = []string{
+	"Here is a short note about a picture.", "Read the description below.", "The following text describes a scene.",
+	"Someone wrote this about an image.", "This is what the picture shows.", "A friend describes a photo.",
+	"Look at the description carefully.", "The note was written by hand.",
+}
+
+// LanguageRecord is record i of the language corpus of world seed: a pure
+// function of (seed, purpose, i) like every other stream of the world.
+// purpose separates the training corpus ("language") from held-out texts
+// for evaluation. maxFill is the most filler sentences put in front.
+func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int) (Record, string) {
+	r := stream(seed, purpose, i)
+	skill := Skills[r.IntN(len(Skills))]
+	var texts []string
+	if skill == "copy" || skill == "unanswerable" || r.IntN(5) == 0 {
+		texts = []string{pick(r, signWords)}
+	}
+	if skill == "unanswerable" && r.IntN(2) == 0 {
+		texts = nil
+	}
+	s := w.textScene(r, texts)
+	q, a, ctx := w.textQA(r, skill, &s)
+	var b strings.Builder
+	for range r.IntN(maxFill + 1) {
+		b.WriteString(pick(r, fillers))
+		b.WriteByte(' ')
+	}
+	b.WriteString(ctx)
+	human := b.String() + "\n" + q
+	rec := Record{ID: fmt.Sprintf("%s-%08d", purpose, i), Dataset: "language",
+		Conversations: []Turn{{"human", human}, {"gpt", a}}}
+	return rec, skill
+}
+
+// textScene is a scene graph for words only: 1-4 objects of distinct
+// positions in any style, colours as the pack gives them, and texts.
+func (w *world) textScene(r *rand.Rand, texts []string) Scene {
+	styles := make([]int, len(w.pack.Styles()))
+	for i := range styles {
+		styles[i] = i
+	}
+	s := Scene{Size: w.size, Place: r.IntN(len(places))}
+	n := 1 + r.IntN(4)
+	cells := r.Perm(9)
+	for k := range n {
+		c := r.IntN(len(w.concepts))
+		if k > 0 && r.IntN(4) == 0 { // repeats make counting questions
+			c = s.Objects[r.IntN(k)].Concept
+		}
+		st := pick(r, styles)
+		col, _ := w.pack.Colour(c, st)
+		cell := cells[k]
+		third := w.size / 3
+		x0, y0 := (cell%3)*third, (cell/3)*third
+		s.Objects = append(s.Objects, Object{Concept: c, Style: st, Size: third, X: x0, Y: y0,
+			Box: image.Rect(x0+1, y0+1, x0+third-1, y0+third-1), Colour: col})
+	}
+	for _, t := range texts {
+		s.Texts = append(s.Texts, Text{Words: t})
+	}
+	return s
+}
+
+// textQA returns a question of skill about s, its answer, and the text that
+// states s (saying as much as the question needs, and often more).
+func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) {
+	vis := s.visible()
+	o := pick(r, vis)
+	nm := w.name(o)
+	if (skill == "colour" || skill == "side") && len(s.unique()) == 0 {
+		skill = "count" // every object is repeated: nothing has one colour or side
+	}
+	detailed := skill == "colour" || skill == "side" || r.IntN(2) == 0
+	ctx = w.sceneText(r, s, detailed)
+	switch skill {
+	case "yesno":
+		c := o.Concept
+		if r.IntN(2) == 0 {
+			c = r.IntN(len(w.concepts))
+		}
+		cn := w.concepts[c].Name
+		q = pick(r, []string{
+			fmt.Sprintf("Is there %s in the image?", article(cn)),
+			fmt.Sprintf("Is there %s in the picture?", article(cn)),
+			fmt.Sprintf("Is there %s in this image?%s", article(cn), mmeSuffix),
+			fmt.Sprintf("Is there %s in the image?\n%s", article(cn), shortHint),
+		})
+		return q, yesNo(s.has(c)), ctx
+	case "colour":
+		o = pick(r, s.unique())
+		return fmt.Sprintf("What color is the %s?\n%s", w.name(o), shortHint), capitalise(o.Colour), ctx
+	case "count":
+		return fmt.Sprintf("How many %s are there?\n%s", plural(nm), shortHint), fmt.Sprint(s.count(o.Concept)), ctx
+	case "side":
+		o = pick(r, s.unique())
+		return fmt.Sprintf("Which side is the %s on?\n%s", w.name(o), shortHint), capitalise(horiz(o.Box, s.Size)), ctx
+	case "choice":
+		right := nm
+		pool := make([]string, 0, 8)
+		for _, c := range w.otherConcepts(r, 8, s.has) {
+			pool = append(pool, w.concepts[c].Name)
+		}
+		opts, ans := choices(r, right, pool, 2+r.IntN(3))
+		var b strings.Builder
+		b.WriteString("Which of these is in the image?")
+		for k, op := range opts {
+			fmt.Fprintf(&b, "\n%c. %s", 'A'+k, capitalise(op))
+		}
+		b.WriteString("\n" + mcHint)
+		return b.String(), string(rune('A' + ans)), ctx
+	case "copy":
+		return pick(r, []string{"What does the sign say?", "What is written on the sign?", "What word is on the sign?"}) + "\n" + shortHint,
+			s.Texts[0].Words, ctx
+	case "unanswerable":
+		q = pick(r, []string{"What does this say?", "What is written here?"}) + "\n" + vizwizHint
+		if len(s.Texts) == 0 {
+			return q, "Unanswerable", ctx
+		}
+		if r.IntN(2) == 0 {
+			return q, "Unanswerable", ctx + " The sign is too blurry to read."
+		}
+		return q, s.Texts[0].Words, ctx
+	}
+	return pick(r, briefPrompts), w.captionText(s), w.sceneText(r, s, true)
+}
+
+// sceneText states a scene: the caption's list of objects and place, and,
+// when detailed, each object's position and colour; then its sign.
+func (w *world) sceneText(r *rand.Rand, s *Scene, detailed bool) string {
+	vis := s.visible()
+	var b strings.Builder
+	fmt.Fprintf(&b, "The image shows %s %s.", list(w.objectNames(vis)), places[s.Place].phrase)
+	if detailed {
+		order := r.Perm(len(vis))
+		for _, k := range order {
+			o := vis[k]
+			if s.count(o.Concept) > 1 {
+				continue
+			}
+			fmt.Fprintf(&b, " %s is %s of the picture, and it is mostly %s.", capitalise(article(w.name(o))), where(o.Box, s.Size), o.Colour)
+		}
+	}
+	if len(s.Texts) > 0 {
+		fmt.Fprintf(&b, " A sign in the image reads \"%s\".", s.Texts[0].Words)
+	}
+	return b.String()
+}
+
+// captionText is a caption of s as the pretraining captions write it.
+func (w *world) captionText(s *Scene) string {
+	c := fmt.Sprintf("%s %s", list(w.objectNames(s.visible())), places[s.Place].phrase)
+	if len(s.Texts) > 0 {
+		c += fmt.Sprintf(" with a sign that says %s", s.Texts[0].Words)
+	}
+	return capitalise(c) + "."
+}
+
+// objectNames is names() on the world (counts of repeated concepts).
+func (w *world) objectNames(objs []Object) []string {
+	g := gen{world: w}
+	return g.names(objs)
+}
+
+
+// Language returns records first..first+n-1 of the language corpus of the
+// world cfg for purpose ("language" trains the decoder; another purpose,
+// such as "language-eval", draws texts the training corpus does not have),
+// with at most maxFill filler sentences before each text, and each record's
+// skill (one of Skills). It needs the world's art pack for the concepts and
+// their colours, and renders nothing.
+func Language(cfg Config, purpose string, first, n, maxFill int) ([]data.Record, []string, error) {
+	if err := Validate(cfg); err != nil {
+		return nil, nil, err
+	}
+	cfg = cfg.WithDefaults()
+	pack, err := openPack(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := newWorld(cfg, pack)
+	recs, skills := make([]data.Record, n), make([]string, n)
+	for i := range n {
+		r, skill := w.languageRecord(cfg.Seed, purpose, first+i, maxFill)
+		recs[i] = data.Record{Index: first + i, ID: fmt.Sprint(r.ID), Dataset: r.Dataset, Task: r.Dataset}
+		for _, t := range r.Conversations {
+			recs[i].Conversations = append(recs[i].Conversations, data.Turn{From: t.From, Value: t.Value})
+		}
+		skills[i] = skill
+	}
+	return recs, skills, nil
+}

@@ -1,0 +1,75 @@
+package world
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestLanguageAnswersAreInTheText: every record of the language corpus can
+// be answered from its own text, per skill, and the corpus is a pure
+// function of (seed, purpose, index).
+func TestLanguageAnswersAreInTheText(t *testing.T) {
+	cfg := Config{Profile: "tiny", Assets: "shapes", Seed: 4}
+	recs, skills, err := Language(cfg, "language", 0, 600, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for i, r := range recs {
+		if len(r.Conversations) != 2 || r.Image != "" || strings.Contains(r.Conversations[0].Value, "<image>") {
+			t.Fatalf("record %d is not one text-only question: %+v", i, r)
+		}
+		text, a := r.Conversations[0].Value, r.Conversations[1].Value
+		ctx, q, _ := strings.Cut(text, "\n")
+		seen[skills[i]]++
+		switch skills[i] {
+		case "yesno":
+			obj := strings.SplitN(strings.SplitN(q, " in ", 2)[0], " ", 4)[3]
+			_, shows, _ := strings.Cut(ctx, "The image shows ")
+			shows, _, _ = strings.Cut(shows, ".")
+			shows = " " + strings.ReplaceAll(shows, ",", "") + " "
+			listed := strings.Contains(shows, " "+obj+" ") || strings.Contains(shows, " "+plural(obj)+" ")
+			if a != "Yes" && a != "No" || (a == "Yes") != listed {
+				t.Errorf("record %d: %q about %q answered %q, listed in the text: %v\n%s", i, q, obj, a, listed, ctx)
+			}
+		case "colour", "copy":
+			if !strings.Contains(strings.ToLower(ctx), strings.ToLower(a)) {
+				t.Errorf("record %d: the %s answer %q is not in the text %q", i, skills[i], a, ctx)
+			}
+		case "side":
+			if !strings.Contains(ctx, strings.ToLower(a)) && !(a == "Middle" && (strings.Contains(ctx, "center") || strings.Contains(ctx, "at the"))) {
+				t.Errorf("record %d: side %q not in %q", i, a, ctx)
+			}
+		case "choice":
+			opt := ""
+			for _, l := range strings.Split(q, "\n") {
+				if strings.HasPrefix(l, a+". ") {
+					opt = strings.TrimPrefix(l, a+". ")
+				}
+			}
+			if opt == "" || !strings.Contains(strings.ToLower(ctx), strings.ToLower(opt)) {
+				t.Errorf("record %d: option %s (%q) is not in the text %q", i, a, opt, ctx)
+			}
+		case "unanswerable":
+			readable := strings.Contains(ctx, "reads \"") && !strings.Contains(ctx, "too blurry")
+			if (a == "Unanswerable") == readable {
+				t.Errorf("record %d: %q for a text whose sign is readable: %v\n%s", i, a, readable, ctx)
+			}
+		}
+	}
+	for _, s := range Skills {
+		if seen[s] < 30 {
+			t.Errorf("skill %s: %d of 600 records", s, seen[s])
+		}
+	}
+	again, _, _ := Language(cfg, "language", 100, 5, 3)
+	if !reflect.DeepEqual(again, recs[100:105]) {
+		t.Error("records 100-104 drawn alone differ from the same records drawn with the rest")
+	}
+	other, _, _ := Language(cfg, "language-eval", 100, 5, 3)
+	if reflect.DeepEqual(other, recs[100:105]) || fmt.Sprint(other[0].ID) == recs[100].ID {
+		t.Error("another purpose gives the same records")
+	}
+}

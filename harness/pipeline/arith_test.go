@@ -1,6 +1,11 @@
 package pipeline
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
@@ -37,5 +42,31 @@ func TestArithStagesKeyTheBackend(t *testing.T) {
 		if arith := stages[stage].Arith; same == arith {
 			t.Errorf("stage %s (Arith %v): key the same under both back ends: %v", stage, arith, same)
 		}
+	}
+}
+
+// TestExecJobRefusesAnotherBackend: a cluster node whose product back end
+// differs from the planner's refuses a model stage's job (its output would
+// be stored under a key that names the other back end), and runs it when
+// they agree.
+func TestExecJobRefusesAnotherBackend(t *testing.T) {
+	dir := t.TempDir()
+	ran := 0
+	Register(&Stage{Name: "test-arith", Version: "1", Arith: true, Run: func(context.Context, *Call) error { ran++; return nil }})
+	defer delete(stages, "test-arith")
+	for _, c := range []struct {
+		arith string
+		ok    bool
+	}{{"openblas 9.9 Imaginary", false}, {Arith(), true}} {
+		job := filepath.Join(dir, "job.json")
+		b, _ := json.Marshal(Job{Stage: "test-arith", Version: "1", Arith: c.arith, Params: json.RawMessage("{}"), Out: dir, Tasks: 1})
+		os.WriteFile(job, b, 0o644)
+		err := ExecJob(context.Background(), job, 0)
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), "matrix products") {
+			t.Errorf("job planned with %q on a node with %q: %v", c.arith, Arith(), err)
+		}
+	}
+	if ran != 1 {
+		t.Errorf("the stage ran %d times, want once", ran)
 	}
 }

@@ -157,7 +157,7 @@ func LanguageEval(ctx context.Context, m *model.Model, cfg world.Config, n, maxF
 	for i, r := range recs {
 		prompts[i] = model.Prompt{Text: r.Conversations[0].Value}
 	}
-	got, err := model.Generate(ctx, m, prompts, nil, 8)
+	got, err := model.Generate(ctx, m, prompts, nil, 32)
 	if err != nil {
 		return nil, err
 	}

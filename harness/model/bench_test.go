@@ -14,7 +14,7 @@ import (
 
 // benchModel is the default model (with the given stem) on the synthetic
 // task, with the first batch of 32 records.
-func benchModel(b *testing.B, lora bool, stem string) (*Model, *batch) {
+func benchModel(b testing.TB, lora bool, stem string) (*Model, *batch) {
 	recs, imgs := Synthetic(256, 1)
 	cfg := DefaultConfig()
 	cfg.Stem = stem

@@ -116,8 +116,13 @@ func Available() []string {
 
 // splitFlops is the size (2·m·n·k) from which the OpenBLAS back end cuts a
 // product into blocks; blockRows and blockCols are the block sizes.
+//
+// smallProduct is the size (m·n·k) up to which the native back end
+// multiplies with plain C loops instead of OpenBLAS, whose per-call set-up
+// costs about 2 µs (attention over 16 visual tokens is 16·16·16).
 const (
-	splitFlops = 1 << 21
+	smallProduct = 1 << 13
+	splitFlops   = 1 << 21
 	blockRows  = 256
 	blockCols  = 256
 )

@@ -174,4 +174,37 @@ static void FN(layernorm_bwd)(float *restrict dx, float *restrict pg, float *res
 	}
 }
 
+// sgemm_small is C = alpha·op(A)·op(B) + beta·C by plain loops, for
+// products too small to repay OpenBLAS's per-call set-up (attention over a
+// few tokens). beta 0 overwrites C.
+static void FN(sgemm_small)(int ta, int tb, long m, long n, long k, float alpha, const float *restrict a, long lda,
+                            const float *restrict b, long ldb, float beta, float *restrict c, long ldc) {
+	for (long i = 0; i < m; i++) {
+		float *ci = c + i * ldc;
+		if (beta == 0.0f)
+			for (long j = 0; j < n; j++) ci[j] = 0.0f;
+		else if (beta != 1.0f)
+			for (long j = 0; j < n; j++) ci[j] *= beta;
+		if (!tb) {
+			for (long p = 0; p < k; p++) {
+				float av = alpha * (ta ? a[p * lda + i] : a[i * lda + p]);
+				const float *bp = b + p * ldb;
+				for (long j = 0; j < n; j++) ci[j] += av * bp[j];
+			}
+			continue;
+		}
+		for (long j = 0; j < n; j++) {
+			const float *bj = b + j * ldb;
+			float s;
+			if (!ta) {
+				s = FN(dot8)(a + i * lda, bj, k);
+			} else {
+				s = 0.0f;
+				for (long p = 0; p < k; p++) s += a[p * lda + i] * bj[p];
+			}
+			ci[j] += alpha * s;
+		}
+	}
+}
+
 #undef FN

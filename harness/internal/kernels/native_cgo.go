@@ -65,6 +65,9 @@ static void tive_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
 
 static void tive_gelu_fwd(int avx2, float *y, float *t, const float *x, long n) { TIVE_PICK(gelu_fwd, avx2)(y, t, x, n); }
 static void tive_gelu_bwd(int avx2, float *dx, const float *dy, const float *x, const float *t, long n) { TIVE_PICK(gelu_bwd, avx2)(dx, dy, x, t, n); }
+static void tive_sgemm_small(int avx2, int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+	TIVE_PICK(sgemm_small, avx2)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 static void tive_softmax_rows(int avx2, float *p, long rows, long cols, int causal) { TIVE_PICK(softmax_rows, avx2)(p, rows, cols, causal); }
 static void tive_softmax_bwd(int avx2, float *dp, const float *p, long rows, long cols, float scale) { TIVE_PICK(softmax_bwd, avx2)(dp, p, rows, cols, scale); }
 static void tive_layernorm_fwd(int avx2, float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, long rows, long d) {
@@ -138,6 +141,10 @@ func (openblasImpl) softmaxBackward(dp, p []float32, rows, cols int, scale float
 }
 
 func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m*n*k <= smallProduct {
+		C.tive_sgemm_small(avx2, cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha), ptr(a), C.long(lda), ptr(b), C.long(ldb), C.float(beta), ptr(c), C.long(ldc))
+		return
+	}
 	var pa, pb *C.float
 	if k > 0 {
 		pa, pb = (*C.float)(&a[0]), (*C.float)(&b[0])

@@ -20,7 +20,7 @@ import (
 
 // Skills are the question families of the language corpus, in the order
 // LanguageSkill returns them.
-var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "unanswerable", "caption"}
+var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "echo", "unanswerable", "caption"}
 
 // fillers are neutral sentences put before a scene's text.
 var fillers = []string{
@@ -133,6 +133,16 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		}
 		b.WriteString("\n" + mcHint)
 		return b.String(), string(rune('A' + ans)), ctx
+	case "echo":
+		// Repeating what the question names teaches the model to carry the
+		// question's words to where it answers (the other skills then look
+		// them up in the text).
+		c := o.Concept
+		if r.IntN(2) == 0 {
+			c = r.IntN(len(w.concepts))
+		}
+		cn := w.concepts[c].Name
+		return fmt.Sprintf("Which object does this question ask about: is there %s in the image?\n%s", article(cn), shortHint), capitalise(cn), ctx
 	case "copy":
 		return pick(r, []string{"What does the sign say?", "What is written on the sign?", "What word is on the sign?"}) + "\n" + shortHint,
 			s.Texts[0].Words, ctx

@@ -34,6 +34,10 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 			if a != "Yes" && a != "No" || (a == "Yes") != listed {
 				t.Errorf("record %d: %q about %q answered %q, listed in the text: %v\n%s", i, q, obj, a, listed, ctx)
 			}
+		case "echo":
+			if !strings.Contains(strings.ToLower(q), strings.ToLower(a)) {
+				t.Errorf("record %d: echo answer %q is not in the question %q", i, a, q)
+			}
 		case "colour", "copy":
 			if !strings.Contains(strings.ToLower(ctx), strings.ToLower(a)) {
 				t.Errorf("record %d: the %s answer %q is not in the text %q", i, skills[i], a, ctx)

@@ -1,5 +1,7 @@
 // Package model is the built-in vision-language model: a small LLaVA-shaped
-// network written out by hand on float32 and gonum's Sgemm, the llm.c way —
+// network written out by hand on float32 and the matrix products and
+// element-wise kernels of harness/internal/kernels (OpenBLAS and C, or gonum
+// and Go), the llm.c way —
 // one file per layer kind, each layer's Forward beside its Backward,
 // activations in buffers that are grown once and reused, and every layer
 // checked against finite differences (gradcheck_test.go).
@@ -28,7 +30,8 @@
 //
 // Sequences of a batch are packed into one [tokens, D] matrix (no padding);
 // attention runs per sequence and head. Both cores are used by the GEMMs
-// (gonum splits them), by per-head attention tasks and by row-parallel
-// element-wise layers; reductions over tokens run in fixed 512-row chunks,
-// so results are the same bytes for any core count.
+// (package kernels splits them in blocks fixed by the shape), by per-head
+// attention tasks and by row-parallel element-wise layers; reductions over
+// tokens run in fixed 512-row chunks, so results are the same bytes for any
+// core count (within one back end of package kernels).
 package model

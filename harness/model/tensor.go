@@ -42,7 +42,7 @@ func (p *Param) fill(v float32) {
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k and op(B) is k×n; lda, ldb, ldc are the row strides. The
-// back end (OpenBLAS or gonum) is package gemm's.
+// back end (OpenBLAS or gonum) is package kernels'.
 func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kernels.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -54,8 +54,9 @@ const gradChunk = 512
 
 // gemmTN accumulates C += alpha·Aᵀ·B, A n×m, B n×k, C m×k, splitting the
 // reduction over the n rows into fixed chunks of gradChunk rows computed in
-// parallel and summed in chunk order. gonum's Sgemm runs serially when m and
-// k are both small (weight gradients of a narrow model), hence this helper.
+// parallel and summed in chunk order. kernels.Sgemm splits a product only by
+// rows or columns of C, so a small C (weight gradients of a narrow model)
+// would run on one core, hence this helper.
 func gemmTN(m, k, n int, alpha float32, a, b, c []float32, scratch *[]float32) {
 	if n == 0 {
 		return

@@ -17,22 +17,22 @@ import (
 
 // TrainConfig configures Train. Zero fields take the defaults named.
 type TrainConfig struct {
-	Epochs          int     `json:"epochs"`           // passes over the records (1)
-	BatchSize       int     `json:"batch_size"`       // records per optimizer step (32)
-	LR              float64 `json:"lr"`               // peak learning rate (2e-3)
-	WarmupRatio     float64 `json:"warmup_ratio"`     // warm-up steps = ⌈ratio·total⌉ (0.03)
-	WeightDecay     float64 `json:"weight_decay"`     // AdamW λ (0)
-	Beta1           float64 `json:"beta1"`            // (0.9)
-	Beta2           float64 `json:"beta2"`            // (0.999)
-	Eps             float64 `json:"eps"`              // (1e-8)
-	MaxGradNorm     float64 `json:"max_grad_norm"`    // global-norm clip, <0 disables (1)
-	FreezeVision    bool    `json:"freeze_vision"`    // full fine-tuning: keep the vision encoder fixed
+	Epochs       int     `json:"epochs"`        // passes over the records (1)
+	BatchSize    int     `json:"batch_size"`    // records per optimizer step (32)
+	LR           float64 `json:"lr"`            // peak learning rate (2e-3)
+	WarmupRatio  float64 `json:"warmup_ratio"`  // warm-up steps = ⌈ratio·total⌉ (0.03)
+	WeightDecay  float64 `json:"weight_decay"`  // AdamW λ (0)
+	Beta1        float64 `json:"beta1"`         // (0.9)
+	Beta2        float64 `json:"beta2"`         // (0.999)
+	Eps          float64 `json:"eps"`           // (1e-8)
+	MaxGradNorm  float64 `json:"max_grad_norm"` // global-norm clip, <0 disables (1)
+	FreezeVision bool    `json:"freeze_vision"` // full fine-tuning: keep the vision encoder fixed
 	// FreezeDecoder trains only the vision encoder and the projector
 	// (LLaVA's stage 1 on a pretrained language model).
-	FreezeDecoder bool `json:"freeze_decoder,omitempty"`
-	Seed            uint64  `json:"seed"`             // data order and LoRA dropout
-	CheckpointDir   string  `json:"-"`                // "" disables checkpoints and resume
-	CheckpointEvery int     `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
+	FreezeDecoder   bool   `json:"freeze_decoder,omitempty"`
+	Seed            uint64 `json:"seed"`             // data order and LoRA dropout
+	CheckpointDir   string `json:"-"`                // "" disables checkpoints and resume
+	CheckpointEvery int    `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {

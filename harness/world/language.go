@@ -2,8 +2,8 @@ package world
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"image"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
@@ -195,7 +195,6 @@ func (w *world) objectNames(objs []Object) []string {
 	g := gen{world: w}
 	return g.names(objs)
 }
-
 
 // Language returns records first..first+n-1 of the language corpus of the
 // world cfg for purpose ("language" trains the decoder; another purpose,

@@ -123,8 +123,8 @@ func Available() []string {
 const (
 	smallProduct = 1 << 13
 	splitFlops   = 1 << 21
-	blockRows  = 256
-	blockCols  = 256
+	blockRows    = 256
+	blockCols    = 256
 )
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C (see the package doc). It

@@ -157,12 +157,8 @@ func (openblasImpl) layerNormForward(y, mean, rstd, x, g, b []float32, rows, d i
 }
 
 func (openblasImpl) layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, rows, d int) {
-	var xh [64]float32 // a row of x̂; wider rows use the heap
-	scratch := xh[:]
-	if d > len(xh) {
-		scratch = make([]float32, d)
-	}
-	C.tive_layernorm_bwd(avx2, ptr(dx), ptr(pg), ptr(pb), ptr(x), ptr(dy), ptr(g), ptr(mean), ptr(rstd), C.long(rows), C.long(d), ptr(scratch))
+	xh := make([]float32, d) // a row of x̂
+	C.tive_layernorm_bwd(avx2, ptr(dx), ptr(pg), ptr(pb), ptr(x), ptr(dy), ptr(g), ptr(mean), ptr(rstd), C.long(rows), C.long(d), ptr(xh))
 }
 
 func cbool(b bool) C.int {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -18,7 +20,8 @@ import (
 // (as in training) and up to 6 (positions training does not reach), and the
 // training wall time. Sizes come
 // from TIVE_LM_RECORDS (default 20000), TIVE_LM_EPOCHS (2), TIVE_LM_LR
-// (2e-3), TIVE_LM_WIDTH (64) and TIVE_LM_LAYERS (2). Needs the emoji assets.
+// (2e-3), TIVE_LM_WIDTH (64) and TIVE_LM_LAYERS (2); TIVE_LM_DROP lists
+// skills (comma-separated) left out of training. Needs the emoji assets.
 func BenchmarkLanguageModel(b *testing.B) {
 	env := func(k string, d float64) float64 {
 		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
@@ -27,9 +30,15 @@ func BenchmarkLanguageModel(b *testing.B) {
 		return d
 	}
 	cfg := world.Config{Profile: "quick", Seed: 0}
-	recs, _, err := world.Language(cfg, "language", 0, int(env("TIVE_LM_RECORDS", 20000)), 3)
+	all, skills, err := world.Language(cfg, "language", 0, int(env("TIVE_LM_RECORDS", 20000)), 3)
 	if err != nil {
 		b.Skip(err)
+	}
+	var recs []data.Record // TIVE_LM_DROP: skills left out of training
+	for i, r := range all {
+		if !strings.Contains(","+os.Getenv("TIVE_LM_DROP")+",", ","+skills[i]+",") {
+			recs = append(recs, r)
+		}
 	}
 	mc := model.DefaultConfig()
 	mc.Width, mc.Layers = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2))

@@ -11,7 +11,10 @@
 //	               / #such predictions * 100
 //
 // A problem without a prediction is wrong and, its prompt being unknown, not
-// in the IMG denominator. LLaVA reports IMG-Accuracy.
+// in the IMG denominator. A prediction whose question id is not a problem of
+// the split (a number included: the script's keys are strings) is ignored,
+// as the script looks predictions up by the split's ids; Report.Ignored
+// counts them. LLaVA reports IMG-Accuracy.
 package scienceqa
 
 import (
@@ -70,6 +73,7 @@ type Report struct {
 	Total, Correct       int
 	IMGTotal, IMGCorrect int
 	Missing              int            // problems without a prediction
+	Ignored              int            // predictions whose id is no problem of the split
 	Results              map[string]int // pid -> parsed option index or -1, as _result.json
 }
 
@@ -92,13 +96,15 @@ func (r *Report) Metrics() map[string]float64 {
 		"img_total":    float64(r.IMGTotal),
 		"img_correct":  float64(r.IMGCorrect),
 		"missing":      float64(r.Missing),
+		"ignored":      float64(r.Ignored),
 	}
 }
 
 // Score scores an answer file (model_vqa_science lines) against the folder
 // holding problems.json and pid_splits.json, on the "test" split. questions
 // (llava_test_CQM-A.json) is not read by the official script and is ignored.
-// Unknown and duplicate question ids are refused.
+// Answers for ids outside the split are ignored and counted; duplicate
+// question ids are refused.
 func Score(questions, answers, annotations string) (*Report, error) {
 	return ScoreSplit(answers, annotations, "test")
 }
@@ -140,12 +146,12 @@ func ScoreSplit(answers, dir, split string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r := &Report{Results: make(map[string]int, len(pids))}
 	for _, a := range as {
 		if a.QuestionID.IsNum() || !inSplit[a.QuestionID.Raw()] {
-			return nil, input.Errorf(answers, a.Line, input.ErrUnknown, "question id %v is not a %s problem id", a.QuestionID, split)
+			r.Ignored++
 		}
 	}
-	r := &Report{Results: make(map[string]int, len(pids))}
 	for _, pid := range pids {
 		if _, done := r.Results[pid]; done {
 			continue // the official script builds a dict from the split

@@ -110,13 +110,20 @@ func TestVector(t *testing.T) {
 		t.Errorf("accuracies %s, want 44.44 60.00", got)
 	}
 
+	// Answers outside the split (an unknown id, a numeric one) are ignored
+	// and counted, as eval_science_qa.py looks predictions up by split id.
+	extra := `{"question_id": "p99", "prompt": "<image>", "text": "A"}` + "\n" + `{"question_id": 1, "prompt": "<image>", "text": "A"}` + "\n"
+	os.WriteFile(ans, []byte(lines.String()+extra), 0o644)
+	if r2, err := Score("", ans, dir); err != nil || r2.Ignored != 2 || r2.Correct != r.Correct || r2.IMGTotal != r.IMGTotal || r2.Total != r.Total {
+		t.Errorf("with two answers outside the split: %+v, %v; want the same counts and 2 ignored", r2, err)
+	}
+
 	// Bad input.
 	for _, tt := range []struct {
 		name, body string
 		kind       error
 	}{
-		{"unknown", `{"question_id": "p99", "prompt": "", "text": "A"}` + "\n", input.ErrUnknown},
-		{"numeric id", `{"question_id": 1, "prompt": "", "text": "A"}` + "\n", input.ErrUnknown},
+		{"only answers outside the split", `{"question_id": "p99", "prompt": "<image>", "text": "A"}` + "\n" + `{"question_id": 1, "prompt": "<image>", "text": "A"}` + "\n", input.ErrMissing},
 		{"duplicate", `{"question_id": "p1", "prompt": "<image>", "text": "A"}` + "\n" + `{"question_id": "p1", "prompt": "", "text": "A"}` + "\n", input.ErrDuplicate},
 		{"empty", "", input.ErrEmpty},
 		{"no image predictions", `{"question_id": "p2", "prompt": "Q", "text": "B"}` + "\n", input.ErrMissing},

@@ -165,9 +165,12 @@ func Summarize(path string, answerIDs map[input.ID]string) (Run, error) {
 }
 
 // ReviewFiles lists the review files for an answer file: annotations is one
-// review file, or a folder whose <answers stem>-eval<k>.jsonl files are
-// taken (sorted), as summarize_gpt_review.py globs them; files naming the
-// 0613 judge are skipped as the script does.
+// review file, or a folder whose <model>-eval<k>.jsonl files are taken
+// (sorted), as summarize_gpt_review.py takes the files it is given; files
+// naming the 0613 judge are skipped as the script does. The model is the
+// answers file's stem when the folder has reviews under it, else the one
+// model the folder has reviews of (several are refused: the score would mix
+// models).
 func ReviewFiles(answers, annotations string) ([]string, error) {
 	st, err := os.Stat(annotations)
 	if err != nil {
@@ -181,12 +184,26 @@ func ReviewFiles(answers, annotations string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files []string
+	byModel := map[string][]string{}
 	for _, f := range all {
 		base := filepath.Base(f)
-		if strings.HasPrefix(base, stem+"-eval") && !strings.Contains(base, "0613") {
-			files = append(files, f)
+		if i := strings.LastIndex(base, "-eval"); i >= 0 && !strings.Contains(base, "0613") {
+			byModel[base[:i]] = append(byModel[base[:i]], f)
 		}
+	}
+	files := byModel[stem]
+	if len(files) == 0 && len(byModel) == 1 {
+		for _, fs := range byModel {
+			files = fs
+		}
+	}
+	if len(files) == 0 && len(byModel) > 1 {
+		models := make([]string, 0, len(byModel))
+		for m := range byModel {
+			models = append(models, m)
+		}
+		sort.Strings(models)
+		return nil, input.Errorf(annotations, 0, input.ErrMissing, "review files of %d models (%s), none named after the answers %s-eval<k>.jsonl: give one review file", len(models), strings.Join(models, ", "), stem)
 	}
 	sort.Strings(files)
 	if len(files) == 0 {

@@ -122,3 +122,31 @@ func TestMissingJudgeOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewsNamedAfterTheModel: reviews named after the model rather than
+// the answers file are taken when the folder holds one model's reviews (the
+// official summariser takes the files it is given), and refused, naming the
+// models, when it holds several.
+func TestReviewsNamedAfterTheModel(t *testing.T) {
+	dir := t.TempDir()
+	ans := filepath.Join(dir, "answers.jsonl")
+	os.WriteFile(ans, []byte(`{"question_id": 0, "text": "a", "answer_id": "x0"}
+{"question_id": 1, "text": "b", "answer_id": "x1"}
+`), 0o644)
+	revs := filepath.Join(dir, "reviews")
+	os.MkdirAll(revs, 0o755)
+	body := `{"question_id": 0, "category": "conv", "tuple": [8, 6], "answer2_id": "x0"}` + "\n" + `{"question_id": 1, "category": "conv", "tuple": [8, 8], "answer2_id": "x1"}` + "\n"
+	os.WriteFile(filepath.Join(revs, "llava-v1.5-7b-eval1.jsonl"), []byte(body), 0o644)
+	r, err := Score("", ans, revs)
+	if err != nil || len(r.Runs) != 1 || math.Abs(r.Score-87.5) > 1e-9 {
+		t.Fatalf("one model's reviews: %+v, %v; want one run scoring 87.5", r, err)
+	}
+	os.WriteFile(filepath.Join(revs, "llava-v1.5-13b-eval1.jsonl"), []byte(body), 0o644)
+	if _, err := Score("", ans, revs); err == nil || !strings.Contains(err.Error(), "llava-v1.5-13b, llava-v1.5-7b") {
+		t.Errorf("two models' reviews: %v, want a refusal naming both", err)
+	}
+	os.WriteFile(filepath.Join(revs, "answers-eval1.jsonl"), []byte(body), 0o644)
+	if _, err := Score("", ans, revs); err != nil {
+		t.Errorf("reviews named after the answers beside other models': %v", err)
+	}
+}

@@ -104,8 +104,10 @@ var gradeName = regexp.MustCompile(`^(.*)_(.+)-grade-(\d+)runs\.json$`)
 
 // GradeFile finds the grade file for an answer file: annotations is the
 // grade file itself, or a folder (or its results/ subfolder) holding
-// <answers stem>_<judge>-grade-<N>runs.json; with several, the one with the
-// most runs. It returns the file and N.
+// <model>_<judge>-grade-<N>runs.json; with several, the one with the most
+// runs. The model is the answers file's stem when the folder has grades
+// under it, else the one model the folder has grades of (several are
+// refused). It returns the file and N.
 func GradeFile(answers, annotations string) (string, int, error) {
 	st, err := os.Stat(annotations)
 	if err != nil {
@@ -120,29 +122,37 @@ func GradeFile(answers, annotations string) (string, int, error) {
 		return annotations, n, nil
 	}
 	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(answers), ".jsonl"), ".json")
-	best, bestN := "", 0
-	models := map[string]bool{}
+	type grade struct {
+		file string
+		n    int
+	}
+	best := map[string]grade{} // model -> its grade file with the most runs
 	for _, dir := range []string{annotations, filepath.Join(annotations, "results")} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*-grade-*runs.json"))
 		for _, f := range files {
 			m := gradeName.FindStringSubmatch(filepath.Base(f))
-			if m == nil || (answers != "" && m[1] != stem) {
+			if m == nil {
 				continue
 			}
-			models[m[1]] = true
 			n, _ := strconv.Atoi(m[3])
-			if n > bestN {
-				best, bestN = f, n
+			if n > best[m[1]].n {
+				best[m[1]] = grade{f, n}
 			}
 		}
 	}
-	if len(models) > 1 {
-		return "", 0, fmt.Errorf("%s: grade files of %d models; give the answer file or the grade file itself", annotations, len(models))
+	g, ok := best[stem]
+	if !ok || answers == "" {
+		if len(best) > 1 {
+			return "", 0, fmt.Errorf("%s: grade files of %d models, none named after the answers %s: give the grade file itself", annotations, len(best), stem)
+		}
+		for _, one := range best {
+			g = one
+		}
 	}
-	if best == "" {
+	if g.file == "" {
 		return "", 0, input.Errorf(annotations, 0, input.ErrMissing, "no GPT-4 grade file %s_<judge>-grade-<N>runs.json: judge outputs missing", stem)
 	}
-	return best, bestN, nil
+	return g.file, g.n, nil
 }
 
 // metaFile finds mm-vet.json in annotations, or beside/above a grade file.

@@ -126,3 +126,26 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("no grade file: %v", err)
 	}
 }
+
+// TestGradesNamedAfterTheModel: a grade file named after the model rather
+// than the answers file is taken when the folder holds one model's grades,
+// and refused when it holds several none of which is the answers'.
+func TestGradesNamedAfterTheModel(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mm-vet.json"), []byte(`{"v1_0": {"capability": ["rec"]}, "v1_1": {"capability": ["ocr"]}}`), 0o644)
+	ans := filepath.Join(dir, "answers.jsonl")
+	os.WriteFile(ans, []byte(`{"question_id": 0, "text": "a"}`+"\n"), 0o644)
+	body := []byte(`{"v1_0": {"score": [1, 0.5]}, "v1_1": {"score": [0, 0.5]}}`)
+	os.WriteFile(filepath.Join(dir, "llava-v1.5-7b_gpt-4-grade-2runs.json"), body, 0o644)
+	if r, err := Score("", ans, dir); err != nil || r.Total != 50 || filepath.Base(r.GradeFile) != "llava-v1.5-7b_gpt-4-grade-2runs.json" {
+		t.Fatalf("one model's grades: %+v, %v", r, err)
+	}
+	os.WriteFile(filepath.Join(dir, "llava-v1.5-13b_gpt-4-grade-2runs.json"), body, 0o644)
+	if _, err := Score("", ans, dir); err == nil || !strings.Contains(err.Error(), "2 models") {
+		t.Errorf("two models' grades: %v, want a refusal", err)
+	}
+	os.WriteFile(filepath.Join(dir, "answers_gpt-4-grade-2runs.json"), body, 0o644)
+	if r, err := Score("", ans, dir); err != nil || filepath.Base(r.GradeFile) != "answers_gpt-4-grade-2runs.json" {
+		t.Errorf("grades named after the answers beside other models': %+v, %v", r, err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/tive-dev/tive/harness/grad"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,11 @@ func TestSelectCommandBadInputWritesNothing(t *testing.T) {
 	writePool(t, other, 60, 8)
 	p := func(s string) string { return filepath.Join(dir, s) }
 	os.WriteFile(p("broken.jsonl"), []byte(`{"id": "a", "conversations": [{"from": "human", "value": "q"}]}`+"\n"+`{"id": "b", "conversations": "x"}`+"\n"), 0o644)
+	neg := make([]float64, 50)
+	neg[0] = -5
+	if err := grad.WriteVector(p("norms_neg.npy"), grad.Float32, neg); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -75,7 +81,8 @@ func TestSelectCommandBadInputWritesNothing(t *testing.T) {
 		{"norm count", []string{"--features", p("features.npy"), "--norms", filepath.Join(other, "norms.npy")}, "has 60 norms"},
 		{"no features", []string{"--norms", p("norms.npy")}, "method tive needs gradient features"},
 		{"malformed record", []string{"--records", p("broken.jsonl"), "--features", p("features.npy"), "--norms", p("norms.npy")}, "broken.jsonl:2: record 1"},
-		{"zero budget", []string{"--features", p("features.npy"), "--norms", p("norms.npy"), "--budget", "0.001"}, "selects nothing"},
+		{"zero budget", []string{"--features", p("features.npy"), "--norms", p("norms.npy"), "--budget", "0.001"}, "tive select: tive with budget 0.001 selects nothing"},
+		{"negative norm", []string{"--features", p("features.npy"), "--norms", p("norms_neg.npy")}, p("norms_neg.npy") + ": norm of record 0 is -5"},
 	} {
 		out := filepath.Join(t.TempDir(), "subset.json")
 		args := append([]string{"select", "--records", p("pool.jsonl"), "--out", out}, tc.args...)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +25,23 @@ type SelectFiles struct {
 	// Validation is a feature store folder of validation examples with a
 	// groups.json (the benchmark of each row), for less.
 	Validation string
+}
+
+// name prefixes a selection error about one input with that input's file
+// (norms read from a feature store are the store's).
+func (in SelectFiles) name(err error) error {
+	var se *selection.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	file := map[string]string{"features": in.Features, "validation": in.Validation, "norms": in.Norms}[se.Input]
+	if se.Input == "norms" && file == "" {
+		file = in.Features
+	}
+	if file == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", file, err)
 }
 
 // SelectOutputs names the files a selection writes; "" skips one.
@@ -136,10 +154,7 @@ func RunSelect(in SelectFiles, opt selection.Options, out SelectOutputs, workers
 	}
 	res, err := selection.Select(pool, opt)
 	if err != nil {
-		if in.Features != "" {
-			return nil, fmt.Errorf("%s: %w", in.Features, err)
-		}
-		return nil, err
+		return nil, in.name(err)
 	}
 	if err := WriteSelection(recs, pool, res, out); err != nil {
 		return nil, err

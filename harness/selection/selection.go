@@ -122,12 +122,22 @@ type Result struct {
 	Tasks     []TaskStat // per task, in order of first appearance
 }
 
-// Error is a problem with the inputs of a selection.
-type Error struct{ Msg string }
+// Error is a problem with the inputs of a selection. Input names the pool
+// input it is about ("norms", "features" or "validation"; "" for the
+// options or the pool as a whole), so that a caller can name its file.
+type Error struct {
+	Input string
+	Msg   string
+}
 
 func (e *Error) Error() string { return e.Msg }
 
-func errorf(format string, args ...any) error { return &Error{fmt.Sprintf(format, args...)} }
+func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// inputErrorf is errorf about one input of the pool.
+func inputErrorf(input, format string, args ...any) error {
+	return &Error{Input: input, Msg: fmt.Sprintf(format, args...)}
+}
 
 // Select runs opt.Method on pool.
 func Select(pool Pool, opt Options) (*Result, error) {
@@ -234,11 +244,11 @@ func taskIndex(labels []string) ([]string, map[string]int) {
 
 func (s *selector) needNorms() error {
 	if len(s.pool.Norms) != len(s.pool.Tasks) {
-		return errorf("%s needs one gradient norm per record: %d norms for %d records", s.opt.Method, len(s.pool.Norms), len(s.pool.Tasks))
+		return inputErrorf("norms", "%s needs one gradient norm per record: %d norms for %d records", s.opt.Method, len(s.pool.Norms), len(s.pool.Tasks))
 	}
 	for i, v := range s.pool.Norms {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return errorf("norm of record %d is %v (want finite, >= 0)", i, v)
+			return inputErrorf("norms", "norm of record %d is %v (want finite, >= 0)", i, v)
 		}
 	}
 	return nil
@@ -284,7 +294,7 @@ func (s *selector) tive(res *Result) error {
 		res.Tasks = append(res.Tasks, st)
 	}
 	if !(total > 0) {
-		return errorf("%s: every included task has difficulty 0 (all gradient norms are zero)", s.opt.Method)
+		return inputErrorf("norms", "%s: every included task has difficulty 0 (all gradient norms are zero)", s.opt.Method)
 	}
 	for k, m := range s.members {
 		if s.excluded[k] {
@@ -416,7 +426,7 @@ func (s *selector) global(res *Result) error {
 			v = s.pool.EL2N
 		}
 		if len(v) != len(s.pool.Tasks) {
-			return errorf("%s needs the reference model's per-example %s: %d values for %d records", s.opt.Method, Needs(s.opt.Method).Vector, len(v), len(s.pool.Tasks))
+			return inputErrorf("features", "%s needs the reference model's per-example %s: %d values for %d records", s.opt.Method, Needs(s.opt.Method).Vector, len(v), len(s.pool.Tasks))
 		}
 		score := v
 		if s.opt.Order == "low" && s.opt.Method == "perplexity" {
@@ -452,11 +462,11 @@ func LESS(train, val grad.Features, groups []string, workers int) ([]float64, er
 		return nil, errorf("less needs training and validation gradient features")
 	}
 	if val.Len() != len(groups) || val.Len() == 0 {
-		return nil, errorf("less: %d validation rows for %d group labels", val.Len(), len(groups))
+		return nil, inputErrorf("validation", "less: %d validation rows for %d group labels", val.Len(), len(groups))
 	}
 	d := train.Dim()
 	if val.Dim() != d {
-		return nil, errorf("less: validation features have %d dimensions, training ones %d (they must share the projector)", val.Dim(), d)
+		return nil, inputErrorf("validation", "less: validation features have %d dimensions, training ones %d (they must share the projector)", val.Dim(), d)
 	}
 	names, index := taskIndex(groups)
 	nb := len(names)
@@ -473,7 +483,7 @@ func LESS(train, val grad.Features, groups []string, workers int) ([]float64, er
 	err = train.Scan(workers, func(w, i int, row []float32) error {
 		ss := sumSquares(row)
 		if math.IsNaN(ss) || math.IsInf(ss, 0) {
-			return errorf("features row %d (record %d) holds a NaN or infinite value", i, i)
+			return inputErrorf("features", "features row %d (record %d) holds a NaN or infinite value", i, i)
 		}
 		inv := 1 / math.Max(math.Sqrt(ss), 1e-12)
 		best := math.Inf(-1)
@@ -564,7 +574,7 @@ func Influence(f grad.Features, labels []string, excluded []bool, index map[stri
 	}
 	n := len(labels)
 	if f.Len() != n {
-		return nil, errorf("features have %d rows but the pool has %d records (row i must be record i)", f.Len(), n)
+		return nil, inputErrorf("features", "features have %d rows but the pool has %d records (row i must be record i)", f.Len(), n)
 	}
 	d := f.Dim()
 	workers = grad.Workers(workers)

@@ -13,6 +13,61 @@ import (
 func init() {
 	register(&command{name: "runs list", usage: "[--store DIR]", summary: "list the stage outputs in the run store", run: runRunsList})
 	register(&command{name: "runs show", usage: "KEY [--store DIR]", summary: "show one stage output's manifest (KEY may be a unique prefix)", run: runRunsShow})
+	register(&command{name: "runs verify", usage: "[--repair] [--store DIR]", summary: "check every stage output against its manifest's SHA-256s; --repair moves corrupt ones to corrupt/ (a run recomputes them)", run: runRunsVerify})
+}
+
+// runRunsVerify hashes every committed output, holding the store's lock so
+// that no run reads or writes meanwhile. It exits 1 when any is corrupt
+// (and, with --repair, after moving those aside).
+func runRunsVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("runs verify", stderr)
+	var store string
+	storeFlag(fs, &store)
+	repair := fs.Bool("repair", false, "move corrupt outputs to corrupt/, where a later run does not find them and so recomputes them")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	s, err := pipeline.OpenStore(store)
+	if err != nil {
+		return err
+	}
+	lock, err := s.Lock(stderr)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	keys, err := s.Keys()
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, k := range keys {
+		verr := s.Verify(k)
+		if verr == nil {
+			continue
+		}
+		bad++
+		stage := "?"
+		if m, err := s.Manifest(k); err == nil {
+			stage = m.Stage
+		}
+		line := fmt.Sprintf("%s %s: %v", k[:12], stage, verr)
+		if *repair {
+			dst, err := s.Quarantine(k)
+			if err != nil {
+				return fmt.Errorf("%s: moving it aside: %w", line, err)
+			}
+			line += "; moved to " + dst
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stdout, "%d outputs, %d corrupt\n", len(keys), bad)
+	if bad > 0 {
+		return fmt.Errorf("%d of %d outputs are corrupt%s", bad, len(keys), map[bool]string{false: " (--repair moves them aside)", true: ""}[*repair])
+	}
+	return nil
 }
 
 func runRunsList(args []string, stdout, stderr io.Writer) error {

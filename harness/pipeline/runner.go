@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +101,18 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	var pending []int // positions in order of the stages still to run
 	for i, n := range order {
 		if r.Store.Has(n.key) {
+			// Trust nothing on disk: a stored output that no longer matches
+			// its manifest goes aside and is recomputed before any stage (or
+			// the report) reads it.
+			if verr := r.Store.Verify(n.key); verr != nil {
+				dst, err := r.Store.Quarantine(n.key)
+				if err != nil {
+					return sum, fmt.Errorf("stage %s: %s is corrupt (%v) and could not be moved aside: %w", n, n.key[:12], verr, err)
+				}
+				r.logf("[%d/%d] %s: %s is corrupt: %v; moved to %s, recomputing it\n", i+1, len(order), n, n.key[:12], verr, dst)
+				pending = append(pending, i)
+				continue
+			}
 			results[i] = &StageResult{Stage: n.Stage, Key: n.key, Run: n.Label, Status: "cached"}
 			r.logf("[%d/%d] %s: cached %s\n", i+1, len(order), n, n.key[:12])
 			done[n.key] = true
@@ -109,11 +120,6 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 		}
 		pending = append(pending, i)
 	}
-	index := make(map[string]int, len(order))
-	for i, n := range order {
-		index[n.key] = i
-	}
-	verified := map[string]bool{}
 	for len(pending) > 0 && err == nil {
 		var wave, rest []int
 		for _, i := range pending {
@@ -124,17 +130,6 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 			}
 		}
 		pending = rest
-		var bad []int
-		if bad, err = r.verifyInputs(order, wave, index, verified); err != nil || len(bad) > 0 {
-			// A corrupt input is recomputed before the stages that read it.
-			for _, i := range bad {
-				delete(done, order[i].key)
-				results[i] = nil
-			}
-			pending = append(append(pending, wave...), bad...)
-			slices.Sort(pending)
-			continue
-		}
 		err = r.runWave(ctx, st, order, wave, results, done)
 	}
 	for _, res := range results {
@@ -163,36 +158,6 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	}
 	sum.Results = filepath.Join(r.Store.Dir, "results", name+".json")
 	return sum, writeJSON(sum.Results, out)
-}
-
-// verifyInputs checks every stored input that the stages order[wave] read
-// against its manifest (Store.Verify), once per run. A corrupt one is moved
-// aside (Store.Quarantine), said so, and returned (its index in order), so
-// that it is recomputed before any stage reads it (the recomputed output,
-// just committed, is not checked again).
-func (r *Runner) verifyInputs(order []*Node, wave []int, index map[string]int, verified map[string]bool) ([]int, error) {
-	var bad []int
-	for _, i := range wave {
-		for _, ref := range order[i].Inputs {
-			if ref.Node == nil || verified[ref.Node.key] {
-				continue
-			}
-			key := ref.Node.key
-			verified[key] = true
-			err := r.Store.Verify(key)
-			if err == nil {
-				continue
-			}
-			dst, qerr := r.Store.Quarantine(key)
-			if qerr != nil {
-				return nil, fmt.Errorf("stage %s: input %s (%s) is corrupt (%v) and could not be moved aside: %w", order[i], key[:12], ref.Node, err, qerr)
-			}
-			r.logf("%s (%s) is corrupt: %v; moved to %s, recomputing it\n", ref.Node, key[:12], err, dst)
-			bad = append(bad, index[key])
-		}
-	}
-	slices.Sort(bad)
-	return slices.Compact(bad), nil
 }
 
 // ready reports whether every upstream stage of n is committed.

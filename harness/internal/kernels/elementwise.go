@@ -100,7 +100,7 @@ const geluC = 0.7978845608028654 // √(2/π)
 
 func (gonumImpl) geluForward(y, t, x []float32) {
 	for i, v := range x {
-		th := Tanh32(geluC * (v + 0.044715*v*v*v))
+		th := tanh32(geluC * (v + 0.044715*v*v*v))
 		t[i] = th
 		y[i] = 0.5 * v * (1 + th)
 	}
@@ -229,11 +229,11 @@ func Exp32(x float32) float32 {
 	return p * math.Float32frombits(uint32(bits+127)<<23)
 }
 
-// Tanh32 is tanh(x) in float32 as a ratio of an odd degree-13 and an even
+// tanh32 is tanh(x) in float32 as a ratio of an odd degree-13 and an even
 // degree-6 polynomial on x clamped to ±7.9988 (Eigen's fast tanh: within
 // 4e-7 of the true value, a few ulp), with tanh(x) = x below 4e-4. It needs
 // no exponential.
-func Tanh32(x float32) float32 {
+func tanh32(x float32) float32 {
 	if x > -0.0004 && x < 0.0004 {
 		return x
 	}

@@ -218,20 +218,20 @@ func TestExp32(t *testing.T) {
 	}
 }
 
-// TestTanh32 compares Tanh32 with math.Tanh (absolute error within 4e-7)
+// TestTanh32 compares tanh32 with math.Tanh (absolute error within 4e-7)
 // and checks it is odd.
 func TestTanh32(t *testing.T) {
 	worst := 0.0
 	for x := float32(-12); x <= 12; x += 0.000373 {
-		if e := math.Abs(float64(Tanh32(x)) - math.Tanh(float64(x))); e > worst {
+		if e := math.Abs(float64(tanh32(x)) - math.Tanh(float64(x))); e > worst {
 			worst = e
 		}
-		if Tanh32(-x) != -Tanh32(x) {
-			t.Fatalf("Tanh32(%g) = %g but Tanh32(%g) = %g", x, Tanh32(x), -x, Tanh32(-x))
+		if tanh32(-x) != -tanh32(x) {
+			t.Fatalf("tanh32(%g) = %g but tanh32(%g) = %g", x, tanh32(x), -x, tanh32(-x))
 		}
 	}
 	if worst > 4e-7 {
-		t.Errorf("Tanh32: worst absolute error %g over [−12, 12], want ≤ 4e-7", worst)
+		t.Errorf("tanh32: worst absolute error %g over [−12, 12], want ≤ 4e-7", worst)
 	}
 }
 

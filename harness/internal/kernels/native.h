@@ -36,7 +36,7 @@ static inline float FN(exp32)(float x) {
 	return x > 88.72283f ? INFINITY : v;
 }
 
-// tanh32 as package kernels' Tanh32 (Eigen's rational form).
+// tanh32 as package kernels' Go tanh32 (Eigen's rational form).
 static inline float FN(tanh32)(float x) {
 	float xc = x > 7.99881172180175781f ? 7.99881172180175781f : x;
 	xc = xc < -7.99881172180175781f ? -7.99881172180175781f : xc;

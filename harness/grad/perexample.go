@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/model"
 )
 
@@ -222,7 +223,7 @@ func (g *Batch) Flat() [][]float32 {
 			o0, o1 := g.Off[e], g.Off[e+1]
 			at := 0
 			for _, f := range g.Factors {
-				gemm32(true, false, f.In, f.Out, o1-o0, f.Scale, f.X[o0*f.In:], f.In, f.DY[o0*f.Out:], f.Out, 0, g.flat[e][at:at+f.In*f.Out], f.Out)
+				kernels.Sgemm(true, false, f.In, f.Out, o1-o0, f.Scale, f.X[o0*f.In:], f.In, f.DY[o0*f.Out:], f.Out, 0, g.flat[e][at:at+f.In*f.Out], f.Out)
 				at += f.In * f.Out
 			}
 		}

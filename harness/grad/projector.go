@@ -149,7 +149,7 @@ func (r *Rademacher) Project(dst [][]float32, g *Batch) {
 			r.mat = make([]float32, r.In*r.Dim)
 			r.fill(r.mat, 0, r.In)
 		}
-		gemm32(false, false, b, r.Dim, r.In, 1, r.flat, r.In, r.mat, r.Dim, 0, out, r.Dim)
+		kernels.Sgemm(false, false, b, r.Dim, r.In, 1, r.flat, r.In, r.mat, r.Dim, 0, out, r.Dim)
 	} else {
 		rows := r.streamRows
 		if rows == 0 {
@@ -159,7 +159,7 @@ func (r *Rademacher) Project(dst [][]float32, g *Batch) {
 		for r0 := 0; r0 < r.In; r0 += rows {
 			r1 := min(r0+rows, r.In)
 			r.fill(r.block, r0, r1)
-			gemm32(false, false, b, r.Dim, r1-r0, 1, r.flat[r0:], r.In, r.block, r.Dim, 1, out, r.Dim)
+			kernels.Sgemm(false, false, b, r.Dim, r1-r0, 1, r.flat[r0:], r.In, r.block, r.Dim, 1, out, r.Dim)
 		}
 	}
 	for e := range dst {
@@ -223,15 +223,15 @@ func (f *Factored) Project(dst [][]float32, g *Batch) {
 		x := g.Factors[grp[0]]
 		n, w := len(x.X)/x.In, len(grp)*s
 		f.xp = growF32(f.xp, n*w)
-		gemm32(false, true, n, w, x.In, 1, x.X, x.In, f.stacked(grp), x.In, 0, f.xp, w)
+		kernels.Sgemm(false, true, n, w, x.In, 1, x.X, x.In, f.stacked(grp), x.In, 0, f.xp, w)
 		for c, k := range grp {
 			fac := g.Factors[k]
 			f.dp = growF32(f.dp, n*s)
-			gemm32(false, true, n, s, fac.Out, 1, fac.DY, fac.Out, f.pout[k], fac.Out, 0, f.dp, s)
+			kernels.Sgemm(false, true, n, s, fac.Out, 1, fac.DY, fac.Out, f.pout[k], fac.Out, 0, f.dp, s)
 			splitRange(len(dst), func(lo, hi int) {
 				for e := lo; e < hi; e++ {
 					o0, o1 := g.Off[e], g.Off[e+1]
-					gemm32(true, false, s, s, o1-o0, fac.Scale, f.xp[o0*w+c*s:], w, f.dp[o0*s:], s, 0, dst[e][k*s2:(k+1)*s2], s)
+					kernels.Sgemm(true, false, s, s, o1-o0, fac.Scale, f.xp[o0*w+c*s:], w, f.dp[o0*s:], s, 0, dst[e][k*s2:(k+1)*s2], s)
 				}
 			})
 		}
@@ -278,11 +278,6 @@ func (f *Factored) stacked(grp []int) []float32 {
 	}
 	f.stack[key] = m
 	return m
-}
-
-// gemm32 is C = alpha·op(A)·op(B) + beta·C, row-major, op(A) m×k, op(B) k×n.
-func gemm32(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	kernels.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func growF32(s []float32, n int) []float32 {

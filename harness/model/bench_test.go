@@ -166,7 +166,7 @@ func BenchmarkSgemm(b *testing.B) {
 			}
 			b.ResetTimer()
 			for range b.N {
-				gemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+				kernels.Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 			}
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

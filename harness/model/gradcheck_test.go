@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
 )
 
@@ -400,7 +401,7 @@ func checkGemmTNChunked(t *testing.T) {
 		a, b := randVec(rng, n*m, 1), randVec(rng, n*k, 1)
 		c0 := randVec(rng, m*k, 1)
 		want := append([]float32(nil), c0...)
-		gemm(true, false, m, k, n, 0.5, a, m, b, k, 1, want, k)
+		kernels.Sgemm(true, false, m, k, n, 0.5, a, m, b, k, 1, want, k)
 		var scratch []float32
 		gemmTN(m, k, n, 0.5, a, b, c0, &scratch)
 		for i := range want {

@@ -1,6 +1,10 @@
 package model
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
+)
 
 // Linear is y = x·W + b for row vectors, W of shape [In, Out], with an
 // optional LoRA adapter adding Scale·(drop(x)·A)·B, A [In, R], B [R, Out],
@@ -63,7 +67,7 @@ func (l *Linear) params() []*Param {
 func (l *Linear) Forward(y, x []float32, n int, rng *rand.Rand) {
 	l.x, l.n = x[:n*l.In], n
 	y = y[:n*l.Out]
-	gemm(false, false, n, l.Out, l.In, 1, x, l.In, l.W.W, l.Out, 0, y, l.Out)
+	kernels.Sgemm(false, false, n, l.Out, l.In, 1, x, l.In, l.W.W, l.Out, 0, y, l.Out)
 	if l.B != nil {
 		b := l.B.W
 		parallelFor(n, 256, func(lo, hi int) {
@@ -93,8 +97,8 @@ func (l *Linear) Forward(y, x []float32, n int, rng *rand.Rand) {
 			a.keep = a.keep[:0]
 		}
 		a.h = grow(a.h, n*a.R)
-		gemm(false, false, n, a.R, l.In, 1, a.xd, l.In, a.A.W, a.R, 0, a.h, a.R)
-		gemm(false, false, n, l.Out, a.R, a.Scale, a.h, a.R, a.B.W, l.Out, 1, y, l.Out)
+		kernels.Sgemm(false, false, n, a.R, l.In, 1, a.xd, l.In, a.A.W, a.R, 0, a.h, a.R)
+		kernels.Sgemm(false, false, n, l.Out, a.R, a.Scale, a.h, a.R, a.B.W, l.Out, 1, y, l.Out)
 	}
 }
 
@@ -122,14 +126,14 @@ func (l *Linear) Backward(dx, dy []float32, grads, accum bool) {
 		if accum {
 			beta = 1
 		}
-		gemm(false, true, n, l.In, l.Out, 1, dy, l.Out, l.W.W, l.Out, beta, dx, l.In)
+		kernels.Sgemm(false, true, n, l.In, l.Out, 1, dy, l.Out, l.W.W, l.Out, beta, dx, l.In)
 	}
 	a := l.LoRA
 	if a == nil {
 		return
 	}
 	a.dh = grow(a.dh, n*a.R)
-	gemm(false, true, n, a.R, l.Out, a.Scale, dy, l.Out, a.B.W, l.Out, 0, a.dh, a.R)
+	kernels.Sgemm(false, true, n, a.R, l.Out, a.Scale, dy, l.Out, a.B.W, l.Out, 0, a.dh, a.R)
 	if grads && !a.B.Frozen {
 		gemmTN(a.R, l.Out, n, a.Scale, a.h, dy, a.B.G, &l.scratch)
 	}
@@ -138,11 +142,11 @@ func (l *Linear) Backward(dx, dy []float32, grads, accum bool) {
 	}
 	if dx != nil {
 		if len(a.keep) == 0 {
-			gemm(false, true, n, l.In, a.R, 1, a.dh, a.R, a.A.W, a.R, 1, dx, l.In)
+			kernels.Sgemm(false, true, n, l.In, a.R, 1, a.dh, a.R, a.A.W, a.R, 1, dx, l.In)
 			return
 		}
 		a.tmp = grow(a.tmp, n*l.In)
-		gemm(false, true, n, l.In, a.R, 1, a.dh, a.R, a.A.W, a.R, 0, a.tmp, l.In)
+		kernels.Sgemm(false, true, n, l.In, a.R, 1, a.dh, a.R, a.A.W, a.R, 0, a.tmp, l.In)
 		for i, v := range a.tmp[:n*l.In] {
 			dx[i] += v * a.keep[i]
 		}

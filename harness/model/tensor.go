@@ -40,13 +40,6 @@ func (p *Param) fill(v float32) {
 	}
 }
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
-// op(A) is m×k and op(B) is k×n; lda, ldb, ldc are the row strides. The
-// back end (OpenBLAS or gonum) is package kernels'.
-func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	kernels.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
 // gradChunk is the number of rows per partial sum in reductions over tokens.
 // It is fixed, not tied to the core count, so results are the same bytes on
 // every machine.
@@ -63,7 +56,7 @@ func gemmTN(m, k, n int, alpha float32, a, b, c []float32, scratch *[]float32) {
 	}
 	chunks := (n + gradChunk - 1) / gradChunk
 	if chunks == 1 {
-		gemm(true, false, m, k, n, alpha, a, m, b, k, 1, c, k)
+		kernels.Sgemm(true, false, m, k, n, alpha, a, m, b, k, 1, c, k)
 		return
 	}
 	*scratch = grow(*scratch, chunks*m*k)
@@ -71,7 +64,7 @@ func gemmTN(m, k, n int, alpha float32, a, b, c []float32, scratch *[]float32) {
 	parallelFor(chunks, 1, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*gradChunk, min((ch+1)*gradChunk, n)
-			gemm(true, false, m, k, r1-r0, alpha, a[r0*m:], m, b[r0*k:], k, 0, part[ch*m*k:(ch+1)*m*k], k)
+			kernels.Sgemm(true, false, m, k, r1-r0, alpha, a[r0*m:], m, b[r0*k:], k, 0, part[ch*m*k:(ch+1)*m*k], k)
 		}
 	})
 	for ch := 0; ch < chunks; ch++ {

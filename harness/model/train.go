@@ -172,17 +172,11 @@ func (m *Model) trainStep(b *batch, rng *rand.Rand, opt *AdamW, lr, maxNorm floa
 // setTrainable freezes what a run does not train.
 func (m *Model) setTrainable(freezeVision, freezeDecoder bool) {
 	for _, p := range m.params {
-		p.Frozen = false
 		vision, proj := strings.HasPrefix(p.Name, "vision."), strings.HasPrefix(p.Name, "projector.")
-		switch {
-		case m.LoRA != nil:
+		if m.LoRA != nil {
 			p.Frozen = !strings.Contains(p.Name, ".lora_") && !proj
-		case freezeVision && freezeDecoder:
-			p.Frozen = !proj
-		case freezeVision:
-			p.Frozen = vision
-		case freezeDecoder:
-			p.Frozen = !vision && !proj
+		} else {
+			p.Frozen = freezeVision && vision || freezeDecoder && !vision && !proj
 		}
 	}
 }

@@ -21,8 +21,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +39,19 @@ type Store struct {
 
 	mu     sync.Mutex
 	hashes map[string]fileHash // external file hash cache, by absolute path
+	// sound holds the keys this process committed or verified, so that the
+	// studies of one reproduction, sharing a world and a base model, read
+	// those once.
+	sound map[string]bool
+}
+
+func (s *Store) markSound(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sound == nil {
+		s.sound = map[string]bool{}
+	}
+	s.sound[key] = true
 }
 
 // Manifest describes one stage output.
@@ -175,6 +190,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 	if err := atomic.SyncDir(filepath.Dir(final)); err != nil {
 		return err
 	}
+	s.markSound(m.Key)
 	hook("after-commit:" + m.Stage)
 	return nil
 }
@@ -196,19 +212,21 @@ func syncAndHash(p string) (string, error) {
 }
 
 // Verify checks a committed key's files against its manifest: each file the
-// manifest lists must exist with its SHA-256. It reads every byte (no
-// cache: the point is to catch what changed on disk).
+// manifest lists must exist with its SHA-256. It reads every byte of a key
+// once per Store value (no cache by size and time: the point is to catch
+// what changed on disk); a key this Store committed is not read.
 func (s *Store) Verify(key string) error {
+	s.mu.Lock()
+	sound := s.sound[key]
+	s.mu.Unlock()
+	if sound {
+		return nil
+	}
 	m, err := s.Manifest(key)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(m.Files))
-	for f := range m.Files {
-		names = append(names, f)
-	}
-	sort.Strings(names)
-	for _, f := range names {
+	for _, f := range slices.Sorted(maps.Keys(m.Files)) {
 		sum, err := atomic.HashFile(filepath.Join(s.Path(key), filepath.FromSlash(f)))
 		if err != nil {
 			return fmt.Errorf("%s: %v", f, err)
@@ -217,6 +235,7 @@ func (s *Store) Verify(key string) error {
 			return fmt.Errorf("%s: SHA-256 %s, the manifest says %s", f, sum[:12], m.Files[f][:12])
 		}
 	}
+	s.markSound(key)
 	return nil
 }
 

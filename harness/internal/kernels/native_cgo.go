@@ -145,11 +145,7 @@ func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		C.tive_sgemm_small(avx2, cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha), ptr(a), C.long(lda), ptr(b), C.long(ldb), C.float(beta), ptr(c), C.long(ldc))
 		return
 	}
-	var pa, pb *C.float
-	if k > 0 {
-		pa, pb = (*C.float)(&a[0]), (*C.float)(&b[0])
-	}
-	C.tive_sgemm(cbool(tA), cbool(tB), C.int(m), C.int(n), C.int(k), C.float(alpha), pa, C.int(lda), pb, C.int(ldb), C.float(beta), (*C.float)(&c[0]), C.int(ldc))
+	C.tive_sgemm(cbool(tA), cbool(tB), C.int(m), C.int(n), C.int(k), C.float(alpha), ptr(a), C.int(lda), ptr(b), C.int(ldb), C.float(beta), ptr(c), C.int(ldc))
 }
 
 func (openblasImpl) layerNormForward(y, mean, rstd, x, g, b []float32, rows, d int) {

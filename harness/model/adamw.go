@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/tive-dev/tive/harness/internal/kernels"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,31 +28,37 @@ func (o *AdamW) Step(ps []*Param, lr float64) {
 	o.T++
 	c1 := 1 - math.Pow(o.Beta1, float64(o.T))
 	c2 := 1 - math.Pow(o.Beta2, float64(o.T))
-	b1, b2 := float32(o.Beta1), float32(o.Beta2)
-	decay := float32(1 - lr*o.WeightDecay)
-	a := float32(lr / c1)
-	s2 := float32(1 / math.Sqrt(c2))
-	eps := float32(o.Eps)
+	h := kernels.AdamStep{
+		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2),
+		Decay: float32(1 - lr*o.WeightDecay), LR: float32(lr / c1),
+		S2: float32(1 / math.Sqrt(c2)), Eps: float32(o.Eps),
+	}
+	// Element-wise, so the split into chunks does not change the bytes.
+	type chunk struct {
+		p      *Param
+		lo, hi int
+	}
+	var chunks []chunk
 	for _, p := range ps {
-		if !p.Frozen && o.M[p.Name] == nil {
+		if p.Frozen {
+			continue
+		}
+		if o.M[p.Name] == nil {
 			o.M[p.Name], o.V[p.Name] = make([]float32, len(p.W)), make([]float32, len(p.W))
 		}
-	}
-	// Element-wise, so the split over goroutines does not change the bytes.
-	parallelFor(len(ps), 1, func(lo, hi int) {
-		for _, p := range ps[lo:hi] {
-			if p.Frozen {
-				continue
-			}
-			m, v := o.M[p.Name], o.V[p.Name]
-			for i, g := range p.G {
-				m[i] = b1*m[i] + (1-b1)*g
-				v[i] = b2*v[i] + (1-b2)*g*g
-				p.W[i] = p.W[i]*decay - a*m[i]/(sqrt32(v[i])*s2+eps)
-			}
+		for lo := 0; lo < len(p.W); lo += adamChunk {
+			chunks = append(chunks, chunk{p, lo, min(lo+adamChunk, len(p.W))})
 		}
+	}
+	kernels.For(len(chunks), func(_, i int) {
+		c := chunks[i]
+		m, v := o.M[c.p.Name], o.V[c.p.Name]
+		kernels.AdamW(c.p.W[c.lo:c.hi], c.p.G[c.lo:c.hi], m[c.lo:c.hi], v[c.lo:c.hi], h)
 	})
 }
+
+// adamChunk is the number of parameters per parallel AdamW task.
+const adamChunk = 1 << 14
 
 // OptimizerFormat names the layout written by SaveOptimizer.
 const OptimizerFormat = "tive-adamw/1"

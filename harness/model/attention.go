@@ -3,8 +3,6 @@ package model
 import (
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
 )
@@ -21,9 +19,9 @@ import (
 //	∂P = ∂O·Vᵀ, ∂S_ij = P_ij(∂P_ij − Σ_k P_ik ∂P_ik),
 //	∂Q = ∂S·K/√d, ∂K = ∂Sᵀ·Q/√d, ∂V = Pᵀ·∂O.
 //
-// Each product is one GEMM per sequence and head (causal ones compute the
-// masked half too: the GEMM kernels outrun a triangular loop), around the
-// softmax kernels of package kernels.
+// Each sequence and head is one task of kernels.AttentionForward and
+// AttentionBackward: fused C loops on the native back end (which skip the
+// masked half of causal rows), GEMMs around a softmax on the gonum one.
 type Attention struct {
 	H, D   int
 	Causal bool
@@ -49,12 +47,13 @@ func (at *Attention) Forward(o, q, k, v []float32, off []int) {
 	at.att = grow(at.att, total)
 	D, hd := at.D, at.D/at.H
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	at.each(b, func(_, e, h int) {
+	at.each(b, func(w, e, h int) {
 		o0, t := off[e], off[e+1]-off[e]
 		c := o0*D + h*hd
 		p := at.att[at.attOff[e]+h*t*t : at.attOff[e]+(h+1)*t*t]
 		a := kernels.Attn{T: t, HD: hd, LD: D, Scale: scale, Causal: at.Causal}
-		kernels.AttentionForward(a, o[c:], p, q[c:], k[c:], v[c:])
+		at.scratch[w] = grow(at.scratch[w], a.ScratchLen())
+		kernels.AttentionForward(a, o[c:], p, q[c:], k[c:], v[c:], at.scratch[w])
 	})
 }
 
@@ -75,34 +74,12 @@ func (at *Attention) Backward(dq, dk, dv, do []float32) {
 	})
 }
 
-// each runs f(worker, e, h) for every sequence e < b and head h on up to
-// GOMAXPROCS workers; each call touches only its own rows and head columns.
+// each runs f(worker, e, h) for every sequence e < b and head h on
+// kernels.For's workers; each call touches only its own rows and head
+// columns.
 func (at *Attention) each(b int, f func(w, e, h int)) {
-	tasks := b * at.H
-	w := max(1, min(runtime.GOMAXPROCS(0), tasks))
-	for len(at.scratch) < w {
+	for len(at.scratch) < runtime.GOMAXPROCS(0) {
 		at.scratch = append(at.scratch, nil)
 	}
-	if w == 1 {
-		for i := 0; i < tasks; i++ {
-			f(0, i/at.H, i%at.H)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for id := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= tasks {
-					return
-				}
-				f(id, i/at.H, i%at.H)
-			}
-		}()
-	}
-	wg.Wait()
+	kernels.For(b*at.H, func(w, i int) { f(w, i/at.H, i%at.H) })
 }

@@ -1,6 +1,10 @@
 package model
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
+)
 
 // Block is a pre-norm transformer block (GPT-2 / LLaMA layout):
 //
@@ -77,12 +81,12 @@ func (b *Block) Forward(y, x []float32, off []int, rng *rand.Rand) {
 	b.Attn.Forward(b.att, b.q, b.k, b.v, off)
 	copy(b.u, x[:n*b.D])
 	b.O.Forward(b.dln1, b.att, n, rng) // dln1 as scratch for O's output
-	axpy(b.u, 1, b.dln1[:n*b.D])
+	kernels.AddRows(b.u, b.dln1[:n*b.D], 1, n*b.D)
 	b.LN2.Forward(b.ln2, b.u, n)
 	b.FC.Forward(b.fc, b.ln2, n, rng)
 	b.Act.Forward(b.act, b.fc)
 	b.Proj.Forward(y, b.act, n, rng)
-	axpy(y[:n*b.D], 1, b.u)
+	kernels.AddRows(y[:n*b.D], b.u, 1, n*b.D)
 }
 
 // Backward takes dy = ∂L/∂y and writes ∂L/∂x into dx (overwriting) when dx

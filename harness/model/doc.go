@@ -32,6 +32,14 @@
 // attention runs per sequence and head. Both cores are used by the GEMMs
 // (package kernels splits them in blocks fixed by the shape), by per-head
 // attention tasks and by row-parallel element-wise layers; reductions over
-// tokens run in fixed 512-row chunks, so results are the same bytes for any
+// tokens run in fixed 256-row chunks, so results are the same bytes for any
 // core count (within one back end of package kernels).
 package model
+
+// Numerics is the version of the model's float32 arithmetic (with package
+// kernels'): bump it whenever a change gives other bytes for the same
+// inputs, seeds and back end, so that stage keys (which name it) stop
+// matching results computed before. 2: attention as fused C loops that skip
+// the masked half, gradient chunks of 256 rows, bias added before the
+// product.
+const Numerics = "2"

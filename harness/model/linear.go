@@ -25,7 +25,6 @@ type Linear struct {
 	n       int
 	dy      []float32 // δ of the last Backward (not owned)
 	scratch []float32
-	ones    []float32 // n ones, for the bias gradient
 }
 
 // LoRA is a low-rank adapter of a Linear.
@@ -67,17 +66,14 @@ func (l *Linear) params() []*Param {
 func (l *Linear) Forward(y, x []float32, n int, rng *rand.Rand) {
 	l.x, l.n = x[:n*l.In], n
 	y = y[:n*l.Out]
-	kernels.Sgemm(false, false, n, l.Out, l.In, 1, x, l.In, l.W.W, l.Out, 0, y, l.Out)
-	if l.B != nil {
-		b := l.B.W
-		parallelFor(n, 256, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				row := y[r*l.Out : (r+1)*l.Out]
-				for j := range row {
-					row[j] += b[j]
-				}
-			}
-		})
+	if l.B == nil {
+		kernels.Sgemm(false, false, n, l.Out, l.In, 1, x, l.In, l.W.W, l.Out, 0, y, l.Out)
+	} else {
+		// y = b + xW: the bias rows first, then the product added to them.
+		for r := range n {
+			copy(y[r*l.Out:(r+1)*l.Out], l.B.W)
+		}
+		kernels.Sgemm(false, false, n, l.Out, l.In, 1, x, l.In, l.W.W, l.Out, 1, y, l.Out)
 	}
 	if a := l.LoRA; a != nil {
 		a.xd = l.x
@@ -114,12 +110,7 @@ func (l *Linear) Backward(dx, dy []float32, grads, accum bool) {
 		gemmTN(l.In, l.Out, n, 1, l.x, dy, l.W.G, &l.scratch)
 	}
 	if grads && l.B != nil && !l.B.Frozen {
-		// ∂L/∂b = 1ᵀδ, as a product so that it runs in parallel chunks.
-		l.ones = grow(l.ones, n)
-		for i := range l.ones {
-			l.ones[i] = 1
-		}
-		gemmTN(1, l.Out, n, 1, l.ones, dy, l.B.G, &l.scratch)
+		sumRows(l.Out, n, dy, l.B.G, &l.scratch)
 	}
 	if dx != nil {
 		beta := float32(0)

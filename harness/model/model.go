@@ -292,6 +292,15 @@ func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*b
 	return b, nil
 }
 
+// pixelValue maps a pixel byte v to the model's input v/127.5 − 1 in
+// [−1, 1] (a table: a division per pixel cost half a millisecond a step).
+var pixelValue = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(v)/127.5 - 1
+	}
+	return t
+}()
+
 // forward runs the model on b and leaves logits at b.rows in m.act.logits.
 // rng non-nil is training mode (LoRA dropout).
 func (m *Model) forward(b *batch, rng *rand.Rand) {
@@ -309,7 +318,7 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 				dst := a.patches[k*S*S*3 : (k+1)*S*S*3]
 				for c := 0; c < 3; c++ {
 					for i, v := range px[c*S*S : (c+1)*S*S] {
-						dst[i*3+c] = float32(v)/127.5 - 1
+						dst[i*3+c] = pixelValue[v]
 					}
 				}
 			}
@@ -319,7 +328,7 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 			img := make([]float32, 3*S*S)
 			for k, px := range b.images {
 				for i, v := range px {
-					img[i] = float32(v)/127.5 - 1
+					img[i] = pixelValue[v]
 				}
 				patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
 			}

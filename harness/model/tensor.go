@@ -1,10 +1,8 @@
 package model
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
 )
@@ -43,7 +41,7 @@ func (p *Param) fill(v float32) {
 // gradChunk is the number of rows per partial sum in reductions over tokens.
 // It is fixed, not tied to the core count, so results are the same bytes on
 // every machine.
-const gradChunk = 512
+const gradChunk = 256
 
 // gemmTN accumulates C += alpha·Aᵀ·B, A n×m, B n×k, C m×k, splitting the
 // reduction over the n rows into fixed chunks of gradChunk rows computed in
@@ -51,55 +49,53 @@ const gradChunk = 512
 // rows or columns of C, so a small C (weight gradients of a narrow model)
 // would run on one core, hence this helper.
 func gemmTN(m, k, n int, alpha float32, a, b, c []float32, scratch *[]float32) {
+	chunked(c[:m*k], n, scratch, func(dst []float32, r0, r1 int) {
+		kernels.Sgemm(true, false, m, k, r1-r0, alpha, a[r0*m:], m, b[r0*k:], k, 1, dst, k)
+	})
+}
+
+// sumRows accumulates c += Σ_r b_r over the n rows of b [n, k] (a bias
+// gradient), in gemmTN's chunks.
+func sumRows(k, n int, b, c []float32, scratch *[]float32) {
+	chunked(c[:k], n, scratch, func(dst []float32, r0, r1 int) {
+		kernels.AddRows(dst, b[r0*k:], r1-r0, k)
+	})
+}
+
+// chunked adds a sum over n rows to c: add(dst, r0, r1) adds the sum over
+// rows r0 ≤ r < r1 to dst. One chunk adds into c directly; more are
+// computed in parallel into zeroed partial sums (in scratch) that are added
+// to c in chunk order.
+func chunked(c []float32, n int, scratch *[]float32, add func(dst []float32, r0, r1 int)) {
 	if n == 0 {
 		return
 	}
 	chunks := (n + gradChunk - 1) / gradChunk
 	if chunks == 1 {
-		kernels.Sgemm(true, false, m, k, n, alpha, a, m, b, k, 1, c, k)
+		add(c, 0, n)
 		return
 	}
-	*scratch = grow(*scratch, chunks*m*k)
+	l := len(c)
+	*scratch = grow(*scratch, chunks*l)
 	part := *scratch
-	parallelFor(chunks, 1, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			r0, r1 := ch*gradChunk, min((ch+1)*gradChunk, n)
-			kernels.Sgemm(true, false, m, k, r1-r0, alpha, a[r0*m:], m, b[r0*k:], k, 0, part[ch*m*k:(ch+1)*m*k], k)
-		}
+	kernels.For(chunks, func(_, ch int) {
+		p := part[ch*l : (ch+1)*l]
+		clear(p)
+		add(p, ch*gradChunk, min((ch+1)*gradChunk, n))
 	})
-	for ch := 0; ch < chunks; ch++ {
-		p := part[ch*m*k : (ch+1)*m*k]
-		for i, v := range p {
-			c[i] += v
-		}
-	}
+	kernels.AddRows(c, part, chunks, l)
 }
 
-// parallelFor splits [0, n) into contiguous ranges run on up to GOMAXPROCS
-// goroutines; ranges hold at least grain items. Work must not depend on the
-// split for results to be reproducible.
+// parallelFor splits [0, n) into up to GOMAXPROCS contiguous ranges of at
+// least grain items and runs them on kernels.For's workers. Work must not
+// depend on the split for results to be reproducible.
 func parallelFor(n, grain int, f func(lo, hi int)) {
-	w := runtime.GOMAXPROCS(0)
-	if grain < 1 {
-		grain = 1
-	}
-	if w > n/grain {
-		w = n / grain
-	}
+	w := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
 	if w <= 1 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < w; i++ {
-		lo, hi := i*n/w, (i+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+	kernels.For(w, func(_, r int) { f(r*n/w, (r+1)*n/w) })
 }
 
 // grow returns s resliced to length n, reallocating when its capacity is
@@ -130,5 +126,3 @@ func dot(a, b []float32) float32 {
 	}
 	return s
 }
-
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
+	"github.com/tive-dev/tive/harness/model"
 )
 
 // Stage is one kind of step of a study. Later stages (world, pretrain,
@@ -110,9 +111,10 @@ func (n *Node) String() string {
 	return n.Stage + " (" + n.Label + ")"
 }
 
-// Arith names the float32 matrix-product back end of this binary as stage
-// keys and jobs record it: "gonum", or "openblas VERSION KERNEL".
-func Arith() string { return kernels.Backend() }
+// Arith names the float32 arithmetic of this binary as stage keys and jobs
+// record it: the back end ("gonum", or "openblas VERSION KERNEL") and the
+// model's numerics version, as "openblas 0.3.21 Haswell, numerics 2".
+func Arith() string { return kernels.Backend() + ", numerics " + model.Numerics }
 
 // canonical returns the canonical JSON of params: encoding/json sorts map
 // keys and struct fields have a fixed order.

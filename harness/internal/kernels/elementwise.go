@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // The element-wise kernels of the built-in model. The native back end runs
 // them as C (native.h, vectorised by the compiler), the gonum back end as
@@ -66,35 +69,63 @@ type Attn struct {
 	Causal    bool
 }
 
-// ScratchLen is the scratch AttentionBackward needs (∂P).
-func (a Attn) ScratchLen() int { return a.T * a.T }
+// ScratchLen is the scratch AttentionForward and AttentionBackward need:
+// ∂P or ∂S (T·T) and, on the native back end, Kᵀ or Vᵀ with rows padded to
+// a multiple of 8.
+func (a Attn) ScratchLen() int { return a.T*a.T + a.HD*((a.T+7)/8*8) }
+
+// check panics unless the slices hold the shape: head matrices of
+// (T−1)·LD+HD values, P of T·T, scratch of ScratchLen.
+func (a Attn) check(p, scratch []float32, mats ...[]float32) {
+	if a.T <= 0 {
+		return
+	}
+	n := (a.T-1)*a.LD + a.HD
+	if a.HD <= 0 || a.LD < a.HD || len(p) < a.T*a.T || len(scratch) < a.ScratchLen() {
+		panic(fmt.Sprintf("kernels: attention T=%d HD=%d LD=%d with P of %d and scratch of %d", a.T, a.HD, a.LD, len(p), len(scratch)))
+	}
+	for _, m := range mats {
+		_ = m[n-1]
+	}
+}
 
 // AttentionForward writes o = PV and p = P for one sequence and head:
 // S = Scale·QKᵀ, P = softmax over each row's j ≤ i (Causal) or all j, with
-// P's masked entries zero.
-func AttentionForward(a Attn, o, p, q, k, v []float32) {
-	t := a.T
-	Sgemm(false, true, t, t, a.HD, a.Scale, q, a.LD, k, a.LD, 0, p, t)
-	if t > 0 {
-		cur.softmaxRows(p[:t*t], t, t, a.Causal)
+// P's masked entries zero. scratch holds ScratchLen values.
+func AttentionForward(a Attn, o, p, q, k, v, scratch []float32) {
+	a.check(p, scratch, o, q, k, v)
+	if a.T > 0 {
+		cur.attentionForward(a, o, p, q, k, v, scratch)
 	}
-	Sgemm(false, false, t, a.HD, t, 1, p, t, v, a.LD, 0, o, a.LD)
 }
 
 // AttentionBackward writes (overwriting) ∂Q = ∂S·K, ∂K = ∂Sᵀ·Q and
 // ∂V = Pᵀ·∂O for one sequence and head, where ∂P = ∂O·Vᵀ and
 // ∂S = Scale·P⊙(∂P − rowsum(P⊙∂P)).
 func AttentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32) {
-	t := a.T
-	if t == 0 {
-		return
+	a.check(p, scratch, dq, dk, dv, do, q, k, v)
+	if a.T > 0 {
+		cur.attentionBackward(a, dq, dk, dv, do, p, q, k, v, scratch)
 	}
+}
+
+// The gonum back end computes attention as four GEMMs around the softmax
+// (causal ones compute the masked half too).
+func (g gonumImpl) attentionForward(a Attn, o, p, q, k, v, _ []float32) {
+	t := a.T
+	g.sgemm(false, true, t, t, a.HD, a.Scale, q, a.LD, k, a.LD, 0, p, t)
+	g.softmaxRows(p[:t*t], t, t, a.Causal)
+	g.sgemm(false, false, t, a.HD, t, 1, p, t, v, a.LD, 0, o, a.LD)
+}
+
+func (g gonumImpl) attentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32) {
+	t := a.T
 	dp := scratch[:t*t]
-	Sgemm(false, true, t, t, a.HD, 1, do, a.LD, v, a.LD, 0, dp, t)
-	cur.softmaxBackward(dp, p[:t*t], t, t, a.Scale)
-	Sgemm(false, false, t, a.HD, t, 1, dp, t, k, a.LD, 0, dq, a.LD)
-	Sgemm(true, false, t, a.HD, t, 1, dp, t, q, a.LD, 0, dk, a.LD)
-	Sgemm(true, false, t, a.HD, t, 1, p, t, do, a.LD, 0, dv, a.LD)
+	g.sgemm(false, true, t, t, a.HD, 1, do, a.LD, v, a.LD, 0, dp, t)
+	g.softmaxBackward(dp, p[:t*t], t, t, a.Scale)
+	g.sgemm(false, false, t, a.HD, t, 1, dp, t, k, a.LD, 0, dq, a.LD)
+	g.sgemm(true, false, t, a.HD, t, 1, dp, t, q, a.LD, 0, dk, a.LD)
+	g.sgemm(true, false, t, a.HD, t, 1, p, t, do, a.LD, 0, dv, a.LD)
 }
 
 const geluC = 0.7978845608028654 // √(2/π)
@@ -199,6 +230,54 @@ func (gonumImpl) layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, r
 			xh := (v - m) * rs
 			out[i] += rs * (dr[i]*g[i] - s1 - xh*s2)
 		}
+	}
+}
+
+// AddRows adds the rows of x [rows, cols] to dst [cols]: dst_j += x_r,j for
+// r in order. Both back ends give the same bytes.
+func AddRows(dst, x []float32, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	dst, x = dst[:cols], x[:rows*cols]
+	cur.addRows(dst, x, rows, cols)
+}
+
+func (gonumImpl) addRows(dst, x []float32, rows, cols int) {
+	for r := range rows {
+		for j, v := range x[r*cols : (r+1)*cols] {
+			dst[j] += v
+		}
+	}
+}
+
+// AdamStep is one AdamW step's constants: Beta1, Beta2, Decay = 1 − lr·λ,
+// LR = lr/(1 − β₁ᵗ), S2 = 1/√(1 − β₂ᵗ) and Eps.
+type AdamStep struct {
+	Beta1, Beta2, Decay, LR, S2, Eps float32
+}
+
+// AdamW updates w, m and v element by element from the gradient g:
+//
+//	m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g·g, w ← w·Decay − LR·m/(√v·S2 + Eps).
+//
+// Both back ends give the same bytes (the same float32 operations in the
+// same order, a correctly rounded square root).
+func AdamW(w, g, m, v []float32, h AdamStep) {
+	if len(w) == 0 {
+		return
+	}
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	cur.adamW(w, g, m, v, h)
+}
+
+func (gonumImpl) adamW(w, g, m, v []float32, h AdamStep) {
+	c1, c2 := 1-h.Beta1, 1-h.Beta2
+	for i, gi := range g {
+		mi := h.Beta1*m[i] + c1*gi
+		vi := h.Beta2*v[i] + c2*gi*gi
+		m[i], v[i] = mi, vi
+		w[i] = w[i]*h.Decay - h.LR*mi/(float32(math.Sqrt(float64(vi)))*h.S2+h.Eps)
 	}
 }
 

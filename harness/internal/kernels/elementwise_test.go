@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -19,15 +20,76 @@ func elementwiseCase() [][]float32 {
 	GELUForward(y, t, x)
 	GELUBackward(dx, dy, x, t)
 	var out [][]float32
-	for _, causal := range []bool{true, false} {
-		a, q, k, v, do := attnInputs(rng, causal)
+	for _, a := range attnCases() {
+		q, k, v, do := attnInputs(rng, a)
 		o, p, sc := make([]float32, len(q)), make([]float32, a.T*a.T), make([]float32, a.ScratchLen())
 		dq, dk, dv := make([]float32, len(q)), make([]float32, len(q)), make([]float32, len(q))
-		AttentionForward(a, o, p, q, k, v)
+		AttentionForward(a, o, p, q, k, v, sc)
 		AttentionBackward(a, dq, dk, dv, do, p, q, k, v, sc)
 		out = append(out, o, p, dq, dk, dv)
 	}
-	return append(append([][]float32{y, t, dx}, out...), layerNormCase()...)
+	return append(append(append([][]float32{y, t, dx}, out...), layerNormCase()...), updateCase()...)
+}
+
+// adamStep is the AdamW step of updateCase.
+var adamStep = AdamStep{Beta1: 0.9, Beta2: 0.999, Decay: 0.99, LR: 0.03, S2: 1.7, Eps: 1e-8}
+
+// updateCase runs AdamW on 1037 parameters and AddRows on 9 rows of 37.
+func updateCase() [][]float32 {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 1037
+	w, g, m, v := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+	for i := range v {
+		v[i] *= v[i]
+	}
+	AdamW(w, g, m, v, adamStep)
+	dst, x := randSlice(rng, 37), randSlice(rng, 9*37)
+	AddRows(dst, x, 9, 37)
+	return [][]float32{w, m, v, dst}
+}
+
+// TestUpdatesSameBytesAndFloat64: AdamW and AddRows give the same bytes on
+// both back ends (their doc promises it; the Go loops are the reference)
+// and match the formulas in float64.
+func TestUpdatesSameBytesAndFloat64(t *testing.T) {
+	var ref [][]float32
+	for _, be := range Available() {
+		defer use(t, be)()
+		out := updateCase()
+		if ref == nil {
+			ref = out
+		}
+		for i := range out {
+			if !slices.Equal(out[i], ref[i]) {
+				t.Fatalf("%s: output %d differs from gonum's", be, i)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 1037
+	w, g, m, v := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+	h := adamStep
+	for i := range n {
+		vi := float64(v[i]) * float64(v[i])
+		mw := float64(h.Beta1)*float64(m[i]) + (1-float64(h.Beta1))*float64(g[i])
+		vw := float64(h.Beta2)*vi + (1-float64(h.Beta2))*float64(g[i])*float64(g[i])
+		ww := float64(w[i])*float64(h.Decay) - float64(h.LR)*mw/(math.Sqrt(vw)*float64(h.S2)+float64(h.Eps))
+		for j, c := range [][2]float64{{float64(ref[0][i]), ww}, {float64(ref[1][i]), mw}, {float64(ref[2][i]), vw}} {
+			if math.Abs(c[0]-c[1]) > 1e-6*(1+math.Abs(c[1])) {
+				t.Fatalf("AdamW output %d [%d] = %g, float64 %g", j, i, c[0], c[1])
+			}
+		}
+	}
+	dst, x := randSlice(rng, 37), randSlice(rng, 9*37)
+	for j := range 37 {
+		want := float64(dst[j])
+		for r := range 9 {
+			want += float64(x[r*37+j])
+		}
+		if math.Abs(float64(ref[3][j])-want) > 1e-5 {
+			t.Fatalf("AddRows [%d] = %g, float64 %g", j, ref[3][j], want)
+		}
+	}
 }
 
 // layerNormCase runs LayerNormForward and LayerNormBackward (with and
@@ -105,13 +167,25 @@ func TestLayerNormMatchFloat64(t *testing.T) {
 	}
 }
 
-// attnInputs draws one head of attention: 13 rows of 8 values at stride
-// 21 (a head's columns inside wider rows).
-func attnInputs(rng *rand.Rand, causal bool) (a Attn, q, k, v, do []float32) {
-	a = Attn{T: 13, HD: 8, LD: 21, Scale: 0.35, Causal: causal}
+// attnCases are the heads of attention the tests run, causal and not: 13
+// rows of 8 values at stride 21 (a head's columns inside wider rows; the
+// native kernels' blocks of 4 rows and 8 columns with a tail row), and 6
+// rows of 12 at stride 29 (a head width that is no multiple of 8).
+func attnCases() []Attn {
+	var cs []Attn
+	for _, sh := range []Attn{{T: 13, HD: 8, LD: 21, Scale: 0.35}, {T: 6, HD: 12, LD: 29, Scale: 0.5}} {
+		for _, causal := range []bool{true, false} {
+			sh.Causal = causal
+			cs = append(cs, sh)
+		}
+	}
+	return cs
+}
+
+// attnInputs draws q, k, v and ∂O for a.
+func attnInputs(rng *rand.Rand, a Attn) (q, k, v, do []float32) {
 	n := (a.T-1)*a.LD + a.HD
-	q, k, v, do = randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
-	return a, q, k, v, do
+	return randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
 }
 
 // TestElementwiseMatchFloat64 checks each back end's kernels against the
@@ -143,8 +217,9 @@ func TestElementwiseMatchFloat64(t *testing.T) {
 				near("tanh", i, out[1][i], th, 1)
 				near("GELU'", i, out[2][i], float64(dy[i])*(0.5*(1+th)+0.5*xv*(1-th*th)*geluC*(1+3*0.044715*xv*xv)), math.Abs(float64(dy[i]))*(1+xv*xv))
 			}
-			for c, causal := range []bool{true, false} {
-				a, q, k, v, do := attnInputs(rng, causal)
+			for c, a := range attnCases() {
+				causal := a.Causal
+				q, k, v, do := attnInputs(rng, a)
 				o, p, dq, dk, dv := out[3+5*c], out[4+5*c], out[5+5*c], out[6+5*c], out[7+5*c]
 				T, L := a.T, a.LD
 				at := func(m []float32, i, c int) float64 { return float64(m[i*L+c]) }
@@ -264,7 +339,7 @@ func BenchmarkElementwise(b *testing.B) {
 			o, dq, dk, dv := y[:64*64], y[64*64:2*64*64], y[2*64*64:3*64*64], dx[:64*64]
 			p, sc := t[:64*64], make([]float32, a.ScratchLen())
 			for range b.N {
-				AttentionForward(a, o, p, q, k, v)
+				AttentionForward(a, o, p, q, k, v, sc)
 				AttentionBackward(a, dq, dk, dv, do, p, q, k, v, sc)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/head")

@@ -13,7 +13,7 @@
 //     is present, and the C kernels of native.h. OpenBLAS runs one thread
 //     per call; products of at least splitFlops are cut into fixed blocks of
 //     rows (or, for short wide products, columns) that run on up to
-//     GOMAXPROCS goroutines. The cut depends on the shape only, so results
+//     workers of For (pool.go). The cut depends on the shape only, so results
 //     are the same bytes for any core count and any number of stages
 //     running at once.
 //   - "gonum": gonum's pure-Go Sgemm (it splits products over cores itself,
@@ -30,8 +30,6 @@ package kernels
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -48,10 +46,12 @@ type impl interface {
 	sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	geluForward(y, t, x []float32)
 	geluBackward(dx, dy, x, t []float32)
-	softmaxRows(p []float32, rows, cols int, causal bool)
-	softmaxBackward(dp, p []float32, rows, cols int, scale float32)
+	attentionForward(a Attn, o, p, q, k, v, scratch []float32)
+	attentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32)
 	layerNormForward(y, mean, rstd, x, g, b []float32, rows, d int)
 	layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, rows, d int)
+	adamW(w, g, m, v []float32, h AdamStep)
+	addRows(dst, x []float32, rows, cols int)
 }
 
 var (
@@ -154,7 +154,7 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		return
 	}
 	if m >= 2*blockRows {
-		parallelBlocks((m+blockRows-1)/blockRows, func(i int) {
+		For((m+blockRows-1)/blockRows, func(_, i int) {
 			r0, r1 := i*blockRows, min((i+1)*blockRows, m)
 			ao := r0 * lda
 			if tA {
@@ -165,7 +165,7 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		return
 	}
 	if n >= 2*blockCols {
-		parallelBlocks((n+blockCols-1)/blockCols, func(i int) {
+		For((n+blockCols-1)/blockCols, func(_, i int) {
 			c0, c1 := i*blockCols, min((i+1)*blockCols, n)
 			bo := c0
 			if tB {
@@ -176,38 +176,6 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		return
 	}
 	cur.sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-// parallelBlocks runs f(0..n-1) on up to GOMAXPROCS goroutines, handing out
-// blocks in order; each block writes its own part of C.
-func parallelBlocks(n int, f func(i int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var mu sync.Mutex
-	next := 0
-	var wg sync.WaitGroup
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 type gonumImpl struct{}

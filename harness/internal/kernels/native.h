@@ -93,31 +93,6 @@ static void FN(gelu_bwd)(float *dx, const float *dy, const float *x, const float
 	}
 }
 
-// softmax_rows turns each row i of the rows×cols block p into softmax over
-// its first last(i) entries (i+1 when causal, else cols), zeroing the rest.
-static void FN(softmax_rows)(float *p, long rows, long cols, int causal) {
-	for (long i = 0; i < rows; i++) {
-		float *row = p + i * cols;
-		long last = causal ? i + 1 : cols;
-		float mx = row[0];
-		for (long j = 1; j < last; j++) mx = row[j] > mx ? row[j] : mx;
-		for (long j = 0; j < last; j++) row[j] = FN(exp32)(row[j] - mx);
-		float inv = 1.0f / FN(sum8)(row, last);
-		for (long j = 0; j < last; j++) row[j] *= inv;
-		for (long j = last; j < cols; j++) row[j] = 0.0f;
-	}
-}
-
-// softmax_bwd turns ∂P into ∂S = scale·P⊙(∂P − rowsum(P⊙∂P)) in place.
-static void FN(softmax_bwd)(float *dp, const float *p, long rows, long cols, float scale) {
-	for (long i = 0; i < rows; i++) {
-		float *dr = dp + i * cols;
-		const float *pr = p + i * cols;
-		float s = FN(dot8)(pr, dr, cols);
-		for (long j = 0; j < cols; j++) dr[j] = pr[j] * (dr[j] - s) * scale;
-	}
-}
-
 // layernorm_fwd: per row, y = (x − μ)·r·g + b with r = 1/√(σ² + 1e-5).
 static void FN(layernorm_fwd)(float *restrict y, float *restrict mean, float *restrict rstd, const float *restrict x,
                               const float *restrict g, const float *restrict b, long rows, long d) {
@@ -171,6 +146,159 @@ static void FN(layernorm_bwd)(float *restrict dx, float *restrict pg, float *res
 		float a2 = (((s2[0] + s2[4]) + (s2[2] + s2[6])) + ((s2[1] + s2[5]) + (s2[3] + s2[7]))) / (float)d;
 		float *out = dx + r * d;
 		for (long i = 0; i < d; i++) out[i] += rs * (dr[i] * g[i] - a1 - xh[i] * a2);
+	}
+}
+
+// ld8 and st8 move 8 floats between memory and a vector (unaligned).
+static inline tive_v8 FN(ld8)(const float *p) {
+	tive_v8 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void FN(st8)(float *p, tive_v8 v, long n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
+
+// abt writes C_i,j = scale·Σ_d A_i,d·Bt_d,j (d < hd in order) for the nr ≤ 4
+// rows of C from row 0 and its columns j < ncol, 8 columns at a time; Bt's
+// rows are tp ≥ ncol rounded up to 8 long, zero past the matrix.
+static inline void FN(abt)(long nr, long ncol, long hd, const float *a, long lda, const float *bt, long tp,
+                           float scale, float *c, long ldc) {
+	const float *a0 = a, *a1 = nr > 1 ? a + lda : a, *a2 = nr > 2 ? a + 2 * lda : a, *a3 = nr > 3 ? a + 3 * lda : a;
+	for (long j = 0; j < ncol; j += 8) {
+		tive_v8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+		for (long d = 0; d < hd; d++) {
+			tive_v8 b = FN(ld8)(bt + d * tp + j);
+			c0 += a0[d] * b;
+			c1 += a1[d] * b;
+			c2 += a2[d] * b;
+			c3 += a3[d] * b;
+		}
+		long n = ncol - j < 8 ? ncol - j : 8;
+		FN(st8)(c + j, c0 * scale, n);
+		if (nr > 1) FN(st8)(c + ldc + j, c1 * scale, n);
+		if (nr > 2) FN(st8)(c + 2 * ldc + j, c2 * scale, n);
+		if (nr > 3) FN(st8)(c + 3 * ldc + j, c3 * scale, n);
+	}
+}
+
+// wb writes C_r,· = Σ_j W_r,j·B_j,· (j < n in order) for the nr ≤ 4 rows r
+// of C, each hd wide, with W_r,j at w[r·wr + j·wc]: 8 columns at a time,
+// then one by one.
+static inline void FN(wb)(long nr, long n, long hd, const float *w, long wr, long wc, const float *b, long ldb,
+                          float *c, long ldc) {
+	const float *w0 = w, *w1 = nr > 1 ? w + wr : w, *w2 = nr > 2 ? w + 2 * wr : w, *w3 = nr > 3 ? w + 3 * wr : w;
+	long k = 0;
+	for (; k + 8 <= hd; k += 8) {
+		tive_v8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+		for (long j = 0; j < n; j++) {
+			tive_v8 bv = FN(ld8)(b + j * ldb + k);
+			long o = j * wc;
+			c0 += w0[o] * bv;
+			c1 += w1[o] * bv;
+			c2 += w2[o] * bv;
+			c3 += w3[o] * bv;
+		}
+		FN(st8)(c + k, c0, 8);
+		if (nr > 1) FN(st8)(c + ldc + k, c1, 8);
+		if (nr > 2) FN(st8)(c + 2 * ldc + k, c2, 8);
+		if (nr > 3) FN(st8)(c + 3 * ldc + k, c3, 8);
+	}
+	for (; k < hd; k++)
+		for (long r = 0; r < nr; r++) {
+			float s = 0.0f;
+			for (long j = 0; j < n; j++) s += w[r * wr + j * wc] * b[j * ldb + k];
+			c[r * ldc + k] = s;
+		}
+}
+
+// transpose writes Xᵀ (hd rows of tp, zero past t) from t rows of hd at
+// stride ld.
+static inline void FN(transpose)(float *xt, const float *x, long t, long hd, long ld, long tp) {
+	for (long d = 0; d < hd; d++) {
+		for (long j = 0; j < t; j++) xt[d * tp + j] = x[j * ld + d];
+		for (long j = t; j < tp; j++) xt[d * tp + j] = 0.0f;
+	}
+}
+
+// attn_fwd is kernels.AttentionForward for one sequence and head, in blocks
+// of 4 rows that stop at the diagonal when causal: S = Scale·QKᵀ over Kᵀ
+// (scratch), P its row softmax, O = PV, every sum in index order.
+static void FN(attn_fwd)(long t, long hd, long ld, float scale, int causal, float *o, float *p, const float *q,
+                         const float *k, const float *v, float *scratch) {
+	long tp = (t + 7) / 8 * 8;
+	FN(transpose)(scratch, k, t, hd, ld, tp);
+	for (long i = 0; i < t; i += 4) {
+		long nr = t - i < 4 ? t - i : 4;
+		long nc = causal ? i + nr : t;
+		FN(abt)(nr, nc, hd, q + i * ld, ld, scratch, tp, scale, p + i * t, t);
+		for (long r = i; r < i + nr; r++) {
+			float *s = p + r * t;
+			long last = causal ? r + 1 : t;
+			float mx = s[0];
+			for (long j = 1; j < last; j++) mx = s[j] > mx ? s[j] : mx;
+			for (long j = 0; j < last; j++) s[j] = FN(exp32)(s[j] - mx);
+			float inv = 1.0f / FN(sum8)(s, last);
+			for (long j = 0; j < last; j++) s[j] *= inv;
+			for (long j = last; j < t; j++) s[j] = 0.0f;
+		}
+		FN(wb)(nr, nc, hd, p + i * t, t, 1, v, ld, o + i * ld, ld);
+	}
+}
+
+// attn_bwd is kernels.AttentionBackward for one sequence and head: ∂P =
+// ∂O·Vᵀ over Vᵀ (scratch), ∂S = Scale·P⊙(∂P − rowsum(P⊙∂P)) (in the t·t
+// floats of scratch after Vᵀ, zero where P is masked), ∂Q = ∂S·K, then
+// ∂K = ∂Sᵀ·Q and ∂V = Pᵀ·∂O, in blocks of 4 rows that skip masked terms.
+static void FN(attn_bwd)(long t, long hd, long ld, float scale, int causal, float *dq, float *dk, float *dv,
+                         const float *dout, const float *p, const float *q, const float *k, const float *v,
+                         float *scratch) {
+	long tp = (t + 7) / 8 * 8;
+	float *ds = scratch + hd * tp;
+	FN(transpose)(scratch, v, t, hd, ld, tp);
+	for (long i = 0; i < t; i += 4) {
+		long nr = t - i < 4 ? t - i : 4;
+		long nc = causal ? i + nr : t;
+		FN(abt)(nr, nc, hd, dout + i * ld, ld, scratch, tp, 1.0f, ds + i * t, t);
+		for (long r = i; r < i + nr; r++) {
+			float *dr = ds + r * t;
+			const float *pr = p + r * t;
+			long last = causal ? r + 1 : t;
+			float sum = FN(dot8)(pr, dr, last);
+			for (long j = 0; j < last; j++) dr[j] = pr[j] * (dr[j] - sum) * scale;
+			for (long j = last; j < t; j++) dr[j] = 0.0f;
+		}
+		FN(wb)(nr, nc, hd, ds + i * t, t, 1, k, ld, dq + i * ld, ld);
+	}
+	for (long j = 0; j < t; j += 4) {
+		long nr = t - j < 4 ? t - j : 4;
+		long i0 = causal ? j : 0;
+		FN(wb)(nr, t - i0, hd, ds + i0 * t + j, 1, t, q + i0 * ld, ld, dk + j * ld, ld);
+		FN(wb)(nr, t - i0, hd, p + i0 * t + j, 1, t, dout + i0 * ld, ld, dv + j * ld, ld);
+	}
+}
+
+// adamw is kernels.AdamW: the same operations in the same order as the Go
+// loop (sqrtf is correctly rounded, as float32(math.Sqrt(float64(x)))), so
+// the same bytes.
+static void FN(adamw)(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, long n,
+                      float b1, float b2, float decay, float a, float s2, float eps) {
+	float c1 = 1.0f - b1, c2 = 1.0f - b2;
+	for (long i = 0; i < n; i++) {
+		float gi = g[i];
+		float mi = b1 * m[i] + c1 * gi;
+		float vi = b2 * v[i] + c2 * gi * gi;
+		m[i] = mi;
+		v[i] = vi;
+		w[i] = w[i] * decay - a * mi / (sqrtf(vi) * s2 + eps);
+	}
+}
+
+// add_rows is kernels.AddRows: dst_j += x_r,j for rows r in order, columns
+// side by side, as the Go loop.
+static void FN(add_rows)(float *restrict dst, const float *restrict x, long rows, long cols) {
+	for (long r = 0; r < rows; r++) {
+		const float *restrict xr = x + r * cols;
+		for (long j = 0; j < cols; j++) dst[j] += xr[j];
 	}
 }
 

@@ -3,7 +3,7 @@
 package kernels
 
 /*
-#cgo CFLAGS: -O3
+#cgo CFLAGS: -O3 -Wno-psabi
 #cgo LDFLAGS: -ldl -lm
 #include <dlfcn.h>
 #include <math.h>
@@ -45,6 +45,10 @@ static void tive_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
 	tive_sgemm_p(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// tive_v8 is 8 floats that GCC adds and multiplies lane by lane (two SSE
+// registers on baseline x86-64, one AVX2 register).
+typedef float tive_v8 __attribute__((vector_size(32)));
+
 // Comparisons may not trap, so the clamps of exp32 and tanh32 become
 // vector selects (the values computed are the same).
 #pragma GCC optimize("no-trapping-math")
@@ -68,8 +72,16 @@ static void tive_gelu_bwd(int avx2, float *dx, const float *dy, const float *x, 
 static void tive_sgemm_small(int avx2, int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
 	TIVE_PICK(sgemm_small, avx2)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-static void tive_softmax_rows(int avx2, float *p, long rows, long cols, int causal) { TIVE_PICK(softmax_rows, avx2)(p, rows, cols, causal); }
-static void tive_softmax_bwd(int avx2, float *dp, const float *p, long rows, long cols, float scale) { TIVE_PICK(softmax_bwd, avx2)(dp, p, rows, cols, scale); }
+static void tive_attn_fwd(int avx2, long t, long hd, long ld, float scale, int causal, float *o, float *p, const float *q, const float *k, const float *v, float *scratch) {
+	TIVE_PICK(attn_fwd, avx2)(t, hd, ld, scale, causal, o, p, q, k, v, scratch);
+}
+static void tive_attn_bwd(int avx2, long t, long hd, long ld, float scale, int causal, float *dq, float *dk, float *dv, const float *dout, const float *p, const float *q, const float *k, const float *v, float *scratch) {
+	TIVE_PICK(attn_bwd, avx2)(t, hd, ld, scale, causal, dq, dk, dv, dout, p, q, k, v, scratch);
+}
+static void tive_adamw(int avx2, float *w, const float *g, float *m, float *v, long n, float b1, float b2, float decay, float a, float s2, float eps) {
+	TIVE_PICK(adamw, avx2)(w, g, m, v, n, b1, b2, decay, a, s2, eps);
+}
+static void tive_add_rows(int avx2, float *dst, const float *x, long rows, long cols) { TIVE_PICK(add_rows, avx2)(dst, x, rows, cols); }
 static void tive_layernorm_fwd(int avx2, float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, long rows, long d) {
 	TIVE_PICK(layernorm_fwd, avx2)(y, mean, rstd, x, g, b, rows, d);
 }
@@ -132,12 +144,12 @@ func (openblasImpl) geluBackward(dx, dy, x, t []float32) {
 	C.tive_gelu_bwd(avx2, ptr(dx), ptr(dy), ptr(x), ptr(t), C.long(len(x)))
 }
 
-func (openblasImpl) softmaxRows(p []float32, rows, cols int, causal bool) {
-	C.tive_softmax_rows(avx2, ptr(p), C.long(rows), C.long(cols), cbool(causal))
+func (openblasImpl) attentionForward(a Attn, o, p, q, k, v, scratch []float32) {
+	C.tive_attn_fwd(avx2, C.long(a.T), C.long(a.HD), C.long(a.LD), C.float(a.Scale), cbool(a.Causal), ptr(o), ptr(p), ptr(q), ptr(k), ptr(v), ptr(scratch))
 }
 
-func (openblasImpl) softmaxBackward(dp, p []float32, rows, cols int, scale float32) {
-	C.tive_softmax_bwd(avx2, ptr(dp), ptr(p), C.long(rows), C.long(cols), C.float(scale))
+func (openblasImpl) attentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32) {
+	C.tive_attn_bwd(avx2, C.long(a.T), C.long(a.HD), C.long(a.LD), C.float(a.Scale), cbool(a.Causal), ptr(dq), ptr(dk), ptr(dv), ptr(do), ptr(p), ptr(q), ptr(k), ptr(v), ptr(scratch))
 }
 
 func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -146,6 +158,14 @@ func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	C.tive_sgemm(cbool(tA), cbool(tB), C.int(m), C.int(n), C.int(k), C.float(alpha), ptr(a), C.int(lda), ptr(b), C.int(ldb), C.float(beta), ptr(c), C.int(ldc))
+}
+
+func (openblasImpl) adamW(w, g, m, v []float32, h AdamStep) {
+	C.tive_adamw(avx2, ptr(w), ptr(g), ptr(m), ptr(v), C.long(len(w)), C.float(h.Beta1), C.float(h.Beta2), C.float(h.Decay), C.float(h.LR), C.float(h.S2), C.float(h.Eps))
+}
+
+func (openblasImpl) addRows(dst, x []float32, rows, cols int) {
+	C.tive_add_rows(avx2, ptr(dst), ptr(x), C.long(rows), C.long(cols))
 }
 
 func (openblasImpl) layerNormForward(y, mean, rstd, x, g, b []float32, rows, d int) {

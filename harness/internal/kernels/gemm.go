@@ -12,8 +12,8 @@
 //     start-up with dlopen when the binary is built with cgo and the library
 //     is present, and the C kernels of native.h. OpenBLAS runs one thread
 //     per call; products of at least splitFlops are cut into fixed blocks of
-//     rows (or, for short wide products, columns) that run on up to
-//     workers of For (pool.go). The cut depends on the shape only, so results
+//     rows (or, for short wide products, columns) that run on For's
+//     workers (pool.go). The cut depends on the shape only, so results
 //     are the same bytes for any core count and any number of stages
 //     running at once.
 //   - "gonum": gonum's pure-Go Sgemm (it splits products over cores itself,

@@ -3,8 +3,9 @@
 // gives each record its task label: the record's own "dataset" field, or the
 // first matching rule of a labelling rule file (rules.go).
 //
-// Records keep their raw JSON, so a subset written back (WriteJSON) holds the
-// input records byte for byte (compacted), key order and id types included.
+// A subset written back (WriteJSON) holds the input records byte for byte
+// (compacted), key order and id types included: records remember where
+// their JSON is in the file they were read from.
 package data
 
 import (
@@ -16,6 +17,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+	"time"
+	"unicode"
 
 	"github.com/tive-dev/tive/harness/atomic"
 )
@@ -34,7 +38,11 @@ type Record struct {
 	Conversations []Turn
 	Dataset       string // the "dataset" field, "" when absent
 	Task          string // the task label used by selection (Dataset, or a rule's label)
-	Raw           json.RawMessage
+
+	// The record's JSON as read: n bytes at off in src (after white space
+	// and separators that json.Compact drops).
+	src    *source
+	off, n int64
 }
 
 // HasImage reports whether the record refers to an image.
@@ -48,7 +56,22 @@ func (r *Record) ResponseWords() int {
 	n := 0
 	for _, t := range r.Conversations {
 		if t.From == "gpt" {
-			n += len(strings.Fields(t.Value))
+			n += fields(t.Value)
+		}
+	}
+	return n
+}
+
+// fields is len(strings.Fields(s)) without building the slice.
+func fields(s string) int {
+	n, in := 0, false
+	for _, c := range s {
+		switch {
+		case unicode.IsSpace(c):
+			in = false
+		case !in:
+			in = true
+			n++
 		}
 	}
 	return n
@@ -83,55 +106,85 @@ func (e *RecordError) Error() string {
 
 // Load reads the records of path, a JSON list (first non-space byte '[') or
 // JSON lines, and validates each: conversations non-empty, every from is
-// human or gpt, every value a string.
+// human or gpt, every value a string. It streams the file: memory holds the
+// parsed records, not the file's bytes (a record's JSON is read again from
+// the file when a subset is written).
 func Load(path string) ([]Record, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, b)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, bufio.NewReaderSize(f, 1<<20), &source{path: path, size: st.Size(), mtime: st.ModTime()})
 }
 
-// Parse is Load on bytes already read; name is used in errors.
+// Parse is Load on bytes already read; name is used in errors. The records
+// keep b for their JSON.
 func Parse(name string, b []byte) ([]Record, error) {
-	lines := lineIndex{b: b}
-	trim := bytes.TrimLeft(b, " \t\r\n\ufeff")
-	if len(trim) == 0 {
+	return parse(name, bufio.NewReaderSize(bytes.NewReader(b), min(len(b)+16, 1<<20)), &source{b: b})
+}
+
+// parse reads the records of br, read from src, whose name is used in errors.
+func parse(name string, br *bufio.Reader, src *source) ([]Record, error) {
+	first, err := firstByte(br)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if first < 0 {
 		return nil, fmt.Errorf("%s: no records (empty file)", name)
 	}
 	var recs []Record
-	add := func(raw json.RawMessage, start int64) error {
+	add := func(r Record, msg string, start, end int64) error {
 		i := len(recs)
-		r, msg := parseRecord(raw)
 		if msg != "" {
-			return &RecordError{File: name, Line: lines.line(start), Index: i, Msg: msg}
+			return &RecordError{File: name, Line: src.line(start), Index: i, Msg: msg}
 		}
 		r.Index = i
+		r.src, r.off, r.n = src, start, end-start
 		recs = append(recs, r)
 		return nil
 	}
-	if trim[0] == '[' {
-		dec := json.NewDecoder(bytes.NewReader(b))
+	if first == '[' {
+		dec := json.NewDecoder(br)
 		if _, err := dec.Token(); err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 		for dec.More() {
-			var raw json.RawMessage
-			// InputOffset before Decode points at the separator; skip it.
-			start := dec.InputOffset()
-			start += int64(len(b[start:]) - len(bytes.TrimLeft(b[start:], " \t\r\n,")))
-			if err := dec.Decode(&raw); err != nil {
-				return nil, &RecordError{File: name, Line: lines.line(syntaxOffset(err, start)), Index: len(recs), Msg: "malformed JSON: " + err.Error()}
+			// More leaves the decoder at the separator before the record.
+			start := dec.InputOffset() + separator(dec.Buffered())
+			var tr typedRecord
+			err := dec.Decode(&tr)
+			var te *json.UnmarshalTypeError
+			switch {
+			case errors.As(err, &te):
+				// A well-formed record of the wrong shape: read it again to
+				// say what is wrong.
+				raw, rerr := src.read(start, dec.InputOffset()-start)
+				if rerr != nil {
+					return nil, rerr
+				}
+				r, msg := parseRecord(raw)
+				if msg == "" {
+					msg = err.Error()
+				}
+				return nil, add(r, msg, start, 0)
+			case err != nil:
+				return nil, &RecordError{File: name, Line: src.line(syntaxOffset(err, start)), Index: len(recs), Msg: "malformed JSON: " + err.Error()}
 			}
-			if err := add(raw, start); err != nil {
+			r, msg := tr.record()
+			if err := add(r, msg, start, dec.InputOffset()); err != nil {
 				return nil, err
 			}
 		}
 		if _, err := dec.Token(); err != nil {
-			return nil, fmt.Errorf("%s:%d: malformed JSON list: %v", name, lines.line(dec.InputOffset()), err)
+			return nil, fmt.Errorf("%s:%d: malformed JSON list: %v", name, src.line(dec.InputOffset()), err)
 		}
 	} else {
-		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc := bufio.NewScanner(br)
 		sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
 		var off int64
 		for ln := 1; sc.Scan(); ln++ {
@@ -144,7 +197,8 @@ func Parse(name string, b []byte) ([]Record, error) {
 			if !json.Valid(line) {
 				return nil, &RecordError{File: name, Line: ln, Index: len(recs), Msg: "malformed JSON line"}
 			}
-			if err := add(append(json.RawMessage(nil), line...), start); err != nil {
+			r, msg := decodeRecord(line)
+			if err := add(r, msg, start, start+int64(len(line))); err != nil {
 				return nil, err
 			}
 		}
@@ -156,6 +210,42 @@ func Parse(name string, b []byte) ([]Record, error) {
 		return nil, fmt.Errorf("%s: no records", name)
 	}
 	return recs, nil
+}
+
+// separator is the number of bytes of white space and commas r starts with
+// (the decoder's unread buffer before a list element).
+func separator(r io.Reader) int64 {
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		return 0
+	}
+	var n int64
+	for {
+		c, err := br.ReadByte()
+		if err != nil || !strings.ContainsRune(" \t\r\n,", rune(c)) {
+			return n
+		}
+		n++
+	}
+}
+
+// firstByte is the first byte of br after white space and byte order
+// marks, or -1 when there is nothing else; br does not advance.
+func firstByte(br *bufio.Reader) (int, error) {
+	for n := min(512, br.Size()); ; n = min(2*n, br.Size()) {
+		b, err := br.Peek(n)
+		if t := bytes.TrimLeft(b, " \t\r\n\ufeff"); len(t) > 0 {
+			return int(t[0]), nil
+		}
+		switch {
+		case err == io.EOF:
+			return -1, nil
+		case err != nil:
+			return 0, err
+		case n == br.Size():
+			return 0, fmt.Errorf("nothing but white space in the first %d bytes", n)
+		}
+	}
 }
 
 func syntaxOffset(err error, def int64) int64 {
@@ -173,22 +263,87 @@ type rawRecord struct {
 	Dataset       *string           `json:"dataset"`
 }
 
-// parseRecord decodes raw; msg is non-empty when the record is malformed.
+// typedRecord is a record as encoding/json decodes it in one pass (the
+// fast path; parseRecord explains a record that does not fit it).
+type typedRecord struct {
+	ID            json.RawMessage `json:"id"`
+	Image         *string         `json:"image"`
+	Conversations []struct {
+		From  *string `json:"from"`
+		Value *string `json:"value"`
+	} `json:"conversations"`
+	Dataset *string `json:"dataset"`
+}
+
+// record checks tr as parseRecord checks a record; msg is non-empty when it
+// is malformed.
+func (tr *typedRecord) record() (Record, string) {
+	var r Record
+	if msg := setID(&r, tr.ID); msg != "" {
+		return r, msg
+	}
+	if tr.Image != nil {
+		r.Image = *tr.Image
+	}
+	if tr.Dataset != nil {
+		r.Dataset = *tr.Dataset
+	}
+	if len(tr.Conversations) == 0 {
+		return r, `"conversations" is missing or empty`
+	}
+	r.Conversations = make([]Turn, len(tr.Conversations))
+	for j, t := range tr.Conversations {
+		if t.From == nil || t.Value == nil {
+			return r, fmt.Sprintf(`conversations[%d]: want {"from": "human"|"gpt", "value": string}`, j)
+		}
+		switch *t.From {
+		case "human": // the constants, not a copy per turn
+			r.Conversations[j] = Turn{"human", *t.Value}
+		case "gpt":
+			r.Conversations[j] = Turn{"gpt", *t.Value}
+		default:
+			return r, fmt.Sprintf(`conversations[%d].from is %q (want "human" or "gpt")`, j, *t.From)
+		}
+	}
+	return r, ""
+}
+
+// setID sets r.ID from the raw "id"; msg is non-empty when it is not a
+// string or a number.
+func setID(r *Record, id json.RawMessage) string {
+	switch {
+	case len(id) == 0 || string(id) == "null":
+		return `missing "id"`
+	case id[0] == '"':
+		json.Unmarshal(id, &r.ID)
+	case id[0] >= '0' && id[0] <= '9' || id[0] == '-':
+		r.ID = string(id)
+	default:
+		return fmt.Sprintf(`"id" is %s (want a string or a number)`, id)
+	}
+	return ""
+}
+
+// decodeRecord decodes one record's JSON; msg is non-empty when it is
+// malformed.
+func decodeRecord(raw []byte) (Record, string) {
+	var tr typedRecord
+	if err := json.Unmarshal(raw, &tr); err != nil {
+		return parseRecord(raw)
+	}
+	return tr.record()
+}
+
+// parseRecord decodes raw field by field, to say what is wrong with a
+// record; msg is non-empty when it is malformed.
 func parseRecord(raw json.RawMessage) (Record, string) {
 	var rr rawRecord
 	if err := json.Unmarshal(raw, &rr); err != nil {
 		return Record{}, "not a record object: " + err.Error()
 	}
-	r := Record{Raw: compact(raw)}
-	switch {
-	case len(rr.ID) == 0 || string(rr.ID) == "null":
-		return r, `missing "id"`
-	case rr.ID[0] == '"':
-		json.Unmarshal(rr.ID, &r.ID)
-	case rr.ID[0] >= '0' && rr.ID[0] <= '9' || rr.ID[0] == '-':
-		r.ID = string(rr.ID)
-	default:
-		return r, fmt.Sprintf(`"id" is %s (want a string or a number)`, rr.ID)
+	var r Record
+	if msg := setID(&r, rr.ID); msg != "" {
+		return r, msg
 	}
 	if rr.Image != nil {
 		r.Image = *rr.Image
@@ -215,39 +370,128 @@ func parseRecord(raw json.RawMessage) (Record, string) {
 	return r, ""
 }
 
-func compact(raw json.RawMessage) json.RawMessage {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return raw
-	}
-	return buf.Bytes()
+// source is what records were read from: a file, or bytes in memory.
+type source struct {
+	path  string // the file, when b is nil, and its size and time when read
+	size  int64
+	mtime time.Time
+	b     []byte
+
+	mu     sync.Mutex
+	starts []int64 // line start offsets, computed on the first error
 }
 
-// lineIndex maps byte offsets to 1-based line numbers, lazily.
-type lineIndex struct {
-	b      []byte
-	starts []int64
-}
-
-func (li *lineIndex) line(off int64) int {
-	if li.starts == nil {
-		li.starts = []int64{0}
-		for i, c := range li.b {
-			if c == '\n' {
-				li.starts = append(li.starts, int64(i+1))
+// line is the 1-based line of byte offset off, 0 when the source cannot be
+// read again.
+func (s *source) line(off int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.starts == nil {
+		r := io.Reader(bytes.NewReader(s.b))
+		if s.b == nil {
+			f, err := os.Open(s.path)
+			if err != nil {
+				return 0
+			}
+			defer f.Close()
+			r = f
+		}
+		s.starts = []int64{0}
+		br := bufio.NewReaderSize(r, 1<<20)
+		for pos := int64(0); ; {
+			chunk, err := br.ReadSlice('\n')
+			pos += int64(len(chunk))
+			if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
+				s.starts = append(s.starts, pos)
+			}
+			if err != nil && err != bufio.ErrBufferFull {
+				break
 			}
 		}
 	}
-	lo, hi := 0, len(li.starts)
+	lo, hi := 0, len(s.starts)
 	for lo+1 < hi {
 		m := (lo + hi) / 2
-		if li.starts[m] <= off {
+		if s.starts[m] <= off {
 			lo = m
 		} else {
 			hi = m
 		}
 	}
 	return lo + 1
+}
+
+// open opens the file again, failing if it changed since it was read.
+func (s *source) open() (*os.File, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && (st.Size() != s.size || !st.ModTime().Equal(s.mtime)) {
+		err = fmt.Errorf("%s changed since its records were read", s.path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// read returns n bytes at off of the source.
+func (s *source) read(off, n int64) ([]byte, error) {
+	if s.b != nil {
+		return s.b[off : off+n], nil
+	}
+	f, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAt(f, s.path, off, n)
+}
+
+func readAt(f *os.File, path string, off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return b, nil
+}
+
+// RawJSON is the record's JSON as read, compacted. A record read by Load
+// reads it from its file again and fails if the file changed since.
+func (r *Record) RawJSON() ([]byte, error) {
+	var f *os.File
+	if r.src != nil && r.src.b == nil {
+		var err error
+		if f, err = r.src.open(); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+	}
+	return r.rawFrom(f)
+}
+
+// rawFrom is RawJSON with the record's file already open (nil for bytes).
+func (r *Record) rawFrom(f *os.File) ([]byte, error) {
+	var raw []byte
+	switch {
+	case r.src == nil:
+		return nil, fmt.Errorf("record %d (id %q) was not read from JSON", r.Index, r.ID)
+	case r.src.b != nil:
+		raw = r.src.b[r.off : r.off+r.n]
+	default:
+		var err error
+		if raw, err = readAt(f, r.src.path, r.off, r.n); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, fmt.Errorf("record %d: %v", r.Index, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // Labeler assigns task labels; see Rules.
@@ -297,16 +541,36 @@ func WriteJSON(path string, recs []Record, idx []int) error {
 	})
 }
 
-// EncodeJSON writes the records at idx as a JSON list, one record per line.
+// EncodeJSON writes the records at idx as a JSON list, one record per line,
+// each as RawJSON gives it. Records must have been read from JSON.
 func EncodeJSON(w io.Writer, recs []Record, idx []int) error {
+	files := map[*source]*os.File{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
 	bw := bufio.NewWriter(w)
 	bw.WriteString("[")
 	for k, i := range idx {
+		r := &recs[i]
+		f, ok := files[r.src]
+		if !ok && r.src != nil && r.src.b == nil {
+			var err error
+			if f, err = r.src.open(); err != nil {
+				return err
+			}
+			files[r.src] = f
+		}
+		raw, err := r.rawFrom(f)
+		if err != nil {
+			return err
+		}
 		if k > 0 {
 			bw.WriteString(",")
 		}
 		bw.WriteString("\n")
-		bw.Write(recs[i].Raw)
+		bw.Write(raw)
 	}
 	bw.WriteString("\n]\n")
 	return bw.Flush()

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -25,7 +24,11 @@ func TestLLaVA665KRulesLabelEachSource(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range recs {
 		var w struct{ Want string }
-		json.Unmarshal(r.Raw, &w)
+		raw, err := r.RawJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(raw, &w)
 		if r.Task != w.Want {
 			t.Errorf("record %d (id %s): label %q, want %q", r.Index, r.ID, r.Task, w.Want)
 		}
@@ -110,12 +113,45 @@ func TestWriteJSONRoundTripsRawRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p)
-	want := "[\n" + string(recs[1].Raw) + ",\n" + string(recs[0].Raw) + ",\n" + string(recs[1].Raw) + "\n]\n"
+	want := "[\n" + `{"dataset":"x","id":"b","conversations":[{"from":"human","value":"é \u003c"}]}` + ",\n" +
+		`{"id":7,"image":"gqa/images/7.jpg","conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}],"dataset":"gqa"}` + ",\n" +
+		`{"dataset":"x","id":"b","conversations":[{"from":"human","value":"é \u003c"}]}` + "\n]\n"
 	if string(b) != want {
 		t.Errorf("got\n%s\nwant\n%s", b, want)
 	}
 	back, err := Parse("out.json", b)
-	if err != nil || len(back) != 3 || back[1].ID != "7" || !bytes.HasPrefix(back[0].Raw, []byte(`{"dataset":"x"`)) {
+	if err != nil || len(back) != 3 || back[1].ID != "7" {
 		t.Errorf("round trip: %v %+v", err, back)
+	}
+	// The same from a file, which Load does not keep in memory: the subset
+	// is read from it again, and a file changed since is noticed.
+	in2 := filepath.Join(t.TempDir(), "in.json")
+	os.WriteFile(in2, []byte(in), 0o644)
+	recs, err = Load(in2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(p, recs, []int{1, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := os.ReadFile(p); string(b2) != want {
+		t.Errorf("from a file: got\n%s\nwant\n%s", b2, want)
+	}
+	os.WriteFile(in2, []byte(strings.Replace(in, `"q"`, `"Q"`, 1)), 0o644)
+	if err := WriteJSON(p, recs, []int{0}); err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Errorf("a record changed after Load: %v", err)
+	}
+	if _, err := (&Record{ID: "x"}).RawJSON(); err == nil {
+		t.Error("a record not read from JSON has no RawJSON")
+	}
+}
+
+// TestFieldsCountsAsStringsFields: ResponseWords counts words as
+// strings.Fields splits them (Unicode spaces, invalid UTF-8 as a letter).
+func TestFieldsCountsAsStringsFields(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " a  b\t\nc ", "\u00a0x\u2003y", "\xff \xfe", "a\u0085b", "x\u200by"} {
+		if got, want := fields(s), len(strings.Fields(s)); got != want {
+			t.Errorf("fields(%q) = %d, strings.Fields gives %d", s, got, want)
+		}
 	}
 }

@@ -18,10 +18,11 @@ import (
 // corpus of the quick emoji world (seed 0) and reports its exact-match
 // accuracy per skill on 800 held-out texts with up to 3 filler sentences
 // (as in training) and up to 6 (positions training does not reach), and the
-// training wall time. Sizes come
-// from TIVE_LM_RECORDS (default 20000), TIVE_LM_EPOCHS (2), TIVE_LM_LR
-// (2e-3), TIVE_LM_WIDTH (64) and TIVE_LM_LAYERS (2); TIVE_LM_DROP lists
-// skills (comma-separated) left out of training. Needs the emoji assets.
+// training wall time. Sizes come from TIVE_LM_RECORDS (default 20000),
+// TIVE_LM_EPOCHS (2), TIVE_LM_LR (2e-3), TIVE_LM_WIDTH (64), TIVE_LM_LAYERS
+// (2) and TIVE_LM_HEADS (4); TIVE_LM_DROP lists skills (comma-separated)
+// left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
+// which needs the emoji assets; shapes has a few colours and shapes).
 func BenchmarkLanguageModel(b *testing.B) {
 	env := func(k string, d float64) float64 {
 		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
@@ -29,7 +30,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 		}
 		return d
 	}
-	cfg := world.Config{Profile: "quick", Seed: 0}
+	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_LM_ASSETS")}
 	all, skills, err := world.Language(cfg, "language", 0, int(env("TIVE_LM_RECORDS", 20000)), 3)
 	if err != nil {
 		b.Skip(err)
@@ -41,7 +42,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 		}
 	}
 	mc := model.DefaultConfig()
-	mc.Width, mc.Layers = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2))
+	mc.Width, mc.Layers, mc.Heads = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2)), int(env("TIVE_LM_HEADS", 4))
 	for range b.N {
 		m, err := model.New(mc, model.BuildVocab(recs, 1), 1)
 		if err != nil {
@@ -56,7 +57,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 		b.ReportMetric(time.Since(t0).Seconds(), "train-s")
 		b.ReportMetric(res.Losses[len(res.Losses)-1], "final-loss")
 		for _, fill := range []int{3, 6} {
-			scores, err := LanguageEval(context.Background(), m, cfg, 800, fill)
+			scores, err := LanguageEval(context.Background(), m, cfg, int(env("TIVE_LM_EVAL", 800)), fill)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,6 +5,14 @@
 // same flags give the same bytes.
 //
 //	go run ./scripts/genfeatures -n 665000 -d 8192 -out /tmp/tive-bench
+//
+// With -record-bytes B it writes only records.json instead: a JSON list
+// like llava_v1_5_mix665k.json (one indented record after another, 1-6
+// question-answer turns of random words, and a "dataset" label as
+// records.jsonl has), each record about B bytes; the
+// real file's 665,298 records average about 1,550 bytes.
+//
+//	go run ./scripts/genfeatures -n 665298 -record-bytes 1550 -out /tmp/tive-mix
 package main
 
 import (
@@ -37,10 +45,18 @@ func main() {
 	d := flag.Int("d", 8192, "feature dimension")
 	seed := flag.Uint64("seed", 0, "seed")
 	out := flag.String("out", "", "output folder")
+	recordBytes := flag.Int("record-bytes", 0, "write only records.json, a JSON list of records of about this many bytes")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "genfeatures: -out is required")
 		os.Exit(2)
+	}
+	if *recordBytes > 0 {
+		if err := genList(*out, *n, *recordBytes, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "genfeatures:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := gen(*out, *n, *d, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "genfeatures:", err)
@@ -48,15 +64,12 @@ func main() {
 	}
 }
 
-func gen(dir string, n, d int, seed uint64) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
+// taskOf labels n records by source, block-ordered as the real file is.
+func taskOf(n int) []int {
 	total := 0
 	for _, s := range sources {
 		total += s.count
 	}
-	// Block-ordered by source, as the real file is.
 	tasks := make([]int, n)
 	for i, k, acc := 0, 0, sources[0].count; i < n; i++ {
 		for k < len(sources)-1 && i*total >= acc*n {
@@ -65,6 +78,72 @@ func gen(dir string, n, d int, seed uint64) error {
 		}
 		tasks[i] = k
 	}
+	return tasks
+}
+
+// words are the vocabulary of genList's turns.
+var words = []string{"the", "a", "man", "woman", "dog", "cat", "red", "blue", "is", "on", "in", "table", "street",
+	"holding", "looking", "at", "picture", "left", "right", "two", "sign", "with", "of", "and", "large", "small"}
+
+// genList writes records.json: n records in the layout of
+// llava_v1_5_mix665k.json, each about recordBytes long.
+func genList(dir string, n, recordBytes int, seed uint64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tasks := taskOf(n)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	text := func(b []byte, size int) []byte {
+		for start := len(b); len(b)-start < size; {
+			if len(b) > start {
+				b = append(b, ' ')
+			}
+			b = append(b, words[rng.IntN(len(words))]...)
+		}
+		return b
+	}
+	return atomic.Write(filepath.Join(dir, "records.json"), 0o644, func(w0 io.Writer) error {
+		w := bufio.NewWriter(w0)
+		w.WriteString("[\n")
+		var b []byte
+		for i, k := range tasks {
+			turns := 1 + rng.IntN(6)
+			per := max(8, (recordBytes-130-180*turns)/(2*turns)) // ~130 bytes of layout a record, ~180 a turn
+			b = fmt.Appendf(b[:0], "    {\n        \"id\": \"%09d\",\n        \"image\": \"%s/images/%d.jpg\",\n        \"conversations\": [\n", i, sources[k].name, i)
+			for t := range turns {
+				q := "\"value\": \""
+				if t == 0 {
+					q += "<image>\\n"
+				}
+				b = append(b, "            {\n                \"from\": \"human\",\n                "+q...)
+				b = text(b, per/3)
+				b = append(b, "?\"\n            },\n            {\n                \"from\": \"gpt\",\n                \"value\": \""...)
+				b = text(b, per*5/3)
+				b = append(b, "\"\n            }"...)
+				if t < turns-1 {
+					b = append(b, ',')
+				}
+				b = append(b, '\n')
+			}
+			b = fmt.Appendf(b, "        ],\n        \"dataset\": \"%s\"\n    }", sources[k].name)
+			if i < n-1 {
+				b = append(b, ',')
+			}
+			b = append(b, '\n')
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		w.WriteString("]\n")
+		return w.Flush()
+	})
+}
+
+func gen(dir string, n, d int, seed uint64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tasks := taskOf(n)
 	err := atomic.Write(filepath.Join(dir, "records.jsonl"), 0o644, func(w0 io.Writer) error {
 		w := bufio.NewWriter(w0)
 		for i, k := range tasks {

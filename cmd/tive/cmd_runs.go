@@ -13,17 +13,19 @@ import (
 func init() {
 	register(&command{name: "runs list", usage: "[--store DIR]", summary: "list the stage outputs in the run store", run: runRunsList})
 	register(&command{name: "runs show", usage: "KEY [--store DIR]", summary: "show one stage output's manifest (KEY may be a unique prefix)", run: runRunsShow})
-	register(&command{name: "runs verify", usage: "[--repair] [--store DIR]", summary: "check every stage output against its manifest's SHA-256s; --repair moves corrupt ones to corrupt/ (a run recomputes them)", run: runRunsVerify})
+	register(&command{name: "runs verify", usage: "[--repair] [--store DIR]", summary: "check the whole store: outputs against their manifests' SHA-256s, half-written and orphaned objects, stale temporary folders; --repair moves bad objects to corrupt/ (a run recomputes them) and removes stale folders", run: runRunsVerify})
 }
 
-// runRunsVerify hashes every committed output, holding the store's lock so
-// that no run reads or writes meanwhile. It exits 1 when any is corrupt
-// (and, with --repair, after moving those aside).
+// runRunsVerify checks the whole store (pipeline.Store.Check), holding its
+// lock so that no run reads or writes meanwhile, and lists what is wrong:
+// corrupt, half-written and orphaned objects, stale temporary folders. It
+// exits 1 when anything is (with --repair, after moving the objects aside
+// and removing the stale folders).
 func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs verify", stderr)
 	var store string
 	storeFlag(fs, &store)
-	repair := fs.Bool("repair", false, "move corrupt outputs to corrupt/, where a later run does not find them and so recomputes them")
+	repair := fs.Bool("repair", false, "move bad objects to corrupt/ (a later run does not find them and so recomputes them) and remove stale temporary folders")
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -38,34 +40,35 @@ func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer lock.Unlock()
-	keys, err := s.Keys()
+	n, problems, err := s.Check()
 	if err != nil {
 		return err
 	}
-	bad := 0
-	for _, k := range keys {
-		verr := s.Verify(k)
-		if verr == nil {
-			continue
-		}
-		bad++
-		stage := "?"
-		if m, err := s.Manifest(k); err == nil {
-			stage = m.Stage
-		}
-		line := fmt.Sprintf("%s %s: %v", k[:12], stage, verr)
+	count := map[string]int{}
+	for _, p := range problems {
+		count[p.Kind]++
+		line := p.String()
 		if *repair {
-			dst, err := s.Quarantine(k)
+			dst, err := s.Repair(p)
 			if err != nil {
-				return fmt.Errorf("%s: moving it aside: %w", line, err)
+				return fmt.Errorf("%s: repairing it: %w", line, err)
 			}
-			line += "; moved to " + dst
+			if dst == "" {
+				line += "; removed"
+			} else {
+				line += "; moved to " + dst
+			}
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	fmt.Fprintf(stdout, "%d outputs, %d corrupt\n", len(keys), bad)
-	if bad > 0 {
-		return fmt.Errorf("%d of %d outputs are corrupt%s", bad, len(keys), map[bool]string{false: " (--repair moves them aside)", true: ""}[*repair])
+	fmt.Fprintf(stdout, "%d outputs, %d corrupt, %d half-written, %d orphaned, %d stale temporary folders\n",
+		n, count[pipeline.Corrupt], count[pipeline.HalfWritten], count[pipeline.Orphaned], count[pipeline.Stale])
+	if len(problems) > 0 {
+		hint := " (--repair moves bad objects aside and removes stale folders)"
+		if *repair {
+			hint = ""
+		}
+		return fmt.Errorf("%d problems in %s%s", len(problems), store, hint)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,4 +96,128 @@ selection: {method: random-per-task, budget: 0.3}
 			}
 		}
 	}
+}
+
+// TestCorruptionTrials changes one byte in the output of each kind of stage
+// in turn (world, warm-up, base and reference weights, features, selection,
+// instruction-tuned weights, answers, chance answers, scores). `tive runs
+// verify` names each one without running a stage; then, in alternate cases,
+// a plain run (which moves it aside and recomputes it before anything reads
+// it) or `runs verify --repair` followed by a plain run fixes the store, and
+// every output ends as in the clean run, byte for byte. Last, a half-written
+// object, a file no manifest lists, a stray folder and a stale temporary
+// folder are found and repaired.
+func TestCorruptionTrials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline a dozen times")
+	}
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "c.yaml")
+	os.WriteFile(spec, []byte(`name: corrupt-trial
+data: {source: world}
+world: {profile: tiny, assets: shapes, seed: 3}
+model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
+pretrain: {epochs: 1, batch_size: 32}
+reference: {train: {epochs: 1, batch_size: 16}}
+features: {source: builtin, params: lora-attn, projector: {kind: rademacher, dim: 64, dtype: float16}, shard_size: 256}
+selection: {method: tive, budget: 0.15}
+train: {mode: full, epochs: 1}
+predict: {max_new_tokens: 4}
+benchmarks: [pope, gqa]
+`), 0o644)
+	store := filepath.Join(dir, "store")
+	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := outputs(t, store)
+	res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
+	same := func(when string) {
+		t.Helper()
+		got := outputs(t, store)
+		for k, files := range want {
+			for f, b := range files {
+				if got[k][f] != b {
+					t.Errorf("%s: %s/%s differs from the clean run", when, k[:12], f)
+				}
+			}
+		}
+	}
+	for i, c := range []struct{ stage, file string }{
+		{"world", "mixture.json"}, {"warmup", "warmup.json"}, {"pretrain", "model/model.safetensors"},
+		{"reference", "model/model.safetensors"}, {"features", "shard-000000256-000000512.features.npy"},
+		{"select", "subset.json"}, {"train", "model/model.safetensors"}, {"predict", "answers/pope.jsonl"},
+		{"chance", "answers/gqa-No.jsonl"}, {"score", "scores.json"},
+	} {
+		outDir := res.Runs[0].Outputs[c.stage]
+		if outDir == "" {
+			t.Fatalf("no %s output in the run", c.stage)
+		}
+		p := filepath.Join(outDir, filepath.FromSlash(c.file))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0x10
+		os.WriteFile(p, b, 0o644)
+		key := filepath.Base(outDir)
+		named := fmt.Sprintf("corrupt %s %s: %s: SHA-256", key[:12], c.stage, c.file)
+		if code, vout, _ := runTive(t, "runs", "verify", "--store", store); code != 1 || !strings.Contains(vout, named) {
+			t.Errorf("%s: runs verify: exit %d, want 1 and %q in\n%s", c.stage, code, named, vout)
+		}
+		if i%2 == 1 {
+			if code, vout, _ := runTive(t, "runs", "verify", "--repair", "--store", store); code != 1 || !strings.Contains(vout, "moved to") {
+				t.Errorf("%s: runs verify --repair: exit %d\n%s", c.stage, code, vout)
+			}
+		}
+		code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
+		if code != 0 {
+			t.Fatalf("%s: rerun: exit %d: %s", c.stage, code, errs)
+		}
+		if i%2 == 0 && !strings.Contains(errs, "is corrupt: "+c.file+": SHA-256") {
+			t.Errorf("%s: the run did not say what was corrupt:\n%s", c.stage, errs)
+		}
+		for _, s := range summaryOf(t, out).Stages {
+			if s.Key == key && s.Status != "ran" {
+				t.Errorf("%s: %s after the corruption; want it recomputed", c.stage, s.Status)
+			}
+		}
+		if aside, _ := filepath.Glob(filepath.Join(store, "corrupt", key+"-*", filepath.FromSlash(c.file))); len(aside) != 1 {
+			t.Errorf("%s: corrupt/ holds %d copies of %s, want the corrupt one", c.stage, len(aside), c.file)
+		}
+		same("after repairing " + c.stage)
+	}
+
+	// What a crash or a stray hand leaves: an object without a manifest, a
+	// file no manifest lists, a folder outside its key's prefix, a killed
+	// run's temporary folder.
+	obj := filepath.Join(store, "objects")
+	os.MkdirAll(filepath.Join(obj, "ab", "ab"+strings.Repeat("0", 62), "model"), 0o755)
+	sel := res.Runs[0].Outputs["select"]
+	os.WriteFile(filepath.Join(sel, "notes.txt"), []byte("mine"), 0o644)
+	os.MkdirAll(filepath.Join(obj, "cd", "ef01"), 0o755)
+	os.MkdirAll(filepath.Join(store, "tmp", "0123456789ab-42"), 0o755)
+	code, vout, _ := runTive(t, "runs", "verify", "--store", store)
+	for _, w := range []string{"half-written objects/ab/ab000", "corrupt " + filepath.Base(sel)[:12] + " select: notes.txt: not in the manifest",
+		"orphaned objects/cd/ef01", "stale tmp/0123456789ab-42", "1 corrupt, 1 half-written, 1 orphaned, 1 stale"} {
+		if code != 1 || !strings.Contains(vout, w) {
+			t.Errorf("runs verify: exit %d, want 1 and %q in\n%s", code, w, vout)
+		}
+	}
+	if code, _, _ := runTive(t, "runs", "verify", "--repair", "--store", store); code != 1 {
+		t.Errorf("runs verify --repair: exit %d, want 1 (it found problems)", code)
+	}
+	if code, out, errs := runTive(t, "run", spec, "--store", store, "--json"); code != 0 {
+		t.Fatalf("run after the repair: exit %d: %s", code, errs)
+	} else {
+		for _, s := range summaryOf(t, out).Stages {
+			if (s.Status == "ran") != (s.Stage == "select") {
+				t.Errorf("run after the repair: %s %s; want only select recomputed", s.Stage, s.Status)
+			}
+		}
+	}
+	if code, vout, _ := runTive(t, "runs", "verify", "--store", store); code != 0 || !strings.Contains(vout, "0 corrupt, 0 half-written, 0 orphaned, 0 stale") {
+		t.Errorf("runs verify after the repair: exit %d\n%s", code, vout)
+	}
+	same("after the last repair")
 }

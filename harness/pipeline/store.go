@@ -212,7 +212,8 @@ func syncAndHash(p string) (string, error) {
 }
 
 // Verify checks a committed key's files against its manifest: each file the
-// manifest lists must exist with its SHA-256. It reads every byte of a key
+// manifest lists must exist with its SHA-256, and no other file may be there.
+// It reads every byte of a key
 // once per Store value (no cache by size and time: the point is to catch
 // what changed on disk); a key this Store committed is not read.
 func (s *Store) Verify(key string) error {
@@ -226,6 +227,19 @@ func (s *Store) Verify(key string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.verifyFiles(key, m); err != nil {
+		return err
+	}
+	s.markSound(key)
+	return nil
+}
+
+// verifyFiles checks every file m lists against its SHA-256, and that the
+// folder holds no other (a stage reading the folder would take it).
+func (s *Store) verifyFiles(key string, m *Manifest) error {
+	if extra := unlisted(s.Path(key), m); extra != "" {
+		return fmt.Errorf("%s: not in the manifest", extra)
+	}
 	for _, f := range slices.Sorted(maps.Keys(m.Files)) {
 		sum, err := atomic.HashFile(filepath.Join(s.Path(key), filepath.FromSlash(f)))
 		if err != nil {
@@ -235,23 +249,13 @@ func (s *Store) Verify(key string) error {
 			return fmt.Errorf("%s: SHA-256 %s, the manifest says %s", f, sum[:12], m.Files[f][:12])
 		}
 	}
-	s.markSound(key)
 	return nil
 }
 
 // Quarantine moves a committed key's folder to DIR/corrupt/KEY-<unix ns>,
 // kept for inspection, and returns where; the key is then missing, so a
 // run recomputes it.
-func (s *Store) Quarantine(key string) (string, error) {
-	dst := filepath.Join(s.Dir, "corrupt", fmt.Sprintf("%s-%d", key, time.Now().UnixNano()))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Rename(s.Path(key), dst); err != nil {
-		return "", err
-	}
-	return dst, atomic.SyncDir(filepath.Dir(s.Path(key)))
-}
+func (s *Store) Quarantine(key string) (string, error) { return s.moveAside(s.Path(key)) }
 
 // CleanTmp removes folders left in tmp/ by killed runs, except the work of
 // resumable stages (tmp/resume-KEY); call it holding the lock.

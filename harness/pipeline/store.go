@@ -213,9 +213,9 @@ func syncAndHash(p string) (string, error) {
 
 // Verify checks a committed key's files against its manifest: each file the
 // manifest lists must exist with its SHA-256, and no other file may be there.
-// It reads every byte of a key
-// once per Store value (no cache by size and time: the point is to catch
-// what changed on disk); a key this Store committed is not read.
+// It reads every byte of a key once per Store value (no cache by size and
+// time: the point is to catch what changed on disk); a key this Store
+// committed is not read.
 func (s *Store) Verify(key string) error {
 	s.mu.Lock()
 	sound := s.sound[key]

@@ -218,3 +218,43 @@ func TestValidateCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateRefusesBudgetsThatSelectNothing: tive validate refuses, as the
+// select stage would at run time, a budget that rounds every task's share
+// down to zero on a pool known before the run (the world's mixture; a
+// records file), and says when the pool is not known.
+func TestValidateRefusesBudgetsThatSelectNothing(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	world := "name: v\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: %s, budget: %s}\n"
+	for _, c := range []struct {
+		method, budget string
+		code           int
+		out            string
+	}{
+		{"tive", "1e-7", 1, "the run: selection.budget: tive with budget 1e-07 selects nothing from 667 records"},
+		{"random", "0.001", 1, "random with budget 0.001 selects nothing from 667 records"},
+		{"random-per-task", "0.002", 1, "random-per-task with budget 0.002 selects nothing"},
+		{"random", "0.002", 0, "ok (1 runs)"}, // one record, from the whole pool
+		{"tive", "0.01", 0, "depends on the gradient norms"},
+		{"tive", "0.15", 0, "ok (1 runs)\n"},
+	} {
+		code, out, errs := runTive(t, "validate", write("w.yaml", fmt.Sprintf(world, c.method, c.budget)))
+		if code != c.code || !strings.Contains(out+errs, c.out) {
+			t.Errorf("%s %s: exit %d, want %d and %q in\n%s%s", c.method, c.budget, code, c.code, c.out, out, errs)
+		}
+	}
+	recs := write("r.jsonl", `{"id": "a", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}], "dataset": "x"}`+"\n")
+	code, _, errs := runTive(t, "validate", write("f.yaml", "name: v\ndata: {source: file, records: "+recs+"}\nselection: {method: random, budget: 0.5}\n"))
+	if code != 1 || !strings.Contains(errs, "random with budget 0.5 selects nothing from 1 records") {
+		t.Errorf("records file: exit %d\n%s", code, errs)
+	}
+	code, out, _ := runTive(t, "validate", write("g.yaml", "name: v\ndata: {source: file, records: "+filepath.Join(dir, "later.jsonl")+"}\nselection: {method: random, budget: 0.5}\n"))
+	if code != 0 || !strings.Contains(out, "budgets not checked: the pool is not known before the run") {
+		t.Errorf("records made later: exit %d\n%s", code, out)
+	}
+}

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
+	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 )
 
@@ -36,13 +40,69 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "%s: %v\n", f, err)
 			bad = true
 		default:
-			fmt.Fprintf(stdout, "%s: ok (%d runs)\n", f, len(st.Runs))
+			msgs, notes, err := checkBudgets(st)
+			for _, m := range msgs {
+				fmt.Fprintf(stderr, "%s: %s\n", f, m)
+			}
+			switch {
+			case err != nil:
+				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+				bad = true
+			case len(msgs) > 0:
+				bad = true
+			default:
+				fmt.Fprintf(stdout, "%s: ok (%d runs)%s\n", f, len(st.Runs), notes)
+			}
 		}
 	}
 	if bad {
 		return exitError{1}
 	}
 	return nil
+}
+
+// checkBudgets refuses the runs whose selection selects nothing from their
+// pool, as the select stage would at run time, where the pool is known now
+// (pipeline.PoolSizes); notes says where it is not, or where it depends on
+// the gradient norms.
+func checkBudgets(st *spec.Study) (msgs []string, notes string, err error) {
+	var unknown, depends []string
+	sizes := map[string]map[string]int{} // by records file or world profile
+	for _, r := range st.Runs {
+		where := r.Label
+		if where == "" {
+			where = "the run"
+		}
+		id := r.Data.Source + " " + r.Data.Records + " " + r.Data.Labels + " " + r.World.Profile
+		sz, ok := sizes[id]
+		if !ok {
+			var why string
+			if sz, why, err = pipeline.PoolSizes(r); err != nil {
+				return nil, "", err
+			}
+			if why != "" {
+				unknown = append(unknown, why)
+			}
+			sizes[id] = sz
+		}
+		if sz == nil {
+			continue
+		}
+		msg, dep := selection.SelectsNothing(r.Selection.Options(r.Seed), sz)
+		if msg != "" {
+			msgs = append(msgs, fmt.Sprintf("%s: selection.budget: %s", where, msg))
+		}
+		if dep {
+			depends = append(depends, where)
+		}
+	}
+	if len(unknown) > 0 {
+		notes += fmt.Sprintf("; budgets not checked: the pool is not known before the run (%s)", strings.Join(slices.Compact(unknown), "; "))
+	}
+	if len(depends) > 0 {
+		notes += fmt.Sprintf("; whether the budgets of %d runs select anything depends on the gradient norms (fewer records than tasks)", len(depends))
+	}
+	return msgs, notes, nil
 }
 
 // printProblems writes a spec's problems to w, one per line, and reports

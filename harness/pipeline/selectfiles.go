@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
 	"io"
 	"math"
 	"os"
@@ -49,6 +51,32 @@ type SelectOutputs struct {
 	Subset string // LLaVA JSON list of the chosen records, in output order
 	Scores string // JSON lines, one per record: index, id, task, influence, norm, selected
 	Tasks  string // JSON list of per-task {task, n, difficulty, budget, selected}
+}
+
+// PoolSizes is the number of records of each task in the pool a run
+// selects from, where it is known before the run: the world's mixture by
+// its profile, a records file by reading it (and its labels). unknown says
+// why not otherwise.
+func PoolSizes(r spec.Run) (sizes map[string]int, unknown string, err error) {
+	switch r.Data.Source {
+	case "world":
+		sizes, err := world.TaskSizes(r.World.Profile)
+		return sizes, "", err
+	case "file":
+		if _, err := os.Stat(r.Data.Records); err != nil {
+			return nil, fmt.Sprintf("%s is not there yet", r.Data.Records), nil
+		}
+		recs, _, err := LoadPool(SelectFiles{Records: r.Data.Records, Labels: r.Data.Labels}, "random", 0)
+		if err != nil {
+			return nil, "", err
+		}
+		sizes := map[string]int{}
+		for _, rec := range recs {
+			sizes[rec.Task]++
+		}
+		return sizes, "", nil
+	}
+	return nil, fmt.Sprintf("data source %q", r.Data.Source), nil
 }
 
 // LoadPool reads and labels the records, and opens the features and norms the

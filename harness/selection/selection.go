@@ -191,6 +191,53 @@ func Select(pool Pool, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// SelectsNothing says, before any score is computed, whether opt selects
+// nothing from a pool whose tasks have these sizes (Select then fails), with
+// Select's message; depends is true when that turns on scores not known
+// yet (the task difficulties of tive and tive-task, with a budget of fewer
+// records than included tasks). keep and full are never refused here.
+func SelectsNothing(opt Options, sizes map[string]int) (msg string, depends bool) {
+	n, incTotal, included := 0, 0, 0
+	excluded := map[string]bool{}
+	for _, x := range opt.Exclude {
+		excluded[x] = true
+	}
+	for t, c := range sizes {
+		n += c
+		if !excluded[t] && c > 0 {
+			incTotal += c
+			included++
+		}
+	}
+	b := opt.Budget * float64(n)
+	nothing := false
+	switch opt.Method {
+	case "keep", "full":
+		return "", false
+	case "random", "length", "grand", "perplexity", "el2n", "less":
+		nothing = int(b) == 0 || incTotal == 0
+	case "random-per-task", "tive-instance":
+		// Shares by task size: int(n_t/Σn_t'·p·N) draws per included task.
+		nothing = true
+		for t, c := range sizes {
+			if !excluded[t] && c > 0 && int(float64(c)/float64(incTotal)*b) > 0 {
+				nothing = false
+			}
+		}
+	default: // tive, tive-task: shares by difficulty
+		switch {
+		case b < 1 || incTotal == 0:
+			nothing = true
+		case b < float64(included):
+			return "", true
+		}
+	}
+	if nothing {
+		return fmt.Sprintf("%s with budget %g selects nothing from %d records (every task's budget rounds down to zero)", opt.Method, opt.Budget, n), false
+	}
+	return "", false
+}
+
 func (o *Options) check() error {
 	if !slices.Contains(Methods, o.Method) {
 		return errorf("method %q is unknown (want one of %s)", o.Method, strings.Join(Methods, ", "))

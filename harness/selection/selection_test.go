@@ -2,6 +2,7 @@ package selection
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -503,5 +504,56 @@ func TestLESSMatchesBruteForce(t *testing.T) {
 	}
 	if len(res.Order) != int(0.1*float64(f.N)) {
 		t.Errorf("less chose %d", len(res.Order))
+	}
+}
+
+// TestSelectsNothingAgreesWithSelect: on random pools, budgets and
+// exclusions, SelectsNothing refuses exactly what Select refuses for every
+// method whose shares do not depend on scores, and for tive and tive-task
+// it refuses only what Select refuses (and is unsure only in between).
+func TestSelectsNothingAgreesWithSelect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	names := []string{"a", "bb", "ccc", "dddd"}
+	refused := map[string]int{}
+	for trial := range 300 {
+		sizes := map[string]int{}
+		for _, nm := range names[:1+rng.IntN(4)] {
+			sizes[nm] = 1 + rng.IntN(40)
+		}
+		order := slices.Sorted(maps.Keys(sizes))
+		pool := testPool(uint64(trial), sizes, order, 4)
+		var exclude []string
+		if len(order) > 1 && rng.IntN(3) == 0 {
+			exclude = []string{order[0]}
+		}
+		budget := math.Pow(10, -3*rng.Float64()) // 0.001 .. 1
+		for _, m := range []string{"random", "length", "random-per-task", "tive-instance", "tive", "tive-task"} {
+			opt := Options{Method: m, Budget: budget, Q: 0.5, Within: "sample", Difficulty: "norm", Order: "high", Exclude: exclude, Seed: 1}
+			_, err := Select(pool, opt)
+			empty := err != nil && strings.Contains(err.Error(), "selects nothing")
+			if empty {
+				refused[m]++
+			}
+			if err != nil && !empty {
+				t.Fatalf("trial %d %s: %v", trial, m, err)
+			}
+			msg, depends := SelectsNothing(opt, sizes)
+			switch {
+			case depends && (m != "tive" && m != "tive-task"):
+				t.Fatalf("trial %d %s: unsure, but its shares do not depend on scores", trial, m)
+			case !depends && (msg != "") != empty:
+				t.Fatalf("trial %d %s budget %g sizes %v exclude %v: SelectsNothing %q, Select %v", trial, m, budget, sizes, exclude, msg, err)
+			case msg != "" && msg != err.Error():
+				t.Fatalf("trial %d %s: message %q, Select's %q", trial, m, msg, err)
+			}
+		}
+	}
+	for m, k := range refused {
+		if k < 10 || k > 290 {
+			t.Errorf("%s refused in %d of 300 trials: the trials do not test both sides", m, k)
+		}
+	}
+	if len(refused) != 6 {
+		t.Errorf("refusals by method %v: every method should be refused in some trials", refused)
 	}
 }

@@ -38,6 +38,20 @@ func TaskNames() []string {
 	return out
 }
 
+// TaskSizes is the number of records of each task (its dataset label) in
+// the mixture of a world of the named profile, as Generate writes it.
+func TaskSizes(profile string) (map[string]int, error) {
+	p, ok := profiles[profile]
+	if !ok {
+		return nil, fmt.Errorf("world: unknown profile %q (want one of %s)", profile, strings.Join(Profiles(), ", "))
+	}
+	sizes := map[string]int{}
+	for _, t := range tasks {
+		sizes[t.name] = taskCount(t, p.divisor)
+	}
+	return sizes, nil
+}
+
 // taskCount is the number of records of t in a world of the given divisor:
 // the 665K count divided and rounded (in whole image groups), at least one group.
 func taskCount(t task, divisor int) int {

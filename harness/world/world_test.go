@@ -9,6 +9,7 @@ import (
 	"image"
 	_ "image/png"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -423,7 +424,8 @@ func TestTaskCounts(t *testing.T) {
 func TestProgressAndCancel(t *testing.T) {
 	cfg := Config{Seed: 9, Profile: "tiny", Assets: "shapes"}
 	last, total := 0, 0
-	err := Generate(context.Background(), cfg, t.TempDir(), func(d, n int) {
+	gen := t.TempDir()
+	err := Generate(context.Background(), cfg, gen, func(d, n int) {
 		if d != last+1 || (total != 0 && n != total) {
 			t.Fatalf("progress %d/%d after %d/%d", d, n, last, total)
 		}
@@ -431,6 +433,18 @@ func TestProgressAndCancel(t *testing.T) {
 	})
 	if err != nil || last != total || total == 0 {
 		t.Fatalf("err %v, progress ended at %d/%d", err, last, total)
+	}
+	// TaskSizes knows the mixture's task sizes without generating it.
+	recs, err := data.Load(filepath.Join(gen, "mixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range recs {
+		got[r.Dataset]++
+	}
+	if want, err := TaskSizes("tiny"); err != nil || !maps.Equal(got, want) {
+		t.Errorf("TaskSizes(tiny) = %v, %v; the generated mixture has %v", want, err, got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

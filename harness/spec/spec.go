@@ -25,6 +25,7 @@
 package spec
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -486,7 +487,7 @@ func Load(file, profile string, over ...Override) (*Study, error) {
 		for _, kv := range sets {
 			node = setPath(node, kv.path, kv.value)
 		}
-		s, problems := decodeSpec(l.files, node, top)
+		s, problems := decodeSpec(l.files, node, file, top)
 		if len(problems) > 0 {
 			l.add(problems)
 			continue
@@ -498,7 +499,7 @@ func Load(file, profile string, over ...Override) (*Study, error) {
 		for _, name := range sortedKeys(names) {
 			node := merge(root, names[name])
 			take(node, "sweep")
-			_, problems := decodeSpec(l.files, node, top)
+			_, problems := decodeSpec(l.files, node, file, top)
 			l.add(problems)
 		}
 	}
@@ -685,8 +686,10 @@ func setPath(root *yaml.Node, path string, val *yaml.Node) *yaml.Node {
 	return &out
 }
 
-// decodeSpec decodes and validates one resolved mapping.
-func decodeSpec(files map[*yaml.Node]string, node *yaml.Node, top string) (*Spec, Problems) {
+// decodeSpec decodes and validates one resolved mapping of the spec file
+// (problems at nodes that no file holds, such as the top mapping that a
+// sweep or a profile rebuilt, are reported at file).
+func decodeSpec(files map[*yaml.Node]string, node *yaml.Node, file, top string) (*Spec, Problems) {
 	s := defaults()
 	s.Dir = top
 	d := &decoder{files: files, pos: map[string]*yaml.Node{}, rel: func(file, p string) string {
@@ -702,8 +705,9 @@ func decodeSpec(files map[*yaml.Node]string, node *yaml.Node, top string) (*Spec
 		}
 		return abs
 	}}
-	// Nodes created by setPath have no file: attribute them to their value's.
-	fill(files, node, files[node])
+	// Nodes created by setPath and merge have no file: attribute them to
+	// their parent's, the top one to the spec file.
+	fill(files, node, cmp.Or(files[node], file))
 	d.decode(node, reflect.ValueOf(&s).Elem(), "")
 	d.validate(&s)
 	return &s, d.problems

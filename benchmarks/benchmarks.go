@@ -8,7 +8,10 @@
 //
 // Every scorer reproduces the official script on the official files; bad
 // input is refused with an error naming the file (and line), never scored as
-// a silent zero.
+// a silent zero. Where the official script still gives a number while it
+// silently replaces or skips answers (a later answer to the same question,
+// answers to questions it does not have: GQA, SEED, ScienceQA), the scorer
+// gives the same number and says what it skipped in Result.Warnings.
 package benchmarks
 
 import (
@@ -58,6 +61,10 @@ type Result struct {
 	Benchmark string             `json:"benchmark"`
 	Score     float64            `json:"score"`   // the headline, in the paper's unit
 	Metrics   map[string]float64 `json:"metrics"` // every sub-metric the official script prints
+	// Warnings says what the official script replaced or skipped silently
+	// and this scorer did too (duplicate answers, answers to questions the
+	// ground truth lacks), so that the number is the official one.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // A Scorer grades one benchmark's answer file.
@@ -104,7 +111,11 @@ func (s scorer[R]) Score(f Files) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Benchmark: s.name, Score: r.Headline(), Metrics: r.Metrics()}, nil
+	res := Result{Benchmark: s.name, Score: r.Headline(), Metrics: r.Metrics()}
+	if w, ok := any(r).(interface{ Warnings() []string }); ok {
+		res.Warnings = w.Warnings()
+	}
+	return res, nil
 }
 
 type exporter[R report] struct{ scorer[R] }

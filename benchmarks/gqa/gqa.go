@@ -34,7 +34,14 @@ func Convert(text string) string { return strings.ToLower(strings.TrimRight(text
 // Report is the result of scoring GQA.
 type Report struct {
 	N, Correct int
+	Replaced   int               // answers a later answer to the same question replaced
+	Ignored    int               // answers for ids that are no question
 	counts     map[string][2]int // metric -> (correct, total)
+}
+
+// Warnings says what eval.py silently replaced or skipped.
+func (r *Report) Warnings() []string {
+	return input.Warnings(r.Replaced, r.Ignored, "the questions file", "eval.py")
 }
 
 // Accuracy is the balanced accuracy x100.
@@ -45,7 +52,7 @@ func (r *Report) Headline() float64 { return r.Accuracy() }
 
 // Metrics returns accuracy, binary, open and per-type accuracies (x100).
 func (r *Report) Metrics() map[string]float64 {
-	m := map[string]float64{"accuracy": r.Accuracy(), "questions": float64(r.N)}
+	m := map[string]float64{"accuracy": r.Accuracy(), "questions": float64(r.N), "replaced": float64(r.Replaced), "ignored": float64(r.Ignored)}
 	for k, c := range r.counts {
 		m[k] = float64(c[0]) / float64(c[1]) * 100
 	}
@@ -53,9 +60,11 @@ func (r *Report) Metrics() map[string]float64 {
 }
 
 // Score scores LLaVA's answer file against testdev_balanced_questions.json.
-// Every balanced question needs an answer (eval.py refuses incomplete
-// predictions); unknown and duplicate ids are refused. questions (LLaVA's
-// jsonl) is not needed and is ignored.
+// Every balanced question needs an answer (eval.py stops at a missing one);
+// as eval.py's dict of predictions, the last answer for an id counts and
+// answers for ids that are no question are ignored (Report.Replaced and
+// Ignored count them; Warnings says so). questions (LLaVA's jsonl) is not
+// needed and is ignored.
 func Score(questions, answers, annotations string) (*Report, error) {
 	var qs map[string]Question
 	if err := input.JSONFile(annotations, &qs); err != nil {
@@ -65,24 +74,29 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// eval.py's {questionId: prediction} dict: the last answer for an id
+	// counts, and ids that are no question are never looked up.
 	preds := make(map[string]*input.Answer, len(as))
+	var replaced, ignored int
 	for i := range as {
 		a := &as[i]
 		id := a.QuestionID.Raw()
-		if prev, dup := preds[id]; dup {
-			return nil, input.Errorf(answers, a.Line, input.ErrDuplicate, "question id %v already answered on line %d", a.QuestionID, prev.Line)
-		}
-		if _, ok := qs[id]; !ok {
-			return nil, input.Errorf(answers, a.Line, input.ErrUnknown, "question id %v is not in %s", a.QuestionID, annotations)
+		if _, dup := preds[id]; dup {
+			replaced++
 		}
 		preds[id] = a
+	}
+	for id := range preds {
+		if _, ok := qs[id]; !ok {
+			ignored++
+		}
 	}
 	ids := make([]string, 0, len(qs))
 	for id := range qs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	r := &Report{counts: map[string][2]int{}}
+	r := &Report{counts: map[string][2]int{}, Replaced: replaced, Ignored: ignored}
 	add := func(k string, ok bool) {
 		c := r.counts[k]
 		c[1]++

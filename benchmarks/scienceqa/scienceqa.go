@@ -86,6 +86,11 @@ func (r *Report) IMGAccuracy() float64 { return float64(r.IMGCorrect) / float64(
 // Headline is IMG-Accuracy x100.
 func (r *Report) Headline() float64 { return r.IMGAccuracy() }
 
+// Warnings says what eval_science_qa.py silently skipped.
+func (r *Report) Warnings() []string {
+	return input.Warnings(0, r.Ignored, "the split", "eval_science_qa.py")
+}
+
 // Metrics returns both accuracies (x100) and the counts.
 func (r *Report) Metrics() map[string]float64 {
 	return map[string]float64{

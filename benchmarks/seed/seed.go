@@ -70,7 +70,14 @@ type Split struct {
 type Report struct {
 	All, Image, Video *Split // nil when there are no such questions
 	TypeNames         map[int]string
-	Missing           int
+	Missing           int // questions without an answer (wrong)
+	Replaced          int // answers a later answer to the same question replaced
+	Ignored           int // answers to questions the benchmark lacks
+}
+
+// Warnings says what the official script silently replaced or skipped.
+func (r *Report) Warnings() []string {
+	return input.Warnings(r.Replaced, r.Ignored, "SEED-Bench.json", "convert_seed_for_submission.py")
 }
 
 // Headline is the image accuracy x100.
@@ -78,7 +85,7 @@ func (r *Report) Headline() float64 { return r.Image.Total }
 
 // Metrics returns the three totals and each question type's accuracy.
 func (r *Report) Metrics() map[string]float64 {
-	m := map[string]float64{"missing": float64(r.Missing)}
+	m := map[string]float64{"missing": float64(r.Missing), "ignored": float64(r.Ignored), "replaced": float64(r.Replaced)}
 	for name, s := range map[string]*Split{"all": r.All, "image": r.Image, "video": r.Video} {
 		if s == nil {
 			continue
@@ -121,19 +128,21 @@ func evalSingle(b *Bench, preds map[input.ID]*input.Answer, dataType string) *Sp
 	return s
 }
 
-// Score scores LLaVA's merged answer file against SEED-Bench.json. Unknown
-// and duplicate question ids are refused; a question without an answer is
-// wrong, as in the official script. questions is ignored.
+// Score scores LLaVA's merged answer file against SEED-Bench.json as
+// convert_seed_for_submission.py does: a question without an answer is
+// wrong, the last of several answers to a question counts, and answers to
+// questions the benchmark lacks are ignored (Report.Missing, Replaced and
+// Ignored count them; Warnings says so). questions is ignored.
 func Score(questions, answers, annotations string) (*Report, error) {
 	b, err := ReadBench(annotations)
 	if err != nil {
 		return nil, err
 	}
-	preds, err := readPreds(answers, b, annotations)
+	preds, ignored, replaced, err := readPreds(answers, b)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{TypeNames: map[int]string{}}
+	r := &Report{TypeNames: map[int]string{}, Ignored: ignored, Replaced: replaced}
 	for name, id := range b.QuestionType {
 		r.TypeNames[id] = name
 	}
@@ -151,25 +160,26 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	return r, nil
 }
 
-func readPreds(answers string, b *Bench, annotations string) (map[input.ID]*input.Answer, error) {
+// readPreds indexes the answers as convert_seed_for_submission.py's results
+// dict: the last answer for an id counts (replaced counts the others), and
+// answers for ids the benchmark lacks are never looked up (ignored counts
+// them).
+func readPreds(answers string, b *Bench) (preds map[input.ID]*input.Answer, ignored, replaced int, err error) {
 	as, err := input.Answers(answers, false)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	preds, err := input.UniqueByID(answers, as)
-	if err != nil {
-		return nil, err
-	}
+	preds, replaced = input.LastByID(as)
 	known := map[input.ID]bool{}
 	for _, q := range b.Questions {
 		known[key(q.QuestionID)] = true
 	}
-	for _, a := range as {
-		if !known[a.QuestionID] {
-			return nil, input.Errorf(answers, a.Line, input.ErrUnknown, "question id %v is not in %s", a.QuestionID, annotations)
+	for id := range preds {
+		if !known[id] {
+			ignored++
 		}
 	}
-	return preds, nil
+	return preds, ignored, replaced, nil
 }
 
 // WriteUpload writes the upload file convert_seed_for_submission.py writes:
@@ -180,7 +190,7 @@ func WriteUpload(path, answers, annotations string) error {
 	if err != nil {
 		return err
 	}
-	preds, err := readPreds(answers, b, annotations)
+	preds, _, _, err := readPreds(answers, b)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/input"
@@ -80,18 +81,33 @@ func TestBadInput(t *testing.T) {
 	if err := WriteUpload(filepath.Join(t.TempDir(), "u"), pf, af); !errors.Is(err, input.ErrMissing) {
 		t.Errorf("upload with a missing answer: %v", err)
 	}
+	// As the script's results dict: the last answer to a question counts,
+	// answers to questions it lacks are never looked up.
 	for _, tt := range []struct {
-		name, body string
-		kind       error
+		name, body                 string
+		image                      float64
+		missing, replaced, ignored int
+		warning                    string
 	}{
-		{"unknown", vector + `{"question_id": 7, "text": "A"}` + "\n", input.ErrUnknown},
-		{"string id", `{"question_id": "1", "text": "A"}` + "\n", input.ErrUnknown},
-		{"duplicate", vector + `{"question_id": 1, "text": "A"}` + "\n", input.ErrDuplicate},
-		{"empty", "", input.ErrEmpty},
+		{"unknown", vector + `{"question_id": 7, "text": "A"}` + "\n", 50, 0, 0, 1, "1 answers are for questions SEED-Bench.json does not have; ignored"},
+		{"string id", `{"question_id": "1", "text": "A"}` + "\n", 0, 5, 0, 1, "ignored, as convert_seed_for_submission.py ignores them"},
+		{"duplicate", vector + `{"question_id": 1, "text": "B"}` + "\n", 25, 0, 1, 0, "1 answers were replaced by a later answer to the same question"},
+		{"duplicate, first wrong", `{"question_id": 2, "text": "A"}` + "\n" + vector, 50, 0, 1, 0, "the last one counts"},
 	} {
 		af, pf := setup(t, tt.body)
-		if _, err := Score("", pf, af); !errors.Is(err, tt.kind) {
-			t.Errorf("%s: %v, want %v", tt.name, err, tt.kind)
+		r, err := Score("", pf, af)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
 		}
+		w := strings.Join(r.Warnings(), "\n")
+		if r.Image.Total != tt.image || r.Missing != tt.missing || r.Replaced != tt.replaced || r.Ignored != tt.ignored || !strings.Contains(w, tt.warning) {
+			t.Errorf("%s: image %v missing %d replaced %d ignored %d warnings %q; want %v %d %d %d %q",
+				tt.name, r.Image.Total, r.Missing, r.Replaced, r.Ignored, w, tt.image, tt.missing, tt.replaced, tt.ignored, tt.warning)
+		}
+	}
+	af, pf = setup(t, "")
+	if _, err := Score("", pf, af); !errors.Is(err, input.ErrEmpty) {
+		t.Errorf("empty: %v, want %v", err, input.ErrEmpty)
 	}
 }

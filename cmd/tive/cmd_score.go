@@ -72,6 +72,9 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "tive score: warning: %s: %s\n", files.Answers, w)
+	}
 	if showJSON {
 		return writeJSONLine(stdout, res)
 	}

@@ -22,7 +22,7 @@ import (
 func init() {
 	Register(&Stage{Name: "train", Version: "1", Arith: true, Run: runTrain})
 	Register(&Stage{Name: "predict", Version: "2", Arith: true, Run: runPredict, Sharded: true, Check: checkPredict})
-	Register(&Stage{Name: "score", Version: "2", Run: runScore})
+	Register(&Stage{Name: "score", Version: "3", Run: runScore})
 	Register(&Stage{Name: "chance", Version: "1", Run: runChance})
 }
 

@@ -308,6 +308,34 @@ func Questions(path string) ([]Question, error) {
 	return out, err
 }
 
+// LastByID indexes answers by question id as a Python dict built in file
+// order does: a later answer for an id replaces the earlier one. replaced
+// counts the answers so replaced.
+func LastByID(answers []Answer) (m map[ID]*Answer, replaced int) {
+	m = make(map[ID]*Answer, len(answers))
+	for i := range answers {
+		if _, dup := m[answers[i].QuestionID]; dup {
+			replaced++
+		}
+		m[answers[i].QuestionID] = &answers[i]
+	}
+	return m, replaced
+}
+
+// Warnings words what a scorer skipped as the official script does:
+// replaced answers (a later one for the same question counts) and ignored
+// ones (their question is not in the ground truth, named truth).
+func Warnings(replaced, ignored int, truth, script string) []string {
+	var w []string
+	if replaced > 0 {
+		w = append(w, fmt.Sprintf("%d answers were replaced by a later answer to the same question (the last one counts, as in %s)", replaced, script))
+	}
+	if ignored > 0 {
+		w = append(w, fmt.Sprintf("%d answers are for questions %s does not have; ignored, as %s ignores them", ignored, truth, script))
+	}
+	return w
+}
+
 // UniqueByID indexes answers by question id, refusing duplicates.
 func UniqueByID(path string, answers []Answer) (map[ID]*Answer, error) {
 	m := make(map[ID]*Answer, len(answers))

@@ -44,6 +44,24 @@ type Category struct {
 type Report struct {
 	Categories []Category // sorted by name
 	MeanF1     float64    // mean F1 over Categories, in [0, 1]
+	// What eval_pope.py does silently, and Warnings reports: questions
+	// listed again (the last listing counts), answers to a question already
+	// answered (each is paired by position), and categories whose answer and
+	// label counts differ (zip pairs them up to the shorter).
+	Relisted, Repeated int
+	Unpaired           []string
+}
+
+// Warnings says what eval_pope.py did silently.
+func (r *Report) Warnings() []string {
+	var w []string
+	if r.Relisted > 0 {
+		w = append(w, fmt.Sprintf("%d questions are listed again in the question file; the last listing gives the category, as eval_pope.py's dict", r.Relisted))
+	}
+	if r.Repeated > 0 {
+		w = append(w, fmt.Sprintf("%d answers are to a question already answered; each is paired with a label by position, as eval_pope.py pairs them", r.Repeated))
+	}
+	return append(w, r.Unpaired...)
 }
 
 // Headline is the mean F1 x100, the number LLaVA reports.
@@ -140,18 +158,21 @@ func labelFiles(annotations string) (map[string]string, error) {
 }
 
 // Score scores the answer file against the question file (which gives each
-// question's category) and the label folder. It refuses unknown or duplicate
-// question ids and a category whose answer count differs from its label
-// count, where the official script would crash or silently misalign.
+// question's category) and the label folder as eval_pope.py does. It
+// refuses answers to questions the question file lacks and a category
+// without answers, where the script crashes; where it silently misaligns
+// (a question listed twice, an answer repeated, answer and label counts
+// that differ) it gives the script's number and Report.Warnings says so.
 func Score(questions, answers, annotations string) (*Report, error) {
 	qs, err := input.Questions(questions)
 	if err != nil {
 		return nil, err
 	}
+	r := &Report{}
 	category := make(map[input.ID]string, len(qs))
 	for _, q := range qs {
 		if _, dup := category[q.QuestionID]; dup {
-			return nil, input.Errorf(questions, q.Line, input.ErrDuplicate, "question id %v appears twice", q.QuestionID)
+			r.Relisted++
 		}
 		category[q.QuestionID] = q.Category
 	}
@@ -159,9 +180,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := input.UniqueByID(answers, as); err != nil {
-		return nil, err
-	}
+	_, r.Repeated = input.LastByID(as)
 	byCat := map[string][]bool{}
 	for _, a := range as {
 		c, ok := category[a.QuestionID]
@@ -179,17 +198,18 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		names = append(names, c)
 	}
 	sort.Strings(names)
-	r := &Report{}
 	for _, c := range names {
 		labels, err := ReadLabels(files[c])
 		if err != nil {
 			return nil, err
 		}
 		preds := byCat[c]
-		if len(preds) != len(labels) {
-			return nil, input.Errorf(answers, 0, input.ErrMissing,
-				"category %q has %d answers but %s has %d labels; answers are paired with labels by position",
-				c, len(preds), files[c], len(labels))
+		switch {
+		case len(preds) == 0:
+			return nil, input.Errorf(answers, 0, input.ErrMissing, "category %q has no answers (eval_pope.py divides by zero)", c)
+		case len(preds) != len(labels):
+			r.Unpaired = append(r.Unpaired, fmt.Sprintf("category %q has %d answers for the %d labels of %s; they are paired by position up to %d, as eval_pope.py's zip pairs them",
+				c, len(preds), len(labels), filepath.Base(files[c]), min(len(preds), len(labels))))
 		}
 		r.Categories = append(r.Categories, Evaluate(c, preds, labels))
 	}
@@ -201,15 +221,18 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	return r, nil
 }
 
-// Evaluate computes one category's metrics from parsed predictions and
-// labels of equal, non-zero length (true = yes).
+// Evaluate computes one category's metrics from parsed predictions (at
+// least one) and labels (true = yes), paired by position up to the shorter
+// as eval_pope.py's zip; the yes-ratio is over every prediction.
 func Evaluate(name string, preds, labels []bool) Category {
 	c := Category{Name: name, N: len(preds)}
 	yes := 0
-	for i, p := range preds {
+	for _, p := range preds {
 		if p {
 			yes++
 		}
+	}
+	for i, p := range preds[:min(len(preds), len(labels))] {
 		switch l := labels[i]; {
 		case p && l:
 			c.TP++
@@ -232,6 +255,6 @@ func Evaluate(name string, preds, labels []bool) Category {
 	c.Precision = div(float64(c.TP), float64(c.TP+c.FP))
 	c.Recall = div(float64(c.TP), float64(c.TP+c.FN))
 	c.F1 = div(2*c.Precision*c.Recall, c.Precision+c.Recall)
-	c.Accuracy = float64(c.TP+c.TN) / float64(c.TP+c.TN+c.FP+c.FN)
+	c.Accuracy = div(float64(c.TP+c.TN), float64(c.TP+c.TN+c.FP+c.FN))
 	return c
 }

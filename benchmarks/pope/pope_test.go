@@ -153,11 +153,9 @@ func TestBadInput(t *testing.T) {
 		{"blank line", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n\n{\"question_id\": 2, \"text\": \"No\"}\n", labels, nil, "answers.jsonl:2: blank line"},
 		{"unknown id", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n{\"question_id\": 9, \"text\": \"No\"}\n", labels, input.ErrUnknown, "answers.jsonl:2:"},
 		{"string id is not int id", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n{\"question_id\": \"2\", \"text\": \"No\"}\n", labels, input.ErrUnknown, `"2"`},
-		{"duplicate", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n{\"question_id\": 1, \"text\": \"No\"}\n", labels, input.ErrDuplicate, "answers.jsonl:2:"},
-		{"missing answer", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n", labels, input.ErrMissing, `category "random" has 1 answers`},
+		{"no answers in a category", qs + "{\"question_id\": 3, \"category\": \"popular\"}\n", "{\"question_id\": 3, \"text\": \"Yes\"}\n", labels, input.ErrMissing, `category "random" has no answers`},
 		{"empty answers", qs, "", labels, input.ErrEmpty, "answers.jsonl"},
 		{"empty labels", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n", "", input.ErrEmpty, "coco_pope_random.json"},
-		{"duplicate question", qs + "{\"question_id\": 2, \"category\": \"popular\"}\n", "{\"question_id\": 1, \"text\": \"Yes\"}\n", labels, input.ErrDuplicate, "questions.jsonl:3:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,5 +194,41 @@ func TestNoYesPredictions(t *testing.T) {
 	m := r.Metrics()
 	if m["random/zero_division"] != 1 || m["random/precision"] != 0 || m["random/accuracy"] != 0.5 || r.Headline() != 0 {
 		t.Errorf("metrics %v", m)
+	}
+}
+
+// TestMisalignedAsTheScript: where eval_pope.py silently misaligns, the
+// score is its number and the warnings say what happened: a repeated answer
+// takes the next label, a short category is paired up to its last answer
+// (zip), a question listed again takes its last category.
+func TestMisalignedAsTheScript(t *testing.T) {
+	qs := "{\"question_id\": 1, \"category\": \"random\"}\n{\"question_id\": 2, \"category\": \"random\"}\n"
+	labels := "{\"label\": \"yes\"}\n{\"label\": \"no\"}\n"
+	for _, tt := range []struct {
+		name, questions, answers string
+		tp, fp, tn, fn           int
+		yes                      float64
+		warning                  string
+	}{
+		{"repeated answer", qs, "{\"question_id\": 1, \"text\": \"Yes\"}\n{\"question_id\": 1, \"text\": \"No\"}\n", 1, 0, 1, 0, 0.5,
+			"1 answers are to a question already answered; each is paired with a label by position"},
+		{"missing answer", qs, "{\"question_id\": 2, \"text\": \"No\"}\n", 0, 0, 0, 1, 0,
+			`category "random" has 1 answers for the 2 labels of coco_pope_random.json; they are paired by position up to 1`},
+		{"question listed again", qs + "{\"question_id\": 2, \"category\": \"popular\"}\n", "{\"question_id\": 1, \"text\": \"Yes\"}\n{\"question_id\": 2, \"text\": \"Yes\"}\n", 1, 0, 0, 0, 1,
+			"1 questions are listed again in the question file; the last listing gives the category"},
+	} {
+		dir := t.TempDir()
+		q := write(t, dir, "questions.jsonl", tt.questions)
+		a := write(t, dir, "answers.jsonl", tt.answers)
+		write(t, dir, "coco/coco_pope_random.json", labels)
+		r, err := Score(q, a, filepath.Join(dir, "coco"))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		c := r.Categories[0]
+		if c.TP != tt.tp || c.FP != tt.fp || c.TN != tt.tn || c.FN != tt.fn || c.YesRatio != tt.yes || !strings.Contains(strings.Join(r.Warnings(), "\n"), tt.warning) {
+			t.Errorf("%s: %+v, warnings %q; want TP FP TN FN %d %d %d %d, yes-ratio %v, %q", tt.name, c, r.Warnings(), tt.tp, tt.fp, tt.tn, tt.fn, tt.yes, tt.warning)
+		}
 	}
 }

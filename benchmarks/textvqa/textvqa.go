@@ -54,8 +54,23 @@ type annotation struct {
 
 // Report is the result of scoring TextVQA.
 type Report struct {
-	N        int
-	Accuracy float64 // x100
+	N          int
+	Accuracy   float64 // x100
+	Repeated   int     // answers to a question already answered (each is scored)
+	Unanswered int     // questions of the question file without an answer
+}
+
+// Warnings says what eval_textvqa.py does silently: it scores every answer
+// line, repeats included, and averages over the answers there are.
+func (r *Report) Warnings() []string {
+	var w []string
+	if r.Repeated > 0 {
+		w = append(w, fmt.Sprintf("%d answers repeat a question already answered; each is scored, as eval_textvqa.py scores every line", r.Repeated))
+	}
+	if r.Unanswered > 0 {
+		w = append(w, fmt.Sprintf("%d questions have no answer; the accuracy is over the %d answers there are, as in eval_textvqa.py", r.Unanswered, r.N))
+	}
+	return w
 }
 
 // Headline is the accuracy x100.
@@ -63,14 +78,16 @@ func (r *Report) Headline() float64 { return r.Accuracy }
 
 // Metrics returns the accuracy and the number of answers scored.
 func (r *Report) Metrics() map[string]float64 {
-	return map[string]float64{"accuracy": r.Accuracy, "samples": float64(r.N)}
+	return map[string]float64{"accuracy": r.Accuracy, "samples": float64(r.N), "repeated": float64(r.Repeated), "unanswered": float64(r.Unanswered)}
 }
 
 type key struct{ image, question string }
 
-// Score scores an answer file against TextVQA_0.5.1_val.json. When the
-// question file is given, every question must have exactly one answer (the
-// official script would silently average over the answers present).
+// Score scores an answer file against TextVQA_0.5.1_val.json as
+// eval_textvqa.py does: every answer line is scored, and the accuracy is the
+// mean over them. When the question file is given, questions without an
+// answer are counted (Report.Unanswered), as are repeated answers
+// (Report.Repeated); Warnings says so.
 func Score(questions, answers, annotations string) (*Report, error) {
 	var doc struct {
 		Data []annotation `json:"data"`
@@ -94,14 +111,15 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		id     input.ID
 		prompt string
 	}
-	seen := map[qkey]int{}
+	seen := map[qkey]bool{}
+	r := &Report{N: len(as)}
 	sum := 0.0
 	for _, a := range as {
 		k := qkey{a.QuestionID, a.Prompt}
-		if prev, dup := seen[k]; dup {
-			return nil, input.Errorf(answers, a.Line, input.ErrDuplicate, "question %v %q already answered on line %d", a.QuestionID, a.Prompt, prev)
+		if seen[k] {
+			r.Repeated++
 		}
-		seen[k] = a.Line
+		seen[k] = true
 		q, ok := QuestionFromPrompt(a.Prompt)
 		if !ok {
 			return nil, input.Errorf(answers, a.Line, input.ErrInvalid, "cannot recover the question from prompt %q", a.Prompt)
@@ -121,15 +139,13 @@ func Score(questions, answers, annotations string) (*Report, error) {
 			return nil, err
 		}
 		for _, q := range qs {
-			if _, ok := seen[qkey{q.QuestionID, q.Text}]; !ok {
-				return nil, input.Errorf(questions, q.Line, input.ErrMissing, "question %v %q has no answer", q.QuestionID, firstLine(q.Text))
+			if !seen[qkey{q.QuestionID, q.Text}] {
+				r.Unanswered++
 			}
 		}
-		if len(qs) != len(as) {
-			return nil, input.Errorf(answers, 0, input.ErrUnknown, "%d answers for %d questions", len(as), len(qs))
-		}
 	}
-	return &Report{N: len(as), Accuracy: 100 * (sum / float64(len(as)))}, nil
+	r.Accuracy = 100 * (sum / float64(len(as)))
+	return r, nil
 }
 
 // Accuracy is one answer's score: m4c on prediction and ground truth, then

@@ -98,14 +98,14 @@ func TestEndToEnd(t *testing.T) {
 		{"unknown", []map[string]any{{"question_id": "img9", "prompt": prompt("What beer is this?"), "text": "x"}}, input.ErrUnknown},
 		{"numeric id", []map[string]any{{"question_id": 3, "prompt": prompt("What beer is this?"), "text": "x"}}, input.ErrUnknown},
 		{"bad prompt", []map[string]any{{"question_id": "img3", "prompt": "What beer is this?", "text": "x"}}, input.ErrInvalid},
-		{"duplicate", []map[string]any{answers[2], answers[2]}, input.ErrDuplicate},
 	} {
 		_, pf := files(t, anns, tt.answers)
 		if _, err := Score("", pf, af); !errors.Is(err, tt.kind) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.kind)
 		}
 	}
-	// A question without an answer is refused when the question file is given.
+	// As eval_textvqa.py: a repeated answer is scored again, and the mean is
+	// over the answers there are; the question file tells what is missing.
 	qf := filepath.Join(t.TempDir(), "q.jsonl")
 	var q strings.Builder
 	for _, a := range answers {
@@ -113,9 +113,12 @@ func TestEndToEnd(t *testing.T) {
 		q.Write(append(l, '\n'))
 	}
 	os.WriteFile(qf, []byte(q.String()), 0o644)
-	_, pf = files(t, anns, answers[:2])
-	if _, err := Score(qf, pf, af); !errors.Is(err, input.ErrMissing) || !strings.Contains(err.Error(), "q.jsonl:3:") {
-		t.Errorf("missing answer: %v", err)
+	_, pf = files(t, anns, []map[string]any{answers[0], answers[1], answers[0]})
+	r, err = Score(qf, pf, af)
+	if w := strings.Join(r.Warnings(), "\n"); err != nil || r.N != 3 || r.Repeated != 1 || r.Unanswered != 1 ||
+		fmt.Sprintf("%.4f", r.Accuracy) != fmt.Sprintf("%.4f", 100*(2*Accuracy("Dakota", anns[0].Answers)+Accuracy("Drupalcon", anns[1].Answers))/3) ||
+		!strings.Contains(w, "1 answers repeat a question already answered; each is scored") || !strings.Contains(w, "1 questions have no answer; the accuracy is over the 3 answers") {
+		t.Errorf("repeated and missing answers: %+v %v %q", r, err, r.Warnings())
 	}
 	_, pf = files(t, anns, answers)
 	if r, err := Score(qf, pf, af); err != nil || r.N != 3 {

@@ -234,6 +234,8 @@ type Report struct {
 	Unresolved int // groups with an unparsed row and no wrong parsed row
 	Vanilla    int // groups whose first row alone is right
 	Missing    int // rows without an answer (scored as "nan")
+	Replaced   int // answers a later answer to the same row replaced
+	Ignored    int // answers whose id is no index of the sheet
 	Circular   float64
 	Category   map[string]float64 // CircularEval accuracy x100 per category
 	L2         map[string]float64 // per l2-category
@@ -241,6 +243,11 @@ type Report struct {
 
 // Headline is the CircularEval accuracy x100.
 func (r *Report) Headline() float64 { return r.Circular }
+
+// Warnings says what convert_mmbench_for_submission.py does silently.
+func (r *Report) Warnings() []string {
+	return input.Warnings(r.Replaced, r.Ignored, "the sheet", "convert_mmbench_for_submission.py")
+}
 
 // Metrics returns the accuracies (x100), counts and breakdowns.
 func (r *Report) Metrics() map[string]float64 {
@@ -285,20 +292,16 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID, err := input.UniqueByID(answers, as)
-	if err != nil {
-		return nil, err
-	}
 	rows := map[int64]bool{}
 	for _, r := range sheet.Rows {
 		rows[r.Index] = true
 	}
-	for _, a := range as {
-		n, err := strconv.ParseInt(a.QuestionID.Raw(), 10, 64)
-		if !a.QuestionID.IsNum() || err != nil || !rows[n] {
-			return nil, input.Errorf(answers, a.Line, input.ErrUnknown, "question id %v is not an index of %s", a.QuestionID, annotations)
-		}
-	}
+	// As convert_mmbench_for_submission.py's cur_df.loc[index == id]: a
+	// later answer overwrites, an id that is no index matches no row.
+	byID, replaced, ignored := input.AsDict(as, func(id input.ID) bool {
+		n, err := strconv.ParseInt(id.Raw(), 10, 64)
+		return id.IsNum() && err == nil && rows[n]
+	})
 	preds := make(map[int64]string, len(sheet.Rows))
 	missing := 0
 	for _, r := range sheet.Rows {
@@ -315,7 +318,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if rep.Groups == 0 {
 		return nil, input.Errorf(annotations, 0, input.ErrEmpty, "no main rows (index < 1000000)")
 	}
-	rep.Missing = missing
+	rep.Missing, rep.Replaced, rep.Ignored = missing, replaced, ignored
 	return rep, nil
 }
 

@@ -155,14 +155,27 @@ func TestBadInput(t *testing.T) {
 	if r.Hits != 1 || r.Groups != 2 || r.Missing != 1 || r.Category["foo"] != 100 || r.Category["bar"] != 0 {
 		t.Errorf("report %+v", r)
 	}
+	// As the script's cur_df.loc[index == id]: a later answer overwrites,
+	// an id that is no index (a string included) matches no row.
+	base := `{"question_id": 0, "text": "B"}` + "\n" + `{"question_id": 1000000, "text": "A"}` + "\n"
+	for _, tt := range []struct {
+		name, body        string
+		replaced, ignored int
+	}{
+		{"unknown", base + `{"question_id": 7, "text": "B"}` + "\n", 0, 1},
+		{"string id", base + `{"question_id": "0", "text": "A"}` + "\n", 0, 1},
+		{"duplicate", `{"question_id": 0, "text": "A"}` + "\n" + base, 1, 0},
+	} {
+		r, err := Score(tsv, write(tt.body), tsv)
+		if err != nil || r.Hits != 1 || r.Replaced != tt.replaced || r.Ignored != tt.ignored || len(r.Warnings()) != 1 {
+			t.Errorf("%s: %+v %v, warnings %q", tt.name, r, err, r.Warnings())
+		}
+	}
 	tests := []struct {
 		name, body string
 		kind       error
 		msg        string
 	}{
-		{"unknown", `{"question_id": 7, "text": "B"}` + "\n", input.ErrUnknown, "answers.jsonl:1:"},
-		{"string id", `{"question_id": "0", "text": "B"}` + "\n", input.ErrUnknown, `"0"`},
-		{"duplicate", `{"question_id": 0, "text": "B"}` + "\n" + `{"question_id": 0, "text": "A"}` + "\n", input.ErrDuplicate, "answers.jsonl:2:"},
 		{"empty", "", input.ErrEmpty, ""},
 		{"malformed", `{"question_id": 0, "text": B}` + "\n", nil, "answers.jsonl:1:"},
 	}

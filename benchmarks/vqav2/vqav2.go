@@ -32,24 +32,25 @@ type Upload struct {
 }
 
 // Convert is convert_vqav2_for_submission.py over the question file: the
-// m4c-normalised answer, or "" for a question without one. Unknown and
-// duplicate answer ids are refused. missing counts the empty uploads.
-func Convert(questions, answers string) (up []Upload, missing int, err error) {
+// m4c-normalised answer, or "" for a question without one (missing counts
+// them). As the script's dict of results, the last answer for an id counts
+// (replaced counts the others) and answers for ids the question file lacks
+// are ignored (ignored counts them).
+func Convert(questions, answers string) (up []Upload, missing, replaced, ignored int, err error) {
 	qs, err := input.Questions(questions)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, 0, err
 	}
 	as, err := input.Answers(answers, false)
 	if err != nil {
-		return nil, 0, err
-	}
-	byID, err := input.UniqueByID(answers, as)
-	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, 0, err
 	}
 	known := make(map[input.ID]bool, len(qs))
 	for _, q := range qs {
 		known[q.QuestionID] = true
+	}
+	byID, replaced, ignored := input.AsDict(as, func(id input.ID) bool { return known[id] })
+	for _, q := range qs {
 		if a, ok := byID[q.QuestionID]; ok {
 			up = append(up, Upload{q.QuestionID, vqa.Normalize(a.Text)})
 		} else {
@@ -57,17 +58,12 @@ func Convert(questions, answers string) (up []Upload, missing int, err error) {
 			missing++
 		}
 	}
-	for _, a := range as {
-		if !known[a.QuestionID] {
-			return nil, 0, input.Errorf(answers, a.Line, input.ErrUnknown, "question id %v is not in %s", a.QuestionID, questions)
-		}
-	}
-	return up, missing, nil
+	return up, missing, replaced, ignored, nil
 }
 
 // WriteUpload writes the upload JSON as LLaVA's script does (json.dump).
 func WriteUpload(path, questions, answers string) error {
-	up, _, err := Convert(questions, answers)
+	up, _, _, _, err := Convert(questions, answers)
 	if err != nil {
 		return err
 	}
@@ -115,6 +111,8 @@ func annotationFile(path string) (string, error) {
 // Report is the result of scoring VQAv2 val.
 type Report struct {
 	N, Missing   int
+	Replaced     int // answers a later answer to the same question replaced
+	Ignored      int // answers to questions the question file lacks
 	Overall      float64
 	AnswerType   map[string]float64
 	QuestionType map[string]float64
@@ -122,6 +120,11 @@ type Report struct {
 
 // Headline is the overall accuracy.
 func (r *Report) Headline() float64 { return r.Overall }
+
+// Warnings says what convert_vqav2_for_submission.py does silently.
+func (r *Report) Warnings() []string {
+	return input.Warnings(r.Replaced, r.Ignored, "the question file", "convert_vqav2_for_submission.py")
+}
 
 // Metrics returns overall, per answer type and per question type.
 func (r *Report) Metrics() map[string]float64 {
@@ -139,7 +142,7 @@ func (r *Report) Metrics() map[string]float64 {
 // against the annotations (a file or a folder holding it). The question set
 // must equal the annotated set, as vqaEval's loadRes asserts.
 func Score(questions, answers, annotations string) (*Report, error) {
-	up, missing, err := Convert(questions, answers)
+	up, missing, replaced, ignored, err := Convert(questions, answers)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +173,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		}
 		res[u.QuestionID] = u.Answer
 	}
-	r := &Report{Missing: missing, AnswerType: map[string]float64{}, QuestionType: map[string]float64{}}
+	r := &Report{Missing: missing, Replaced: replaced, Ignored: ignored, AnswerType: map[string]float64{}, QuestionType: map[string]float64{}}
 	sum := 0.0
 	aSum, aN := map[string]float64{}, map[string]int{}
 	qSum, qN := map[string]float64{}, map[string]int{}

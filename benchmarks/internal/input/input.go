@@ -322,6 +322,20 @@ func LastByID(answers []Answer) (m map[ID]*Answer, replaced int) {
 	return m, replaced
 }
 
+// AsDict indexes answers as the official scripts' {question_id: text}
+// dicts do: the last answer for an id counts (replaced counts the others),
+// and answers whose id known rejects are never looked up (ignored counts
+// them).
+func AsDict(answers []Answer, known func(ID) bool) (m map[ID]*Answer, replaced, ignored int) {
+	m, replaced = LastByID(answers)
+	for id := range m {
+		if !known(id) {
+			ignored++
+		}
+	}
+	return m, replaced, ignored
+}
+
 // Warnings words what a scorer skipped as the official script does:
 // replaced answers (a later one for the same question counts) and ignored
 // ones (their question is not in the ground truth, named truth).

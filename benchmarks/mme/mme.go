@@ -186,12 +186,15 @@ type Subtask struct {
 	Correct      int
 	BothRight    int // images with both questions right
 	Other        int // answers parsed as neither yes nor no
+	Mispaired    int // line pairs whose two lines are of different images
 	Acc, AccPlus float64
 	Score        float64 // 100*Acc + 100*AccPlus
 }
 
 // Calculate is calculation.py on converted files: subtask is its name and
-// lines its file's lines. The two questions of an image must be adjacent.
+// lines its file's lines, taken two by two (the two questions of an image,
+// when the answers are in order; calculation.py does not check, and neither
+// does Calculate: Mispaired counts the pairs of two images).
 func Calculate(answersFile, name string, lines []Line) (Subtask, error) {
 	s := Subtask{Name: name, Questions: len(lines)}
 	if len(lines) == 0 {
@@ -203,8 +206,7 @@ func Calculate(answersFile, name string, lines []Line) (Subtask, error) {
 	for i := 0; i < len(lines); i += 2 {
 		pair := lines[i : i+2]
 		if pair[0].Image != pair[1].Image {
-			return s, input.Errorf(answersFile, pair[1].answerLine, input.ErrInvalid,
-				"MME subtask %q: answers for image %s are not on consecutive lines (next is %s); the eval tool pairs lines", name, pair[0].Image, pair[1].Image)
+			s.Mispaired++
 		}
 		right := 0
 		for _, l := range pair {
@@ -237,6 +239,39 @@ type Report struct {
 	Subtasks   []Subtask // Perception then Cognition order
 	Perception float64
 	Cognition  float64
+	// What the official flow does silently, and Warnings reports: repeated
+	// answers (each is written and scored), questions of the question file
+	// without an answer or answers to questions it lacks, and answers to
+	// subtasks calculation.py does not read.
+	Repeated, Unanswered, Unasked int
+	IgnoredSubtasks               []string
+}
+
+// Warnings says what convert_answer_to_mme.py and calculation.py did
+// silently.
+func (r *Report) Warnings() []string {
+	var w []string
+	mis := 0
+	for _, s := range r.Subtasks {
+		mis += s.Mispaired
+	}
+	for _, c := range []struct {
+		n   int
+		msg string
+	}{
+		{r.Repeated, "answers repeat a question already answered; each is scored, as convert_answer_to_mme.py writes every line"},
+		{r.Unanswered, "questions of the question file have no answer (convert_answer_to_mme.py does not read it)"},
+		{r.Unasked, "answers are to questions the question file does not have (convert_answer_to_mme.py does not read it)"},
+		{mis, "line pairs join answers of two images; calculation.py pairs lines by position, so acc+ is over those pairs"},
+	} {
+		if c.n > 0 {
+			w = append(w, fmt.Sprintf("%d %s", c.n, c.msg))
+		}
+	}
+	if len(r.IgnoredSubtasks) > 0 {
+		w = append(w, fmt.Sprintf("answers for subtasks calculation.py does not read are ignored: %s", strings.Join(r.IgnoredSubtasks, ", ")))
+	}
+	return w
 }
 
 // Headline is the perception total, the number LLaVA reports.
@@ -254,15 +289,17 @@ func (r *Report) Metrics() map[string]float64 {
 	return m
 }
 
-// Score converts and scores an answer file. questions (llava_mme.jsonl) may
-// be empty; when given, every question must have an answer. annotations is
+// Score converts and scores an answer file as the official flow does.
+// questions (llava_mme.jsonl) may be empty; when given, it tells which
+// questions have no answer (Report.Unanswered). annotations is
 // MME_Benchmark_release_version/.
 func Score(questions, answers, annotations string) (*Report, error) {
 	as, err := input.Answers(answers, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAnswered(questions, answers, as); err != nil {
+	repeated, unanswered, unasked, err := checkAnswered(questions, as)
+	if err != nil {
 		return nil, err
 	}
 	gt, err := ReadGT(annotations)
@@ -273,7 +310,12 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Calculated(answers, conv)
+	r, err := Calculated(answers, conv)
+	if err != nil {
+		return nil, err
+	}
+	r.Repeated, r.Unanswered, r.Unasked = repeated, unanswered, unasked
+	return r, nil
 }
 
 // Calculated scores converted answers (all 14 subtasks must be present, as
@@ -304,49 +346,47 @@ func Calculated(answersFile string, conv map[string][]Line) (*Report, error) {
 			extra = append(extra, name)
 		}
 	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return nil, input.Errorf(answersFile, 0, input.ErrUnknown, "answers for subtasks the eval tool does not score: %s", strings.Join(extra, ", "))
-	}
+	sort.Strings(extra)
+	r.IgnoredSubtasks = extra
 	return r, nil
 }
 
-// checkAnswered refuses duplicate answers and, given the question file, an
-// unanswered or unknown (question_id, prompt) pair.
-func checkAnswered(questions, answers string, as []input.Answer) error {
+// checkAnswered counts repeated answers and, given the question file, its
+// questions without an answer and answers to questions it lacks.
+func checkAnswered(questions string, as []input.Answer) (repeated, unanswered, unasked int, err error) {
 	type key struct {
 		id     input.ID
 		prompt string
 	}
-	seen := map[key]int{}
+	seen := map[key]bool{}
 	for _, a := range as {
 		k := key{a.QuestionID, a.Prompt}
-		if prev, dup := seen[k]; dup {
-			return input.Errorf(answers, a.Line, input.ErrDuplicate, "question %v %q already answered on line %d", a.QuestionID, a.Prompt, prev)
+		if seen[k] {
+			repeated++
 		}
-		seen[k] = a.Line
+		seen[k] = true
 	}
 	if questions == "" {
-		return nil
+		return repeated, 0, 0, nil
 	}
 	qs, err := input.Questions(questions)
 	if err != nil {
-		return err
+		return 0, 0, 0, err
 	}
 	asked := map[key]bool{}
 	for _, q := range qs {
 		k := key{q.QuestionID, q.Text}
 		asked[k] = true
-		if _, ok := seen[k]; !ok {
-			return input.Errorf(questions, q.Line, input.ErrMissing, "question %v %q has no answer in %s", q.QuestionID, q.Text, answers)
+		if !seen[k] {
+			unanswered++
 		}
 	}
-	for _, a := range as {
-		if !asked[key{a.QuestionID, a.Prompt}] {
-			return input.Errorf(answers, a.Line, input.ErrUnknown, "question %v %q is not in %s", a.QuestionID, a.Prompt, questions)
+	for k := range seen {
+		if !asked[k] {
+			unasked++
 		}
 	}
-	return nil
+	return repeated, unanswered, unasked, nil
 }
 
 // Export writes the eval tool's answer files for an answer file into dir,

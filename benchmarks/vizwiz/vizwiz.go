@@ -38,37 +38,38 @@ type Upload struct {
 // Convert is convert_vizwiz_for_submission.py: for each question, in
 // question-file order, its image and the m4c-normalised answer. Every
 // question needs an answer (the script asserts it); as the script's dict of
-// results, the last answer for an id counts (replaced counts the others)
-// and answers for ids the question file lacks are ignored (ignored counts
-// them).
-func Convert(questions, answers string) (out []Upload, replaced, ignored int, err error) {
+// results, the last answer for an id counts, answers for ids the question
+// file lacks are ignored, and lines that are not JSON are skipped (lax
+// counts each).
+func Convert(questions, answers string) (out []Upload, lax input.Lenience, err error) {
 	qs, err := input.Questions(questions)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, lax, err
 	}
-	as, err := input.Answers(answers, false)
+	as, skipped, err := input.AnswersSkippingBadLines(answers)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, lax, err
 	}
 	known := make(map[input.ID]bool, len(qs))
 	for _, q := range qs {
 		known[q.QuestionID] = true
 	}
 	byID, replaced, ignored := input.AsDict(as, func(id input.ID) bool { return known[id] })
+	lax = input.Lenience{Replaced: replaced, Ignored: ignored, Skipped: skipped}
 	out = make([]Upload, 0, len(qs))
 	for _, q := range qs {
 		a, ok := byID[q.QuestionID]
 		if !ok {
-			return nil, 0, 0, input.Errorf(questions, q.Line, input.ErrMissing, "question %v has no answer in %s", q.QuestionID, answers)
+			return nil, lax, input.Errorf(questions, q.Line, input.ErrMissing, "question %v has no answer in %s", q.QuestionID, answers)
 		}
 		out = append(out, Upload{Image: q.Image, Answer: vqa.Normalize(a.Text)})
 	}
-	return out, replaced, ignored, nil
+	return out, lax, nil
 }
 
 // WriteUpload writes the upload JSON as LLaVA's script does (json.dump).
 func WriteUpload(path, questions, answers string) error {
-	up, _, _, err := Convert(questions, answers)
+	up, _, err := Convert(questions, answers)
 	if err != nil {
 		return err
 	}
@@ -89,8 +90,7 @@ type Report struct {
 	N          int
 	Overall    float64            // round(100*mean, 2)
 	AnswerType map[string]float64 // round(100*mean, 2) per answer_type
-	Replaced   int                // answers a later answer to the same question replaced
-	Ignored    int                // answers to questions the question file lacks
+	input.Lenience
 }
 
 // Headline is the overall accuracy.
@@ -98,7 +98,7 @@ func (r *Report) Headline() float64 { return r.Overall }
 
 // Warnings says what convert_vizwiz_for_submission.py does silently.
 func (r *Report) Warnings() []string {
-	return input.Warnings(r.Replaced, r.Ignored, "the question file", "convert_vizwiz_for_submission.py")
+	return r.Lenience.Warnings("the question file", "convert_vizwiz_for_submission.py")
 }
 
 // Metrics returns overall and per answer type accuracies.
@@ -114,7 +114,7 @@ func (r *Report) Metrics() map[string]float64 {
 // (a list of annotations, matched by image). The uploaded images and the
 // annotated images must be the same set, as the evaluator asserts.
 func Score(questions, answers, annotations string) (*Report, error) {
-	up, replaced, ignored, err := Convert(questions, answers)
+	up, lax, err := Convert(questions, answers)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		}
 		res[u.Image] = u.Answer
 	}
-	r := &Report{AnswerType: map[string]float64{}, Replaced: replaced, Ignored: ignored}
+	r := &Report{AnswerType: map[string]float64{}, Lenience: lax}
 	sum := 0.0
 	typeSum, typeN := map[string]float64{}, map[string]int{}
 	for _, a := range anns {

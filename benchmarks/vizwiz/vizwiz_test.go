@@ -79,6 +79,11 @@ func TestScoreAndUpload(t *testing.T) {
 			t.Errorf("%s: %+v %v, warnings %q; want overall %v", tt.name, r, err, r.Warnings(), clean.Overall)
 		}
 	}
+	// Lines json.loads cannot read are skipped, as the script's error_line.
+	os.WriteFile(pf, []byte("{oops\n"+a.String()+"\n"), 0o644)
+	if r, err := Score(qf, pf, af); err != nil || r.Skipped != 2 || r.Overall != clean.Overall {
+		t.Errorf("bad lines: %+v %v", r, err)
+	}
 	// Bad input.
 	for _, tt := range []struct {
 		name, body string

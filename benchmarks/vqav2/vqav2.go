@@ -34,22 +34,23 @@ type Upload struct {
 // Convert is convert_vqav2_for_submission.py over the question file: the
 // m4c-normalised answer, or "" for a question without one (missing counts
 // them). As the script's dict of results, the last answer for an id counts
-// (replaced counts the others) and answers for ids the question file lacks
-// are ignored (ignored counts them).
-func Convert(questions, answers string) (up []Upload, missing, replaced, ignored int, err error) {
+// and answers for ids the question file lacks are ignored, and lines that
+// are not JSON are skipped (lax counts each).
+func Convert(questions, answers string) (up []Upload, missing int, lax input.Lenience, err error) {
 	qs, err := input.Questions(questions)
 	if err != nil {
-		return nil, 0, 0, 0, err
+		return nil, 0, lax, err
 	}
-	as, err := input.Answers(answers, false)
+	as, skipped, err := input.AnswersSkippingBadLines(answers)
 	if err != nil {
-		return nil, 0, 0, 0, err
+		return nil, 0, lax, err
 	}
 	known := make(map[input.ID]bool, len(qs))
 	for _, q := range qs {
 		known[q.QuestionID] = true
 	}
 	byID, replaced, ignored := input.AsDict(as, func(id input.ID) bool { return known[id] })
+	lax = input.Lenience{Replaced: replaced, Ignored: ignored, Skipped: skipped}
 	for _, q := range qs {
 		if a, ok := byID[q.QuestionID]; ok {
 			up = append(up, Upload{q.QuestionID, vqa.Normalize(a.Text)})
@@ -58,12 +59,12 @@ func Convert(questions, answers string) (up []Upload, missing, replaced, ignored
 			missing++
 		}
 	}
-	return up, missing, replaced, ignored, nil
+	return up, missing, lax, nil
 }
 
 // WriteUpload writes the upload JSON as LLaVA's script does (json.dump).
 func WriteUpload(path, questions, answers string) error {
-	up, _, _, _, err := Convert(questions, answers)
+	up, _, _, err := Convert(questions, answers)
 	if err != nil {
 		return err
 	}
@@ -110,9 +111,8 @@ func annotationFile(path string) (string, error) {
 
 // Report is the result of scoring VQAv2 val.
 type Report struct {
-	N, Missing   int
-	Replaced     int // answers a later answer to the same question replaced
-	Ignored      int // answers to questions the question file lacks
+	N, Missing int
+	input.Lenience
 	Overall      float64
 	AnswerType   map[string]float64
 	QuestionType map[string]float64
@@ -123,7 +123,7 @@ func (r *Report) Headline() float64 { return r.Overall }
 
 // Warnings says what convert_vqav2_for_submission.py does silently.
 func (r *Report) Warnings() []string {
-	return input.Warnings(r.Replaced, r.Ignored, "the question file", "convert_vqav2_for_submission.py")
+	return r.Lenience.Warnings("the question file", "convert_vqav2_for_submission.py")
 }
 
 // Metrics returns overall, per answer type and per question type.
@@ -142,7 +142,7 @@ func (r *Report) Metrics() map[string]float64 {
 // against the annotations (a file or a folder holding it). The question set
 // must equal the annotated set, as vqaEval's loadRes asserts.
 func Score(questions, answers, annotations string) (*Report, error) {
-	up, missing, replaced, ignored, err := Convert(questions, answers)
+	up, missing, lax, err := Convert(questions, answers)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		}
 		res[u.QuestionID] = u.Answer
 	}
-	r := &Report{Missing: missing, Replaced: replaced, Ignored: ignored, AnswerType: map[string]float64{}, QuestionType: map[string]float64{}}
+	r := &Report{Missing: missing, Lenience: lax, AnswerType: map[string]float64{}, QuestionType: map[string]float64{}}
 	sum := 0.0
 	aSum, aN := map[string]float64{}, map[string]int{}
 	qSum, qN := map[string]float64{}, map[string]int{}

@@ -115,6 +115,11 @@ func TestScoreAndUpload(t *testing.T) {
 			t.Errorf("%s: %+v %v, warnings %q", tt.name, r, err, r.Warnings())
 		}
 	}
+	// Lines json.loads cannot read are skipped, as the script's error_line.
+	os.WriteFile(pf, []byte("{oops\n\n"+`{"question_id": 1, "text": "x"}`+"\n"), 0o644)
+	if r, err := Score(qf, pf, dir); err != nil || r.Skipped != 2 || r.Missing != 2 || !strings.Contains(strings.Join(r.Warnings(), "\n"), "2 lines that are not JSON (or blank) were skipped") {
+		t.Errorf("bad lines: %+v %v", r, err)
+	}
 	for _, tt := range []struct {
 		name, body string
 		kind       error

@@ -260,29 +260,69 @@ func Answers(path string, needPrompt bool) ([]Answer, error) {
 func ReadAnswers(r io.Reader, path string, needPrompt bool) ([]Answer, error) {
 	var out []Answer
 	err := ReadJSONL(r, path, func(n int, a *answerJSON) error {
-		if a.QuestionID == nil {
-			return &SyntaxError{File: path, Line: n, Msg: `missing "question_id"`}
-		}
-		if a.Text == nil {
-			return &SyntaxError{File: path, Line: n, Msg: `missing "text"`}
-		}
-		if needPrompt && a.Prompt == nil {
-			return &SyntaxError{File: path, Line: n, Msg: `missing "prompt"`}
-		}
-		ans := Answer{Line: n, QuestionID: *a.QuestionID, Text: *a.Text}
-		if a.Prompt != nil {
-			ans.Prompt = *a.Prompt
-		}
-		if s, ok := a.AnswerID.(string); ok {
-			ans.AnswerID = s
-		}
-		if s, ok := a.ModelID.(string); ok {
-			ans.ModelID = s
+		ans, err := a.answer(path, n, needPrompt)
+		if err != nil {
+			return err
 		}
 		out = append(out, ans)
 		return nil
 	})
 	return out, err
+}
+
+// answer checks a decoded line n of path.
+func (a *answerJSON) answer(path string, n int, needPrompt bool) (Answer, error) {
+	if a.QuestionID == nil {
+		return Answer{}, &SyntaxError{File: path, Line: n, Msg: `missing "question_id"`}
+	}
+	if a.Text == nil {
+		return Answer{}, &SyntaxError{File: path, Line: n, Msg: `missing "text"`}
+	}
+	if needPrompt && a.Prompt == nil {
+		return Answer{}, &SyntaxError{File: path, Line: n, Msg: `missing "prompt"`}
+	}
+	ans := Answer{Line: n, QuestionID: *a.QuestionID, Text: *a.Text}
+	if a.Prompt != nil {
+		ans.Prompt = *a.Prompt
+	}
+	if s, ok := a.AnswerID.(string); ok {
+		ans.AnswerID = s
+	}
+	if s, ok := a.ModelID.(string); ok {
+		ans.ModelID = s
+	}
+	return ans, nil
+}
+
+// AnswersSkippingBadLines reads an answer file as the VQAv2 and VizWiz
+// conversion scripts do: a line json.loads cannot read (a blank one
+// included) is skipped and counted (their error_line); a readable line
+// still needs question_id and text. An empty result is ErrEmpty.
+func AnswersSkippingBadLines(path string) (out []Answer, skipped int, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1] // Python's lines end at the last newline
+	}
+	for i, l := range lines {
+		var a answerJSON
+		if !json.Valid(l) || json.Unmarshal(l, &a) != nil {
+			skipped++
+			continue
+		}
+		ans, err := a.answer(path, i+1, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, ans)
+	}
+	if len(out) == 0 {
+		return nil, skipped, Errorf(path, 0, ErrEmpty, "no readable answer lines (%d skipped)", skipped)
+	}
+	return out, skipped, nil
 }
 
 // A Question is one line of a LLaVA question file.
@@ -334,6 +374,22 @@ func AsDict(answers []Answer, known func(ID) bool) (m map[ID]*Answer, replaced, 
 		}
 	}
 	return m, replaced, ignored
+}
+
+// Lenience counts what a conversion script reads past without a word:
+// answers a later one for the same question replaced, answers to questions
+// the ground truth lacks, and lines it could not parse.
+type Lenience struct {
+	Replaced, Ignored, Skipped int
+}
+
+// Warnings words l for the ground truth named truth and the script.
+func (l Lenience) Warnings(truth, script string) []string {
+	w := Warnings(l.Replaced, l.Ignored, truth, script)
+	if l.Skipped > 0 {
+		w = append(w, fmt.Sprintf("%d lines that are not JSON (or blank) were skipped, as %s skips them", l.Skipped, script))
+	}
+	return w
 }
 
 // Warnings words what a scorer skipped as the official script does:

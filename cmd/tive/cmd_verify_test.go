@@ -10,6 +10,34 @@ import (
 	"github.com/tive-dev/tive/harness/pipeline"
 )
 
+// cleanRun runs spec into store and returns every output's bytes and the
+// run's results.
+func cleanRun(t *testing.T, spec, store string) (map[string]map[string]string, *pipeline.Results) {
+	t.Helper()
+	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	res, err := pipeline.ReadResults(summaryOf(t, out).Results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outputs(t, store), res
+}
+
+// matchesClean checks that every output of want is in store, byte for byte.
+func matchesClean(t *testing.T, store string, want map[string]map[string]string, when string) {
+	t.Helper()
+	got := outputs(t, store)
+	for k, files := range want {
+		for f, b := range files {
+			if got[k][f] != b {
+				t.Errorf("%s: %s/%s differs from the clean run", when, k[:12], f)
+			}
+		}
+	}
+}
+
 // TestCorruptInputIsRecomputed changes one byte of a stored output (the
 // world's mixture.json) that a later stage reads, removes that stage's
 // output, and runs again: `tive runs verify` finds it first; the run moves
@@ -24,12 +52,7 @@ world: {profile: tiny, assets: shapes, seed: 3}
 selection: {method: random-per-task, budget: 0.3}
 `), 0o644)
 	store := filepath.Join(dir, "store")
-	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	want := outputs(t, store)
-	res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
+	want, res := cleanRun(t, spec, store)
 	world, warm := res.Runs[0].Outputs["world"], res.Runs[0].Outputs["warmup"]
 	mix := filepath.Join(world, "mixture.json")
 	b, _ := os.ReadFile(mix)
@@ -42,7 +65,7 @@ selection: {method: random-per-task, budget: 0.3}
 	if code != 1 || !strings.Contains(vout, "world: mixture.json: SHA-256") || !strings.Contains(vout, "outputs, 1 corrupt") {
 		t.Errorf("runs verify: exit %d\n%s", code, vout)
 	}
-	code, out, errs = runTive(t, "run", spec, "--store", store, "--json")
+	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
 	if code != 0 {
 		t.Fatalf("rerun: exit %d: %s", code, errs)
 	}
@@ -62,14 +85,7 @@ selection: {method: random-per-task, budget: 0.3}
 	if aside, _ := filepath.Glob(filepath.Join(store, "corrupt", "*", "mixture.json")); len(aside) != 1 {
 		t.Errorf("corrupt/ holds %d mixture.json, want the corrupt one", len(aside))
 	}
-	got := outputs(t, store)
-	for k, files := range want {
-		for f, b := range files {
-			if got[k][f] != b {
-				t.Errorf("after the repair %s/%s differs from the clean run", k[:12], f)
-			}
-		}
-	}
+	matchesClean(t, store, want, "after the repair")
 
 	// --repair moves a corrupt output aside; the next run recomputes it.
 	sel := filepath.Join(res.Runs[0].Outputs["select"], "subset.json")
@@ -88,14 +104,7 @@ selection: {method: random-per-task, budget: 0.3}
 			t.Errorf("run after the repair: %s %s; want only select recomputed", s.Stage, s.Status)
 		}
 	}
-	got = outputs(t, store)
-	for k, files := range want {
-		for f, b := range files {
-			if got[k][f] != b {
-				t.Errorf("after runs verify --repair and a run %s/%s differs from the clean run", k[:12], f)
-			}
-		}
-	}
+	matchesClean(t, store, want, "after runs verify --repair and a run")
 }
 
 // TestCorruptionTrials changes one byte in the output of each kind of stage
@@ -126,23 +135,8 @@ predict: {max_new_tokens: 4}
 benchmarks: [pope, gqa]
 `), 0o644)
 	store := filepath.Join(dir, "store")
-	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	want := outputs(t, store)
-	res, _ := pipeline.ReadResults(summaryOf(t, out).Results)
-	same := func(when string) {
-		t.Helper()
-		got := outputs(t, store)
-		for k, files := range want {
-			for f, b := range files {
-				if got[k][f] != b {
-					t.Errorf("%s: %s/%s differs from the clean run", when, k[:12], f)
-				}
-			}
-		}
-	}
+	want, res := cleanRun(t, spec, store)
+	same := func(when string) { t.Helper(); matchesClean(t, store, want, when) }
 	for i, c := range []struct{ stage, file string }{
 		{"world", "mixture.json"}, {"warmup", "warmup.json"}, {"pretrain", "model/model.safetensors"},
 		{"reference", "model/model.safetensors"}, {"features", "shard-000000256-000000512.features.npy"},

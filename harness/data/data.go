@@ -268,11 +268,14 @@ type rawRecord struct {
 type typedRecord struct {
 	ID            json.RawMessage `json:"id"`
 	Image         *string         `json:"image"`
-	Conversations []struct {
-		From  *string `json:"from"`
-		Value *string `json:"value"`
-	} `json:"conversations"`
-	Dataset *string `json:"dataset"`
+	Conversations []turnJSON      `json:"conversations"`
+	Dataset       *string         `json:"dataset"`
+}
+
+// turnJSON is one turn as decoded; nil fields are missing.
+type turnJSON struct {
+	From  *string `json:"from"`
+	Value *string `json:"value"`
 }
 
 // record checks tr as parseRecord checks a record; msg is non-empty when it
@@ -341,33 +344,13 @@ func parseRecord(raw json.RawMessage) (Record, string) {
 	if err := json.Unmarshal(raw, &rr); err != nil {
 		return Record{}, "not a record object: " + err.Error()
 	}
-	var r Record
-	if msg := setID(&r, rr.ID); msg != "" {
-		return r, msg
-	}
-	if rr.Image != nil {
-		r.Image = *rr.Image
-	}
-	if rr.Dataset != nil {
-		r.Dataset = *rr.Dataset
-	}
-	if len(rr.Conversations) == 0 {
-		return r, `"conversations" is missing or empty`
-	}
+	tr := typedRecord{ID: rr.ID, Image: rr.Image, Dataset: rr.Dataset, Conversations: make([]turnJSON, len(rr.Conversations))}
 	for j, c := range rr.Conversations {
-		var t struct {
-			From  *string `json:"from"`
-			Value *string `json:"value"`
+		if json.Unmarshal(c, &tr.Conversations[j]) != nil {
+			tr.Conversations[j] = turnJSON{} // no {"from", "value"} of strings: record says so
 		}
-		if err := json.Unmarshal(c, &t); err != nil || t.From == nil || t.Value == nil {
-			return r, fmt.Sprintf(`conversations[%d]: want {"from": "human"|"gpt", "value": string}`, j)
-		}
-		if *t.From != "human" && *t.From != "gpt" {
-			return r, fmt.Sprintf(`conversations[%d].from is %q (want "human" or "gpt")`, j, *t.From)
-		}
-		r.Conversations = append(r.Conversations, Turn{From: *t.From, Value: *t.Value})
 	}
-	return r, ""
+	return tr.record()
 }
 
 // source is what records were read from: a file, or bytes in memory.

@@ -7,9 +7,10 @@ import (
 
 // The element-wise kernels of the built-in model. The native back end runs
 // them as C (native.h, vectorised by the compiler), the gonum back end as
-// the Go loops below; both compute the same formulas in float32 but round
-// differently, which Backend's name accounts for. Each entry point reslices
-// or bounds-checks its slices before the back end sees them.
+// the Go loops below; both compute the same formulas in float32 but most
+// round differently, which Backend's name accounts for (AdamW and AddRows
+// give the same bytes on both). Each entry point reslices or bounds-checks
+// its slices before the back end sees them.
 
 // GELUForward writes y = ½x(1 + t) and t = tanh(c(x + 0.044715x³)),
 // c = √(2/π), over x (GELU's tanh approximation; t is kept for Backward).

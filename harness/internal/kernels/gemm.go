@@ -5,8 +5,10 @@
 //	C = alpha·op(A)·op(B) + beta·C,  op(A) m×k, op(B) k×n, C m×n,
 //
 // with op(X) = Xᵀ when the matching flag is set and lda, ldb, ldc the row
-// strides, and the element-wise layers around it (elementwise.go: GELU,
-// attention's softmax, layer norm). Two back ends compute them:
+// strides, and the layers around it (elementwise.go: GELU, attention per
+// sequence and head, layer norm, AdamW, row sums), with the pool of helper
+// goroutines that runs parallel regions (pool.go). Two back ends compute
+// them:
 //
 //   - "openblas" (native): Debian's OpenBLAS (libopenblas0), loaded at
 //     start-up with dlopen when the binary is built with cgo and the library

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,9 +114,10 @@ selection: {method: random-per-task, budget: 0.3}
 // verify` names each one without running a stage; then, in alternate cases,
 // a plain run (which moves it aside and recomputes it before anything reads
 // it) or `runs verify --repair` followed by a plain run fixes the store, and
-// every output ends as in the clean run, byte for byte. Last, a half-written
-// object, a file no manifest lists, a stray folder and a stale temporary
-// folder are found and repaired.
+// every output ends as in the clean run, byte for byte. A corrupt results
+// file (the report's index of outputs) is rewritten by the next run. Last, a
+// half-written object, a file no manifest lists, a stray folder and a stale
+// temporary folder are found and repaired.
 func TestCorruptionTrials(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline a dozen times")
@@ -180,6 +182,21 @@ benchmarks: [pope, gqa]
 			t.Errorf("%s: corrupt/ holds %d copies of %s, want the corrupt one", c.stage, len(aside), c.file)
 		}
 		same("after repairing " + c.stage)
+	}
+
+	// The results file (what the report reads: every run's output keys) is
+	// no stored object: each run writes it anew, so a corrupt one is
+	// replaced by the next run.
+	_, out, _ := runTive(t, "run", spec, "--store", store, "--json")
+	resFile := summaryOf(t, out).Results
+	b, _ := os.ReadFile(resFile)
+	b[len(b)/3] ^= 0x10
+	os.WriteFile(resFile, b, 0o644)
+	if code, _, errs := runTive(t, "run", spec, "--store", store, "--json"); code != 0 {
+		t.Fatalf("run after corrupting the results file: exit %d: %s", code, errs)
+	}
+	if again, err := pipeline.ReadResults(resFile); err != nil || !reflect.DeepEqual(again.Runs, res.Runs) {
+		t.Errorf("the results file after a run: %v; runs %+v, want %+v", err, again, res.Runs)
 	}
 
 	// What a crash or a stray hand leaves: an object without a manifest, a

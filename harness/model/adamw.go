@@ -1,11 +1,12 @@
 package model
 
 import (
-	"github.com/tive-dev/tive/harness/internal/kernels"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/internal/kernels"
 )
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter), as

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tive-dev/tive/harness/spec"
-	"github.com/tive-dev/tive/harness/world"
 	"io"
 	"math"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
 )
 
 // SelectFiles names the inputs of a selection on disk.

@@ -34,15 +34,12 @@ func Convert(text string) string { return strings.ToLower(strings.TrimRight(text
 // Report is the result of scoring GQA.
 type Report struct {
 	N, Correct int
-	Replaced   int               // answers a later answer to the same question replaced
-	Ignored    int               // answers for ids that are no question
-	counts     map[string][2]int // metric -> (correct, total)
+	input.Lenience
+	counts map[string][2]int // metric -> (correct, total)
 }
 
 // Warnings says what eval.py silently replaced or skipped.
-func (r *Report) Warnings() []string {
-	return input.Warnings(r.Replaced, r.Ignored, "the questions file", "eval.py")
-}
+func (r *Report) Warnings() []string { return r.Lenience.Warnings("the questions file", "eval.py") }
 
 // Accuracy is the balanced accuracy x100.
 func (r *Report) Accuracy() float64 { return float64(r.Correct) / float64(r.N) * 100 }
@@ -74,29 +71,18 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	// eval.py's {questionId: prediction} dict: the last answer for an id
-	// counts, and ids that are no question are never looked up.
-	preds := make(map[string]*input.Answer, len(as))
-	var replaced, ignored int
-	for i := range as {
-		a := &as[i]
-		id := a.QuestionID.Raw()
-		if _, dup := preds[id]; dup {
-			replaced++
-		}
-		preds[id] = a
-	}
-	for id := range preds {
-		if _, ok := qs[id]; !ok {
-			ignored++
-		}
-	}
+	// eval.py's {questionId: prediction} dict, looked up by the questions'
+	// string ids (a number never matches one).
+	preds, replaced, ignored := input.AsDict(as, func(id input.ID) bool {
+		_, ok := qs[id.Raw()]
+		return ok && !id.IsNum()
+	})
 	ids := make([]string, 0, len(qs))
 	for id := range qs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	r := &Report{counts: map[string][2]int{}, Replaced: replaced, Ignored: ignored}
+	r := &Report{counts: map[string][2]int{}, Lenience: input.Lenience{Replaced: replaced, Ignored: ignored}}
 	add := func(k string, ok bool) {
 		c := r.counts[k]
 		c[1]++
@@ -110,7 +96,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 		if !q.IsBalanced {
 			continue
 		}
-		a, ok := preds[id]
+		a, ok := preds[input.StringID(id)]
 		if !ok {
 			return nil, input.Errorf(answers, 0, input.ErrMissing, "no prediction for question %s; the prediction file must be complete", id)
 		}

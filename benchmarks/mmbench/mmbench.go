@@ -229,16 +229,15 @@ func Prediction(text string, ok bool) string {
 
 // Report is the result of scoring MMBench.
 type Report struct {
-	Groups     int
-	Hits       int
-	Unresolved int // groups with an unparsed row and no wrong parsed row
-	Vanilla    int // groups whose first row alone is right
-	Missing    int // rows without an answer (scored as "nan")
-	Replaced   int // answers a later answer to the same row replaced
-	Ignored    int // answers whose id is no index of the sheet
-	Circular   float64
-	Category   map[string]float64 // CircularEval accuracy x100 per category
-	L2         map[string]float64 // per l2-category
+	Groups         int
+	Hits           int
+	Unresolved     int // groups with an unparsed row and no wrong parsed row
+	Vanilla        int // groups whose first row alone is right
+	Missing        int // rows without an answer (scored as "nan")
+	input.Lenience     // answers replaced by a later one for the row, answers to no row
+	Circular       float64
+	Category       map[string]float64 // CircularEval accuracy x100 per category
+	L2             map[string]float64 // per l2-category
 }
 
 // Headline is the CircularEval accuracy x100.
@@ -246,7 +245,7 @@ func (r *Report) Headline() float64 { return r.Circular }
 
 // Warnings says what convert_mmbench_for_submission.py does silently.
 func (r *Report) Warnings() []string {
-	return input.Warnings(r.Replaced, r.Ignored, "the sheet", "convert_mmbench_for_submission.py")
+	return r.Lenience.Warnings("the sheet", "convert_mmbench_for_submission.py")
 }
 
 // Metrics returns the accuracies (x100), counts and breakdowns.
@@ -318,7 +317,7 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if rep.Groups == 0 {
 		return nil, input.Errorf(annotations, 0, input.ErrEmpty, "no main rows (index < 1000000)")
 	}
-	rep.Missing, rep.Replaced, rep.Ignored = missing, replaced, ignored
+	rep.Missing, rep.Lenience = missing, input.Lenience{Replaced: replaced, Ignored: ignored}
 	return rep, nil
 }
 

@@ -13,8 +13,9 @@
 // A problem without a prediction is wrong and, its prompt being unknown, not
 // in the IMG denominator. A prediction whose question id is not a problem of
 // the split (a number included: the script's keys are strings) is ignored,
-// as the script looks predictions up by the split's ids; Report.Ignored
-// counts them. LLaVA reports IMG-Accuracy.
+// as the script looks predictions up by the split's ids, and of repeated
+// predictions for an id the last counts, as in the script's dict
+// (Report.Ignored and Replaced count them). LLaVA reports IMG-Accuracy.
 package scienceqa
 
 import (
@@ -73,8 +74,10 @@ type Report struct {
 	Total, Correct       int
 	IMGTotal, IMGCorrect int
 	Missing              int            // problems without a prediction
-	Ignored              int            // predictions whose id is no problem of the split
 	Results              map[string]int // pid -> parsed option index or -1, as _result.json
+	// Predictions a later one for the same id replaced, and predictions
+	// whose id is no problem of the split.
+	input.Lenience
 }
 
 // Accuracy is Correct/Total x100.
@@ -88,7 +91,7 @@ func (r *Report) Headline() float64 { return r.IMGAccuracy() }
 
 // Warnings says what eval_science_qa.py silently skipped.
 func (r *Report) Warnings() []string {
-	return input.Warnings(0, r.Ignored, "the split", "eval_science_qa.py")
+	return r.Lenience.Warnings("the split", "eval_science_qa.py")
 }
 
 // Metrics returns both accuracies (x100) and the counts.
@@ -147,16 +150,11 @@ func ScoreSplit(answers, dir, split string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID, err := input.UniqueByID(answers, as)
-	if err != nil {
-		return nil, err
-	}
-	r := &Report{Results: make(map[string]int, len(pids))}
-	for _, a := range as {
-		if a.QuestionID.IsNum() || !inSplit[a.QuestionID.Raw()] {
-			r.Ignored++
-		}
-	}
+	// The script's {question_id: prediction} dict, looked up by the split's
+	// string ids: the last prediction for an id counts, a number matches
+	// none.
+	byID, replaced, ignored := input.AsDict(as, func(id input.ID) bool { return !id.IsNum() && inSplit[id.Raw()] })
+	r := &Report{Results: make(map[string]int, len(pids)), Lenience: input.Lenience{Replaced: replaced, Ignored: ignored}}
 	for _, pid := range pids {
 		if _, done := r.Results[pid]; done {
 			continue // the official script builds a dict from the split

@@ -71,13 +71,12 @@ type Report struct {
 	All, Image, Video *Split // nil when there are no such questions
 	TypeNames         map[int]string
 	Missing           int // questions without an answer (wrong)
-	Replaced          int // answers a later answer to the same question replaced
-	Ignored           int // answers to questions the benchmark lacks
+	input.Lenience
 }
 
 // Warnings says what the official script silently replaced or skipped.
 func (r *Report) Warnings() []string {
-	return input.Warnings(r.Replaced, r.Ignored, "SEED-Bench.json", "convert_seed_for_submission.py")
+	return r.Lenience.Warnings("SEED-Bench.json", "convert_seed_for_submission.py")
 }
 
 // Headline is the image accuracy x100.
@@ -138,11 +137,11 @@ func Score(questions, answers, annotations string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	preds, ignored, replaced, err := readPreds(answers, b)
+	preds, lax, err := readPreds(answers, b)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{TypeNames: map[int]string{}, Ignored: ignored, Replaced: replaced}
+	r := &Report{TypeNames: map[int]string{}, Lenience: lax}
 	for name, id := range b.QuestionType {
 		r.TypeNames[id] = name
 	}
@@ -164,22 +163,17 @@ func Score(questions, answers, annotations string) (*Report, error) {
 // dict: the last answer for an id counts (replaced counts the others), and
 // answers for ids the benchmark lacks are never looked up (ignored counts
 // them).
-func readPreds(answers string, b *Bench) (preds map[input.ID]*input.Answer, ignored, replaced int, err error) {
+func readPreds(answers string, b *Bench) (map[input.ID]*input.Answer, input.Lenience, error) {
 	as, err := input.Answers(answers, false)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, input.Lenience{}, err
 	}
-	preds, replaced = input.LastByID(as)
 	known := map[input.ID]bool{}
 	for _, q := range b.Questions {
 		known[key(q.QuestionID)] = true
 	}
-	for id := range preds {
-		if !known[id] {
-			ignored++
-		}
-	}
-	return preds, ignored, replaced, nil
+	preds, replaced, ignored := input.AsDict(as, func(id input.ID) bool { return known[id] })
+	return preds, input.Lenience{Replaced: replaced, Ignored: ignored}, nil
 }
 
 // WriteUpload writes the upload file convert_seed_for_submission.py writes:
@@ -190,7 +184,7 @@ func WriteUpload(path, answers, annotations string) error {
 	if err != nil {
 		return err
 	}
-	preds, _, _, err := readPreds(answers, b)
+	preds, _, err := readPreds(answers, b)
 	if err != nil {
 		return err
 	}

@@ -385,23 +385,15 @@ type Lenience struct {
 
 // Warnings words l for the ground truth named truth and the script.
 func (l Lenience) Warnings(truth, script string) []string {
-	w := Warnings(l.Replaced, l.Ignored, truth, script)
+	var w []string
+	if l.Replaced > 0 {
+		w = append(w, fmt.Sprintf("%d answers were replaced by a later answer to the same question (the last one counts, as in %s)", l.Replaced, script))
+	}
+	if l.Ignored > 0 {
+		w = append(w, fmt.Sprintf("%d answers are for questions %s does not have; ignored, as %s ignores them", l.Ignored, truth, script))
+	}
 	if l.Skipped > 0 {
 		w = append(w, fmt.Sprintf("%d lines that are not JSON (or blank) were skipped, as %s skips them", l.Skipped, script))
-	}
-	return w
-}
-
-// Warnings words what a scorer skipped as the official script does:
-// replaced answers (a later one for the same question counts) and ignored
-// ones (their question is not in the ground truth, named truth).
-func Warnings(replaced, ignored int, truth, script string) []string {
-	var w []string
-	if replaced > 0 {
-		w = append(w, fmt.Sprintf("%d answers were replaced by a later answer to the same question (the last one counts, as in %s)", replaced, script))
-	}
-	if ignored > 0 {
-		w = append(w, fmt.Sprintf("%d answers are for questions %s does not have; ignored, as %s ignores them", ignored, truth, script))
 	}
 	return w
 }

@@ -93,14 +93,21 @@ func TestOfficialFiles(t *testing.T) {
 	}
 }
 
-func TestMissingJudgeOutputs(t *testing.T) {
+// answersAndReviews writes an answer file of two questions (answer ids x0,
+// x1) named name and an empty reviews folder beside it.
+func answersAndReviews(t *testing.T, name string) (ans, revs string) {
 	dir := t.TempDir()
-	ans := filepath.Join(dir, "m.jsonl")
+	ans = filepath.Join(dir, name)
 	os.WriteFile(ans, []byte(`{"question_id": 0, "text": "a", "answer_id": "x0"}
 {"question_id": 1, "text": "b", "answer_id": "x1"}
 `), 0o644)
-	revs := filepath.Join(dir, "reviews")
+	revs = filepath.Join(dir, "reviews")
 	os.MkdirAll(revs, 0o755)
+	return ans, revs
+}
+
+func TestMissingJudgeOutputs(t *testing.T) {
+	ans, revs := answersAndReviews(t, "m.jsonl")
 	if _, err := Score("", ans, revs); !errors.Is(err, input.ErrMissing) || !strings.Contains(err.Error(), "m-eval<k>.jsonl") {
 		t.Errorf("no review files: %v", err)
 	}
@@ -128,13 +135,7 @@ func TestMissingJudgeOutputs(t *testing.T) {
 // official summariser takes the files it is given), and refused, naming the
 // models, when it holds several.
 func TestReviewsNamedAfterTheModel(t *testing.T) {
-	dir := t.TempDir()
-	ans := filepath.Join(dir, "answers.jsonl")
-	os.WriteFile(ans, []byte(`{"question_id": 0, "text": "a", "answer_id": "x0"}
-{"question_id": 1, "text": "b", "answer_id": "x1"}
-`), 0o644)
-	revs := filepath.Join(dir, "reviews")
-	os.MkdirAll(revs, 0o755)
+	ans, revs := answersAndReviews(t, "answers.jsonl")
 	body := `{"question_id": 0, "category": "conv", "tuple": [8, 6], "answer2_id": "x0"}` + "\n" + `{"question_id": 1, "category": "conv", "tuple": [8, 8], "answer2_id": "x1"}` + "\n"
 	os.WriteFile(filepath.Join(revs, "llava-v1.5-7b-eval1.jsonl"), []byte(body), 0o644)
 	r, err := Score("", ans, revs)

@@ -15,8 +15,7 @@ import (
 // shapes world and checks that every suite is graded by its official scorer.
 func TestTrainPredictScore(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "eval.yaml")
-	os.WriteFile(spec, []byte(`name: tiny-eval
+	spec := writeSpec(t, dir, "eval.yaml", `name: tiny-eval
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 2}
 model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
@@ -25,7 +24,7 @@ train: {epochs: 1}
 predict: {max_new_tokens: 4}
 selection: {method: full}
 benchmarks: [mme, mmbench, seed, scienceqa, pope, textvqa, gqa, vizwiz]
-`), 0o644)
+`)
 	code, out, errs := runTive(t, "run", spec, "--store", filepath.Join(dir, "store"), "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -26,12 +27,7 @@ func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 	var store string
 	storeFlag(fs, &store)
 	repair := fs.Bool("repair", false, "move bad objects to corrupt/ (a later run does not find them and so recomputes them) and remove stale temporary folders")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	s, err := pipeline.OpenStore(store)
+	s, err := openStoreOnly(fs, args, &store)
 	if err != nil {
 		return err
 	}
@@ -73,16 +69,24 @@ func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// openStoreOnly parses a command's flags, refuses positional arguments and
+// opens the store that the --store flag (bound to store) names.
+func openStoreOnly(fs *flag.FlagSet, args []string, store *string) (*pipeline.Store, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, usagef("unexpected argument %q", pos[0])
+	}
+	return pipeline.OpenStore(*store)
+}
+
 func runRunsList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs list", stderr)
 	var store string
 	storeFlag(fs, &store)
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	s, err := pipeline.OpenStore(store)
+	s, err := openStoreOnly(fs, args, &store)
 	if err != nil {
 		return err
 	}

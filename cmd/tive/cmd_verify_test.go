@@ -46,12 +46,11 @@ func matchesClean(t *testing.T, store string, want map[string]map[string]string,
 // every output ends as in the clean run.
 func TestCorruptInputIsRecomputed(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "w.yaml")
-	os.WriteFile(spec, []byte(`name: world-random
+	spec := writeSpec(t, dir, "w.yaml", `name: world-random
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 3}
 selection: {method: random-per-task, budget: 0.3}
-`), 0o644)
+`)
 	store := filepath.Join(dir, "store")
 	want, res := cleanRun(t, spec, store)
 	world, warm := res.Runs[0].Outputs["world"], res.Runs[0].Outputs["warmup"]
@@ -123,8 +122,7 @@ func TestCorruptionTrials(t *testing.T) {
 		t.Skip("runs the pipeline a dozen times")
 	}
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "c.yaml")
-	os.WriteFile(spec, []byte(`name: corrupt-trial
+	spec := writeSpec(t, dir, "c.yaml", `name: corrupt-trial
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 3}
 model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
@@ -135,7 +133,7 @@ selection: {method: tive, budget: 0.15}
 train: {mode: full, epochs: 1}
 predict: {max_new_tokens: 4}
 benchmarks: [pope, gqa]
-`), 0o644)
+`)
 	store := filepath.Join(dir, "store")
 	want, res := cleanRun(t, spec, store)
 	same := func(when string) { t.Helper(); matchesClean(t, store, want, when) }

@@ -14,14 +14,13 @@ import (
 // shapes world (no download needed).
 func TestRunOnBuiltinWorld(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "w.yaml")
-	os.WriteFile(spec, []byte(`name: world-random
+	spec := writeSpec(t, dir, "w.yaml", `name: world-random
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 3}
 selection: {method: random-per-task, budget: 0.3}
 sweep:
   seed: [0, 1]
-`), 0o644)
+`)
 	store := filepath.Join(dir, "store")
 	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
 	if code != 0 {

@@ -100,3 +100,13 @@ func writePool(t *testing.T, dir string, n, d int) {
 		t.Fatal(err)
 	}
 }
+
+// writeSpec writes a spec file named name in dir and returns its path.
+func writeSpec(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -50,15 +50,43 @@ func TestForRunsEachItemOnce(t *testing.T) {
 	check(100)
 }
 
-// BenchmarkForRegion times one parallel region of GOMAXPROCS small items,
-// what a training step runs a few hundred times.
+// BenchmarkForRegion times one parallel region of GOMAXPROCS small items
+// after some serial work on the caller, what a training step does a few
+// hundred times: on For's helpers, and on goroutines started for the region
+// (what the model did before For), whose threads fall asleep during the
+// serial work.
 func BenchmarkForRegion(b *testing.B) {
-	sink := make([]float32, 64*runtime.GOMAXPROCS(0))
-	for range b.N {
-		For(runtime.GOMAXPROCS(0), func(_, i int) {
-			for j := range 64 {
-				sink[i*64+j] += 1
-			}
-		})
+	procs := runtime.GOMAXPROCS(0)
+	sink := make([]float32, 64*procs)
+	item := func(_, i int) {
+		for j := range 64 {
+			sink[i*64+j] += 1
+		}
 	}
+	serial := make([]float32, 1<<15)
+	work := func() {
+		for j := range serial {
+			serial[j] = serial[j]*0.5 + 1
+		}
+	}
+	b.Run("for", func(b *testing.B) {
+		for range b.N {
+			work()
+			For(procs, item)
+		}
+	})
+	b.Run("goroutines", func(b *testing.B) {
+		for range b.N {
+			work()
+			var wg sync.WaitGroup
+			for i := range procs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					item(0, i)
+				}()
+			}
+			wg.Wait()
+		}
+	})
 }

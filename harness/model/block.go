@@ -8,16 +8,18 @@ import (
 
 // Block is a pre-norm transformer block (GPT-2 / LLaMA layout):
 //
-//	u = x + O(Attn(Q(LN1 x), K(LN1 x), V(LN1 x)))
+//	u = x + O(Attn(R(Q(LN1 x)), R(K(LN1 x)), V(LN1 x)))
 //	y = u + Proj(GELU(FC(LN2 u)))
 //
-// Backward runs the same steps in reverse; the residual adds pass δ through
+// with R the rotary position embedding when Rope is set, the identity
+// otherwise. Backward runs the same steps in reverse; the residual adds pass δ through
 // unchanged.
 type Block struct {
 	LN1, LN2          *LayerNorm
 	Q, K, V, O        *Linear
 	FC, Proj          *Linear
 	Attn              Attention
+	Rope              *RoPE // rotary positions on q and k (decoder blocks of a RoPE model), or nil
 	Act               GELU
 	D, Hidden         int
 	ln1, q, k, v, att []float32
@@ -78,6 +80,10 @@ func (b *Block) Forward(y, x []float32, off []int, rng *rand.Rand) {
 	b.Q.Forward(b.q, b.ln1, n, rng)
 	b.K.Forward(b.k, b.ln1, n, rng)
 	b.V.Forward(b.v, b.ln1, n, rng)
+	if b.Rope != nil {
+		b.Rope.apply(b.q[:n*b.D], off, false)
+		b.Rope.apply(b.k[:n*b.D], off, false)
+	}
 	b.Attn.Forward(b.att, b.q, b.k, b.v, off)
 	copy(b.u, x[:n*b.D])
 	b.O.Forward(b.dln1, b.att, n, rng) // dln1 as scratch for O's output
@@ -101,6 +107,10 @@ func (b *Block) Backward(dx, dy []float32, grads bool) {
 	b.LN2.Backward(b.du, b.dln2, grads)
 	b.O.Backward(b.datt, b.du, grads, false)
 	b.Attn.Backward(b.dq, b.dk, b.dv, b.datt)
+	if b.Rope != nil {
+		b.Rope.apply(b.dq[:nd], b.Attn.off, true)
+		b.Rope.apply(b.dk[:nd], b.Attn.off, true)
+	}
 	var dl []float32
 	needDL := dx != nil || (grads && !b.LN1.G.Frozen)
 	if needDL {

@@ -1,7 +1,8 @@
 package model
 
-// Embedding is x_t = Tok[token_t] + Pos[position_t]; rows whose token is
-// negative take the visual token vis[−token_t − 1] instead of Tok.
+// Embedding is x_t = Tok[token_t] + Pos[position_t] (Pos nil: no position
+// term, as with RoPE); rows whose token is negative take the visual token
+// vis[−token_t − 1] instead of Tok.
 //
 // Backward scatters δ_t into ∂Tok[token_t] (or ∂vis) and ∂Pos[position_t].
 type Embedding struct {
@@ -20,7 +21,9 @@ func (e *Embedding) Forward(x []float32, tokens, pos []int32, vis []float32) {
 			v := int(-tok - 1)
 			copy(row, vis[v*d:(v+1)*d])
 		}
-		axpy(row, 1, e.Pos.W[int(pos[t])*d:(int(pos[t])+1)*d])
+		if e.Pos != nil {
+			axpy(row, 1, e.Pos.W[int(pos[t])*d:(int(pos[t])+1)*d])
+		}
 	}
 }
 
@@ -38,7 +41,7 @@ func (e *Embedding) Backward(dx []float32, tokens, pos []int32, dvis []float32, 
 			v := int(-tok - 1)
 			copy(dvis[v*d:(v+1)*d], row)
 		}
-		if grads && !e.Pos.Frozen {
+		if grads && e.Pos != nil && !e.Pos.Frozen {
 			axpy(e.Pos.G[int(pos[t])*d:(int(pos[t])+1)*d], 1, row)
 		}
 	}

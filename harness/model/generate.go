@@ -139,6 +139,7 @@ func (m *Model) newKVCache(b *batch, active []int, n, maxNew int) *kvCache {
 // and values to kv, and returns the logits [len(active), V]: per block
 //
 //	u = x + O(softmax(q·Kᵀ/√d)·V) over the cached K, V and this position's,
+//	(q and k rotated to this position with RoPE)
 //	y = u + Proj(GELU(FC(LN2 u))),  q, k, v = Q, K, V(LN1 x),
 //
 // the block's forward pass restricted to one causal row.
@@ -151,7 +152,9 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 		row := bf.x[j*d : (j+1)*d]
 		tok := int(exs[i].tokens[t])
 		copy(row, m.Emb.Tok.W[tok*d:(tok+1)*d])
-		axpy(row, 1, m.Emb.Pos.W[t*d:(t+1)*d])
+		if m.Emb.Pos != nil {
+			axpy(row, 1, m.Emb.Pos.W[t*d:(t+1)*d])
+		}
 	}
 	for _, p := range []*[]float32{&bf.ln, &bf.q, &bf.k, &bf.v, &bf.att, &bf.o, &bf.u} {
 		*p = grow(*p, n*d)
@@ -161,6 +164,13 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 		blk.Q.Forward(bf.q, bf.ln, n, nil)
 		blk.K.Forward(bf.k, bf.ln, n, nil)
 		blk.V.Forward(bf.v, bf.ln, n, nil)
+		if blk.Rope != nil {
+			for j, i := range active {
+				t := len(exs[i].tokens) - 1
+				blk.Rope.rotate(bf.q[j*d:(j+1)*d], t, false)
+				blk.Rope.rotate(bf.k[j*d:(j+1)*d], t, false)
+			}
+		}
 		for j, i := range active {
 			kv.k[l][i] = append(kv.k[l][i], bf.k[j*d:(j+1)*d]...)
 			kv.v[l][i] = append(kv.v[l][i], bf.v[j*d:(j+1)*d]...)

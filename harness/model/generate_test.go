@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -11,10 +12,21 @@ import (
 // cached path goes through them too) and sharp attention decodes synthetic prompts step by step;
 // at every step the logits of decodeStep equal those of a full forward pass
 // over prompt + generated tokens within 1e-4, and Generate returns what
-// greedy decoding over full forward passes returns.
+// greedy decoding over full forward passes returns; with learned positions
+// and with RoPE.
 func TestKVCacheMatchesFullForward(t *testing.T) {
+	for _, rope := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rope=%v", rope), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.RoPE = rope
+			kvMatchesFull(t, cfg)
+		})
+	}
+}
+
+func kvMatchesFull(t *testing.T, cfg Config) {
 	recs, imgs := Synthetic(20, 7)
-	m, err := New(DefaultConfig(), BuildVocab(recs, 1), 3)
+	m, err := New(cfg, BuildVocab(recs, 1), 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
@@ -199,9 +200,18 @@ func checkAttentionGrad(t *testing.T) {
 func TestBlockGrad(t *testing.T) { kernelstest.EachBackend(t, checkBlockGrad) }
 
 func checkBlockGrad(t *testing.T) {
+	for _, rope := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rope=%v", rope), func(t *testing.T) { blockGrad(t, rope) })
+	}
+}
+
+func blockGrad(t *testing.T, rope bool) {
 	rng := rand.New(rand.NewPCG(1, 6))
 	d := 8
 	b := newBlock("b", d, 2, 2, true)
+	if rope {
+		b.Rope = newRoPE(2, d, 8)
+	}
 	b.init(rng, 0.3, 0.3)
 	for _, l := range []*Linear{b.Q, b.K, b.V, b.O, b.FC, b.Proj} {
 		l.B.initNormal(rng, 0.1)
@@ -335,10 +345,10 @@ func tinyConfig() Config {
 func TestModelGrad(t *testing.T) { kernelstest.EachBackend(t, checkModelGrad) }
 
 func checkModelGrad(t *testing.T) {
-	for _, stem := range []string{"patch", "conv"} {
+	for _, stem := range []string{"patch", "conv", "patch+rope"} {
 		t.Run(stem, func(t *testing.T) {
 			cfg := tinyConfig()
-			cfg.Stem = stem
+			cfg.Stem, cfg.RoPE = strings.TrimSuffix(stem, "+rope"), strings.HasSuffix(stem, "+rope")
 			modelGrad(t, cfg)
 		})
 	}
@@ -407,6 +417,37 @@ func checkGemmTNChunked(t *testing.T) {
 		for i := range want {
 			if math.Abs(float64(want[i]-c0[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("n=%d: c[%d] = %g, want %g", n, i, c0[i], want[i])
+			}
+		}
+	}
+}
+
+// TestRoPE: the rotation keeps each row's norm, its inverse undoes it, and
+// rotated q·k depends on the offset only: q at p+s against k at p equals q
+// at s against k at 0.
+func TestRoPE(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	r := newRoPE(2, 8, 32)
+	q, k := randVec(rng, 8, 1), randVec(rng, 8, 1)
+	rot := func(x []float32, p int) []float32 {
+		y := append([]float32(nil), x...)
+		r.rotate(y, p, false)
+		return y
+	}
+	for _, p := range []int{0, 1, 7, 20} {
+		y := rot(q, p)
+		if math.Abs(dot64(y, y)-dot64(q, q)) > 1e-4 {
+			t.Errorf("p=%d: |Rq|² %g, |q|² %g", p, dot64(y, y), dot64(q, q))
+		}
+		r.rotate(y, p, true)
+		for i := range y {
+			if math.Abs(float64(y[i]-q[i])) > 1e-5 {
+				t.Fatalf("p=%d: inverse gives %v, want %v", p, y, q)
+			}
+		}
+		for _, s := range []int{0, 3, 9} {
+			if a, b := dot64(rot(q, p+s), rot(k, p)), dot64(rot(q, s), rot(k, 0)); math.Abs(a-b) > 1e-4 {
+				t.Errorf("offset %d at %d: %g, at 0: %g", s, p, a, b)
 			}
 		}
 	}

@@ -21,6 +21,11 @@ type Config struct {
 	// embedding (ViT), "conv" the convolutional stem (ConvStem; PatchSize a
 	// power of two).
 	Stem string `json:"stem,omitempty"`
+	// RoPE gives the decoder rotary positions (RoPE, as LLaMA and Vicuna)
+	// instead of learned absolute ones (embed.pos): attention then sees how
+	// far apart two tokens are, wherever the visual tokens and a prompt's
+	// preamble put them. The head width D/Heads must be even.
+	RoPE bool `json:"rope,omitempty"`
 }
 
 // DefaultConfig is sized for a training run on a ~10K-record mixture in
@@ -47,6 +52,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
 	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
 		return fmt.Errorf("model: the conv stem needs a patch_size that is a power of two, got %d", c.PatchSize)
+	case c.RoPE && (c.Width/c.Heads)%2 != 0:
+		return fmt.Errorf("model: rope needs an even head width, got width %d / heads %d", c.Width, c.Heads)
 	case c.MaxLen <= c.visualTokens()+8:
 		return fmt.Errorf("model: max_len %d leaves no room for text after %d visual tokens", c.MaxLen, c.visualTokens())
 	}
@@ -120,9 +127,16 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	m.VLN = newLayerNorm("vision.ln", d)
 	m.Proj1 = newLinear("projector.0", d, d, true)
 	m.Proj2 = newLinear("projector.2", d, d, true)
-	m.Emb = Embedding{Tok: newParam("embed.tok", vocab.Size(), d), Pos: newParam("embed.pos", cfg.MaxLen, d), D: d}
+	m.Emb = Embedding{Tok: newParam("embed.tok", vocab.Size(), d), D: d}
+	var rope *RoPE
+	if cfg.RoPE {
+		rope = newRoPE(cfg.Heads, d, cfg.MaxLen)
+	} else {
+		m.Emb.Pos = newParam("embed.pos", cfg.MaxLen, d)
+	}
 	for i := 0; i < cfg.Layers; i++ {
 		m.Blocks = append(m.Blocks, newBlock(fmt.Sprintf("blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, true))
+		m.Blocks[i].Rope = rope
 	}
 	m.LNF = newLayerNorm("ln_f", d)
 	m.Head = newLinear("head", d, vocab.Size(), false)
@@ -144,7 +158,9 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	m.Proj1.W.initNormal(rng, 0.02)
 	m.Proj2.W.initNormal(rng, 0.02)
 	m.Emb.Tok.initNormal(rng, 0.02)
-	m.Emb.Pos.initNormal(rng, 0.02)
+	if m.Emb.Pos != nil {
+		m.Emb.Pos.initNormal(rng, 0.02)
+	}
 	for _, b := range m.Blocks {
 		b.init(rng, 0.02, resid)
 	}
@@ -167,7 +183,10 @@ func (m *Model) collect() {
 	ps = append(ps, m.VLN.params()...)
 	ps = append(ps, m.Proj1.params()...)
 	ps = append(ps, m.Proj2.params()...)
-	ps = append(ps, m.Emb.Tok, m.Emb.Pos)
+	ps = append(ps, m.Emb.Tok)
+	if m.Emb.Pos != nil {
+		ps = append(ps, m.Emb.Pos)
+	}
 	for _, b := range m.Blocks {
 		ps = append(ps, b.params()...)
 	}

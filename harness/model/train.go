@@ -29,7 +29,12 @@ type TrainConfig struct {
 	FreezeVision bool    `json:"freeze_vision"` // full fine-tuning: keep the vision encoder fixed
 	// FreezeDecoder trains only the vision encoder and the projector
 	// (LLaVA's stage 1 on a pretrained language model).
-	FreezeDecoder   bool   `json:"freeze_decoder,omitempty"`
+	FreezeDecoder bool `json:"freeze_decoder,omitempty"`
+	// AllTokens puts the loss on every next-token prediction of the text,
+	// prompt and template included (a base language model's pretraining),
+	// instead of on the response tokens only. Visual slots are never
+	// targets.
+	AllTokens       bool   `json:"all_tokens,omitempty"`
 	Seed            uint64 `json:"seed"`             // data order and LoRA dropout
 	CheckpointDir   string `json:"-"`                // "" disables checkpoints and resume
 	CheckpointEvery int    `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
@@ -89,6 +94,13 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		e, err := m.encode(&recs[i])
 		if err != nil {
 			return nil, err
+		}
+		if tc.AllTokens {
+			for t := range e.targets {
+				if t+1 < len(e.tokens) && e.tokens[t+1] != ImageTok {
+					e.targets[t] = e.tokens[t+1]
+				}
+			}
 		}
 		exs[i] = e
 	}

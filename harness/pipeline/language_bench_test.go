@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -43,16 +45,34 @@ func BenchmarkLanguageModel(b *testing.B) {
 	}
 	mc := model.DefaultConfig()
 	mc.Width, mc.Layers, mc.Heads = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2)), int(env("TIVE_LM_HEADS", 4))
+	mc.RoPE = env("TIVE_LM_ROPE", 0) > 0
 	for range b.N {
 		m, err := model.New(mc, model.BuildVocab(recs, 1), 1)
 		if err != nil {
 			b.Fatal(err)
 		}
+		if g := env("TIVE_LM_INIT", 0); g > 0 { // std g/sqrt(fan_in) for q, k, v, fc
+			r := rand.New(rand.NewPCG(7, 7))
+			for _, bl := range m.Blocks {
+				for _, l := range []*model.Linear{bl.Q, bl.K, bl.V, bl.FC} {
+					for i := range l.W.W {
+						l.W.W[i] = float32(r.NormFloat64() * g / math.Sqrt(float64(l.In)))
+					}
+				}
+			}
+		}
 		t0 := time.Now()
-		tc := model.TrainConfig{Epochs: int(env("TIVE_LM_EPOCHS", 2)), LR: env("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true}
+		tc := model.TrainConfig{Epochs: int(env("TIVE_LM_EPOCHS", 2)), LR: env("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
+			AllTokens: env("TIVE_LM_ALL", 0) > 0}
 		res, err := model.Train(context.Background(), m, recs, nil, tc, nil)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if n := int(env("TIVE_LM_SFT", 0)); n > 0 { // then n records on the responses only
+			tc.AllTokens, tc.Epochs = false, 1
+			if res, err = model.Train(context.Background(), m, recs[:n], nil, tc, nil); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.ReportMetric(time.Since(t0).Seconds(), "train-s")
 		b.ReportMetric(res.Losses[len(res.Losses)-1], "final-loss")

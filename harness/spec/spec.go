@@ -133,6 +133,9 @@ type Model struct {
 	// Stem turns images into visual tokens: patch (default, the linear patch
 	// embedding) or conv (a stride-2 convolutional stem, model.ConvStem).
 	Stem string `yaml:"stem" json:"stem,omitempty"`
+	// RoPE gives the decoder rotary positions (as LLaMA and Vicuna) instead
+	// of learned absolute ones; the head width width/heads must be even.
+	RoPE bool `yaml:"rope" json:"rope,omitempty"`
 }
 
 // Language configures the built-in model's language model (Vicuna's role in
@@ -863,6 +866,8 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if m.Width > 0 && m.Heads > 0 && m.Width%m.Heads != 0 {
 		bad("model.heads", "%d does not divide width %d", m.Heads, m.Width)
+	} else if m.RoPE && m.Width > 0 && m.Heads > 0 && (m.Width/m.Heads)%2 != 0 {
+		bad("model.rope", "needs an even head width, and width %d / heads %d is odd", m.Width, m.Heads)
 	}
 	if m.ImageSize > 0 && m.PatchSize > 0 && m.ImageSize%m.PatchSize != 0 {
 		bad("model.patch_size", "%d does not divide image_size %d", m.PatchSize, m.ImageSize)

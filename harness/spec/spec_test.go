@@ -99,6 +99,8 @@ func TestProblems(t *testing.T) {
 			[]string{`s.yaml:4:15: model.stem: "cnn" (want patch or conv)`}},
 		{"conv stem patch size", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {stem: conv, patch_size: 12, image_size: 48}\nworld: {image_size: 48}\n",
 			[]string{"s.yaml:4:33: model.patch_size: 12 is not a power of two"}},
+		{"rope odd head width", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {rope: true, width: 36, heads: 4}\n",
+			[]string{"s.yaml:4:15: model.rope: needs an even head width, and width 36 / heads 4 is odd"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {

@@ -320,53 +320,65 @@ var pixelValue = func() (t [256]float32) {
 	return t
 }()
 
+// towerForward runs the vision tower (patch embedding or stem, positions,
+// encoder blocks, VLN) over images (channel-major pixels, one per visual
+// sequence of visOff) and leaves the visual features in m.act.vln
+// [len(images)·P, D].
+func (m *Model) towerForward(images [][]uint8, visOff []int) {
+	a := &m.act
+	d, P, S, ps := m.Cfg.Width, m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
+	pd := 3 * ps * ps
+	nImg := len(images)
+	nv := nImg * P
+	a.vx = grow(a.vx, nv*d)
+	if m.Stem != nil {
+		// HWC images for the stem: pixel (y, x) channel c at (y·S+x)·3+c.
+		a.patches = grow(a.patches, nImg*S*S*3)
+		for k, px := range images {
+			dst := a.patches[k*S*S*3 : (k+1)*S*S*3]
+			for c := 0; c < 3; c++ {
+				for i, v := range px[c*S*S : (c+1)*S*S] {
+					dst[i*3+c] = pixelValue[v]
+				}
+			}
+		}
+		m.Stem.Forward(a.vx, a.patches, nImg)
+	} else {
+		a.patches = grow(a.patches, nv*pd)
+		img := make([]float32, 3*S*S)
+		for k, px := range images {
+			for i, v := range px {
+				img[i] = pixelValue[v]
+			}
+			patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
+		}
+		m.Patch.Forward(a.vx, a.patches, nv, nil)
+	}
+	for r := 0; r < nv; r++ {
+		axpy(a.vx[r*d:(r+1)*d], 1, m.VPos.W[(r%P)*d:(r%P+1)*d])
+	}
+	x := a.vx
+	for len(a.vout) < len(m.VBlocks) {
+		a.vout = append(a.vout, nil)
+	}
+	for i, blk := range m.VBlocks {
+		a.vout[i] = grow(a.vout[i], nv*d)
+		blk.Forward(a.vout[i], x, visOff, nil)
+		x = a.vout[i]
+	}
+	a.vln = grow(a.vln, nv*d)
+	m.VLN.Forward(a.vln, x, nv)
+}
+
 // forward runs the model on b and leaves logits at b.rows in m.act.logits.
 // rng non-nil is training mode (LoRA dropout).
 func (m *Model) forward(b *batch, rng *rand.Rand) {
 	a := &m.act
 	a.b = b
-	d, P, S, ps := m.Cfg.Width, m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
-	pd := 3 * ps * ps
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
 	nv := b.nImg * P
 	if nv > 0 {
-		a.vx = grow(a.vx, nv*d)
-		if m.Stem != nil {
-			// HWC images for the stem: pixel (y, x) channel c at (y·S+x)·3+c.
-			a.patches = grow(a.patches, b.nImg*S*S*3)
-			for k, px := range b.images {
-				dst := a.patches[k*S*S*3 : (k+1)*S*S*3]
-				for c := 0; c < 3; c++ {
-					for i, v := range px[c*S*S : (c+1)*S*S] {
-						dst[i*3+c] = pixelValue[v]
-					}
-				}
-			}
-			m.Stem.Forward(a.vx, a.patches, b.nImg)
-		} else {
-			a.patches = grow(a.patches, nv*pd)
-			img := make([]float32, 3*S*S)
-			for k, px := range b.images {
-				for i, v := range px {
-					img[i] = pixelValue[v]
-				}
-				patchify(a.patches[k*P*pd:(k+1)*P*pd], img, S, ps)
-			}
-			m.Patch.Forward(a.vx, a.patches, nv, nil)
-		}
-		for r := 0; r < nv; r++ {
-			axpy(a.vx[r*d:(r+1)*d], 1, m.VPos.W[(r%P)*d:(r%P+1)*d])
-		}
-		x := a.vx
-		for len(a.vout) < len(m.VBlocks) {
-			a.vout = append(a.vout, nil)
-		}
-		for i, blk := range m.VBlocks {
-			a.vout[i] = grow(a.vout[i], nv*d)
-			blk.Forward(a.vout[i], x, b.visOff, nil)
-			x = a.vout[i]
-		}
-		a.vln = grow(a.vln, nv*d)
-		m.VLN.Forward(a.vln, x, nv)
+		m.towerForward(b.images, b.visOff)
 		a.p1 = grow(a.p1, nv*d)
 		a.p1a = grow(a.p1a, nv*d)
 		a.vis = grow(a.vis, nv*d)
@@ -461,10 +473,18 @@ func (m *Model) backward(grads bool, stop int) {
 	if m.VLN.G.Frozen && m.VPos.Frozen {
 		return
 	}
+	m.towerBackward(a.dvln, nv)
+}
+
+// towerBackward runs the vision tower backward from dvln = ∂L/∂(its output)
+// [nv, D], accumulating its parameter gradients.
+func (m *Model) towerBackward(dvln []float32, nv int) {
+	a := &m.act
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
 	a.dvA = grow(a.dvA, nv*d)
 	a.dvB = grow(a.dvB, nv*d)
 	zero(a.dvA)
-	m.VLN.Backward(a.dvA, a.dvln, true)
+	m.VLN.Backward(a.dvA, dvln, true)
 	vy, vx := a.dvA, a.dvB
 	for i := len(m.VBlocks) - 1; i >= 0; i-- {
 		m.VBlocks[i].Backward(vx, vy, true)

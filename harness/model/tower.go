@@ -1,0 +1,323 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// The vision tower (CLIP's role in LLaVA's recipe) is the model's image
+// path up to the projector: patch embedding or stem, positions, encoder
+// blocks and VLN. PretrainTower trains it alone, before any text, on
+// labelled images: a linear head per label kind (the generator's concepts,
+// colours, ...) reads every visual token, and each token's target is the
+// label of the object that covers most of its patch (Labels), or the
+// head's extra "nothing" class. The heads are dropped afterwards, as CLIP's
+// text tower is; TrainConfig.FreezeVision keeps the tower fixed after.
+
+// TowerImage is one labelled image: the image (ImageSize² pixels) and the
+// objects in it.
+type TowerImage struct {
+	Image   image.Image
+	Objects []TowerObject
+}
+
+// TowerObject is one object of a TowerImage: its box in pixels and its
+// class under each head (0 ≤ Labels[h] < classes[h]).
+type TowerObject struct {
+	Box    image.Rectangle
+	Labels []int
+}
+
+// TokenObjects gives, for each visual token of cfg's grid (row-major
+// patches), the index of the object covering most of the token's patch, or
+// −1 where no object covers at least a fifth of the patch or of its own box.
+func (c Config) TokenObjects(objs []TowerObject) []int {
+	g := c.ImageSize / c.PatchSize
+	out := make([]int, g*g)
+	for p := range out {
+		cell := image.Rect(p%g*c.PatchSize, p/g*c.PatchSize, (p%g+1)*c.PatchSize, (p/g+1)*c.PatchSize)
+		out[p] = -1
+		best := 0
+		for k, o := range objs {
+			in := area(o.Box.Intersect(cell))
+			if in > best && 5*in >= min(area(cell), area(o.Box)) {
+				out[p], best = k, in
+			}
+		}
+	}
+	return out
+}
+
+func area(r image.Rectangle) int {
+	if r.Empty() {
+		return 0
+	}
+	return r.Dx() * r.Dy()
+}
+
+// TowerResult summarises a PretrainTower run.
+type TowerResult struct {
+	Steps  int
+	Losses []float64 // summed over heads: each head's mean loss over the batch's tokens
+}
+
+// PretrainTower trains m's vision tower on imgs with one linear head per
+// entry of classes (head h has classes[h]+1 outputs, the last meaning no
+// object), minimising the sum over heads of the mean cross-entropy over
+// every visual token of the batch. Schedule, order and optimizer are
+// Train's (BatchSize images a step, Epochs passes, AdamW, cosine schedule,
+// clipping, permutations from tc.Seed); only the tower's parameters and the
+// heads train, and the heads start from N(0, 1/D) drawn from PCG(tc.Seed,
+// "head").
+func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []int, tc TrainConfig, progress func(done, total int)) (*TowerResult, error) {
+	tc = tc.withDefaults()
+	if len(imgs) == 0 || len(classes) == 0 {
+		return nil, errors.New("model: tower pretraining needs images and at least one head")
+	}
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	rng := rand.New(rand.NewPCG(tc.Seed, 0x68656164)) // "head"
+	heads := make([]*Linear, len(classes))
+	ces := make([]CrossEntropy, len(classes))
+	params := []*Param{}
+	for _, p := range m.params {
+		p.Frozen = !strings.HasPrefix(p.Name, "vision.")
+		if !p.Frozen {
+			params = append(params, p)
+		}
+	}
+	for h, c := range classes {
+		heads[h] = newLinear(fmt.Sprintf("tower.head.%d", h), d, c+1, true)
+		heads[h].W.initNormal(rng, 1/math.Sqrt(float64(d)))
+		ces[h] = CrossEntropy{V: c + 1}
+		params = append(params, heads[h].params()...)
+	}
+	targets := make([][]int32, len(imgs)) // [image][head·P + token]
+	for i, im := range imgs {
+		owner := m.Cfg.TokenObjects(im.Objects)
+		targets[i] = make([]int32, len(classes)*P)
+		for h, c := range classes {
+			for p, k := range owner {
+				t := int32(c)
+				if k >= 0 {
+					if l := im.Objects[k].Labels[h]; l < 0 || l >= c {
+						return nil, fmt.Errorf("model: image %d object %d: label %d of head %d outside [0, %d)", i, k, l, h, c)
+					} else {
+						t = int32(l)
+					}
+				}
+				targets[i][h*P+p] = t
+			}
+		}
+	}
+	opt := newAdamW(tc.Beta1, tc.Beta2, tc.Eps, tc.WeightDecay)
+	n, bs := len(imgs), tc.BatchSize
+	spe := (n + bs - 1) / bs
+	total := spe * tc.Epochs
+	warm := int(math.Ceil(float64(total) * tc.WarmupRatio))
+	res := &TowerResult{Steps: total}
+	var perm []int
+	tb := &towerBatch{heads: heads, ces: ces}
+	for s := range total {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		ep, k := s/spe, s%spe
+		if k == 0 {
+			perm = rand.New(rand.NewPCG(tc.Seed, uint64(ep))).Perm(n)
+		}
+		tb.px, tb.y = tb.px[:0], tb.y[:0]
+		for _, i := range perm[k*bs : min((k+1)*bs, n)] {
+			tb.px = append(tb.px, pixels(imgs[i].Image, m.Cfg.ImageSize))
+			tb.y = append(tb.y, targets[i])
+		}
+		for _, p := range params {
+			zero(p.G)
+		}
+		loss := m.towerStep(tb, true)
+		clipGrads(params, tc.MaxGradNorm)
+		opt.Step(params, cosineLR(tc.LR, s, total, warm))
+		res.Losses = append(res.Losses, loss)
+		if progress != nil {
+			progress(s+1, res.Steps)
+		}
+	}
+	for _, p := range m.params {
+		p.Frozen = false
+	}
+	return res, nil
+}
+
+// TowerFeatures runs the tower over imgs, 64 at a time, and returns each
+// image's visual features (VLN's output, before the projector) as [P·D].
+func TowerFeatures(m *Model, imgs []image.Image) [][]float32 {
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	out := make([][]float32, len(imgs))
+	for lo := 0; lo < len(imgs); lo += 64 {
+		hi := min(lo+64, len(imgs))
+		var px [][]uint8
+		visOff := []int{0}
+		for _, im := range imgs[lo:hi] {
+			px = append(px, pixels(im, m.Cfg.ImageSize))
+			visOff = append(visOff, len(px)*P)
+		}
+		m.towerForward(px, visOff)
+		for i := lo; i < hi; i++ {
+			out[i] = append([]float32(nil), m.act.vln[(i-lo)*P*d:(i-lo+1)*P*d]...)
+		}
+	}
+	return out
+}
+
+// ObjectFeature is object k's feature in an image's tower features feats
+// [P·D]: the mean of the tokens that TokenObjects gives it, or, when it
+// owns none, of the tokens whose patch its box touches.
+func (c Config) ObjectFeature(feats []float32, objs []TowerObject, k int) []float32 {
+	d, g := c.Width, c.ImageSize/c.PatchSize
+	owner := c.TokenObjects(objs)
+	var toks []int
+	for p, o := range owner {
+		if o == k {
+			toks = append(toks, p)
+		}
+	}
+	if len(toks) == 0 {
+		for p := range owner {
+			cell := image.Rect(p%g*c.PatchSize, p/g*c.PatchSize, (p%g+1)*c.PatchSize, (p/g+1)*c.PatchSize)
+			if !objs[k].Box.Intersect(cell).Empty() {
+				toks = append(toks, p)
+			}
+		}
+	}
+	f := make([]float32, d)
+	for _, p := range toks {
+		axpy(f, 1/float32(len(toks)), feats[p*d:(p+1)*d])
+	}
+	return f
+}
+
+// LinearProbe is a softmax regression z = xW + b on frozen features.
+type LinearProbe struct{ lin *Linear }
+
+// FitLinearProbe fits a LinearProbe with classes outputs to (x, y) by
+// AdamW (lr 1e-2, batches of 256, epochs passes, order from PCG(seed)),
+// minimising the mean cross-entropy; W starts at zero.
+func FitLinearProbe(x [][]float32, y []int, classes, epochs int, seed uint64) *LinearProbe {
+	d := len(x[0])
+	lp := &LinearProbe{lin: newLinear("probe", d, classes, true)}
+	ps := lp.lin.params()
+	opt := newAdamW(0.9, 0.999, 1e-8, 0)
+	ce := CrossEntropy{V: classes}
+	const bs = 256
+	var xb, logits, w, loss, el2n []float32
+	var yb []int32
+	steps := epochs * ((len(x) + bs - 1) / bs)
+	for s := range steps {
+		k := s % ((len(x) + bs - 1) / bs)
+		if k == 0 {
+			perm := rand.New(rand.NewPCG(seed, uint64(s))).Perm(len(x))
+			x2, y2 := make([][]float32, len(x)), make([]int, len(y))
+			for i, j := range perm {
+				x2[i], y2[i] = x[j], y[j]
+			}
+			x, y = x2, y2
+		}
+		lo, hi := k*bs, min((k+1)*bs, len(x))
+		n := hi - lo
+		xb, yb = xb[:0], yb[:0]
+		for i := lo; i < hi; i++ {
+			xb = append(xb, x[i]...)
+			yb = append(yb, int32(y[i]))
+		}
+		logits, w, loss, el2n = grow(logits, n*classes), grow(w, n), grow(loss, n), grow(el2n, n)
+		for i := range w {
+			w[i] = 1 / float32(n)
+		}
+		for _, p := range ps {
+			zero(p.G)
+		}
+		lp.lin.Forward(logits, xb, n, nil)
+		ce.Forward(logits, yb, w, loss, el2n)
+		ce.Backward(logits)
+		lp.lin.Backward(nil, logits, true, false)
+		opt.Step(ps, cosineLR(1e-2, s, steps, 0))
+	}
+	return lp
+}
+
+// Predict returns the probe's top-1 class of each row of x.
+func (lp *LinearProbe) Predict(x [][]float32) []int {
+	V := lp.lin.Out
+	out := make([]int, len(x))
+	z := make([]float32, V)
+	for i, r := range x {
+		lp.lin.Forward(z, r, 1, nil)
+		best := 0
+		for c, v := range z {
+			if v > z[best] {
+				best = c
+			}
+		}
+		out[i] = best
+	}
+	return out
+}
+
+// towerBatch is one step of tower pretraining: images (channel-major
+// pixels), their token targets [head·P + token], the heads and buffers.
+type towerBatch struct {
+	px    [][]uint8
+	y     [][]int32
+	heads []*Linear
+	ces   []CrossEntropy
+
+	yh                          []int32
+	logits, w, loss, el2n, dvln []float32
+	dsel                        []float32
+}
+
+// towerStep returns L = Σ_h mean over the batch's tokens of head h's
+// cross-entropy and, when backward, accumulates ∂L into the gradients of
+// the heads and the tower.
+func (m *Model) towerStep(tb *towerBatch, backward bool) float64 {
+	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	nv := len(tb.px) * P
+	visOff := make([]int, len(tb.px)+1)
+	for i := range visOff {
+		visOff[i] = i * P
+	}
+	m.towerForward(tb.px, visOff)
+	tb.dvln, tb.dsel = grow(tb.dvln, nv*d), grow(tb.dsel, nv*d)
+	zero(tb.dvln)
+	tb.w, tb.loss, tb.el2n = grow(tb.w, nv), grow(tb.loss, nv), grow(tb.el2n, nv)
+	for r := range tb.w {
+		tb.w[r] = 1 / float32(nv)
+	}
+	var sum float64
+	for h, head := range tb.heads {
+		V := head.Out
+		tb.yh = tb.yh[:0]
+		for _, y := range tb.y {
+			tb.yh = append(tb.yh, y[h*P:(h+1)*P]...)
+		}
+		tb.logits = grow(tb.logits, nv*V)
+		head.Forward(tb.logits, m.act.vln[:nv*d], nv, nil)
+		tb.ces[h].Forward(tb.logits, tb.yh, tb.w, tb.loss, tb.el2n)
+		for _, l := range tb.loss {
+			sum += float64(l) / float64(nv)
+		}
+		if backward {
+			tb.ces[h].Backward(tb.logits)
+			head.Backward(tb.dsel, tb.logits, true, false)
+			axpy(tb.dvln, 1, tb.dsel)
+		}
+	}
+	if backward {
+		m.towerBackward(tb.dvln, nv)
+	}
+	return sum
+}

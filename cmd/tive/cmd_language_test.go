@@ -14,11 +14,13 @@ import (
 )
 
 // languageSpec trains and scores a model on a tiny world with LLaVA's
-// recipe: language model, then alignment, then instruction tuning.
+// recipe: vision tower and language model, then alignment, then
+// instruction tuning.
 const languageSpec = `name: language-recipe
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 5}
 model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 160}
+vision: {images: 200, probe: 60, epochs: 1, batch_size: 32}
 language: {records: 400, max_fill: 2, eval: 48, epochs: 1, batch_size: 32}
 pretrain: {epochs: 1, batch_size: 32}
 selection: {method: random, budget: 0.5}
@@ -27,10 +29,12 @@ predict: {max_new_tokens: 3}
 benchmarks: [pope]
 `
 
-// TestLanguageRecipe runs the language stage before pretrain and checks what
-// each hands on: eval.json scores every held-out text once per skill, and
-// the aligned base model keeps the language model's decoder and vocabulary
-// (frozen in stage 1) while its vision encoder and projector moved.
+// TestLanguageRecipe runs the vision and language stages before pretrain
+// and checks what each hands on: the language stage's eval.json scores
+// every held-out text once per skill, the vision stage's scores each art
+// style's objects; the aligned base model keeps the language model's
+// decoder and vocabulary and the vision stage's tower (both frozen in stage
+// 1) while its projector moved; instruction tuning keeps the tower too.
 func TestLanguageRecipe(t *testing.T) {
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "lang.yaml")
@@ -44,9 +48,9 @@ func TestLanguageRecipe(t *testing.T) {
 	for _, s := range summaryOf(t, out).Stages {
 		names = append(names, s.Stage)
 	}
-	li, pi := slices.Index(names, "language"), slices.Index(names, "pretrain")
-	if li < 0 || pi < li {
-		t.Fatalf("stages %v: want language before pretrain", names)
+	li, vi, pi := slices.Index(names, "language"), slices.Index(names, "vision"), slices.Index(names, "pretrain")
+	if li < 0 || vi < 0 || pi < li || pi < vi {
+		t.Fatalf("stages %v: want language and vision before pretrain", names)
 	}
 	res, err := pipeline.ReadResults(summaryOf(t, out).Results)
 	if err != nil {
@@ -80,16 +84,45 @@ func TestLanguageRecipe(t *testing.T) {
 	if lm.Vocab.Size() != base.Vocab.Size() {
 		t.Fatalf("vocabulary: %d words in the language model, %d in the base model", lm.Vocab.Size(), base.Vocab.Size())
 	}
-	moved := map[bool]int{}
-	for i, p := range base.Params() {
-		same := slices.Equal(p.W, lm.Params()[i].W)
-		decoder := !strings.HasPrefix(p.Name, "vision.") && !strings.HasPrefix(p.Name, "projector.")
-		if decoder != same {
-			t.Errorf("%s: same weights as the language model: %v", p.Name, same)
-		}
-		moved[!same]++
+	var styles []pipeline.TowerScore
+	if b, err = os.ReadFile(filepath.Join(s.Path(keys["vision"]), "eval.json")); err != nil || json.Unmarshal(b, &styles) != nil {
+		t.Fatalf("vision eval.json: %v %s", err, b)
 	}
-	if moved[true] == 0 {
-		t.Error("alignment trained nothing")
+	if len(styles) != 5 || styles[4].Style != "all" {
+		t.Fatalf("vision eval.json: %+v, want the 4 styles of the shapes pack and all", styles)
+	}
+	for _, r := range styles {
+		if r.Objects == 0 || r.Concept < 0 || r.Concept > 1 || r.Colour < 0 || r.Colour > 1 {
+			t.Errorf("vision eval.json row %+v", r)
+		}
+	}
+	tower, err := model.Load(filepath.Join(s.Path(keys["vision"]), "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned, err := model.Load(filepath.Join(s.Path(keys["train"]), "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	towerW := map[string][]float32{}
+	for _, p := range tower.Params() {
+		towerW[p.Name] = p.W
+	}
+	for i, p := range base.Params() {
+		vision, proj := strings.HasPrefix(p.Name, "vision."), strings.HasPrefix(p.Name, "projector.")
+		switch {
+		case vision:
+			if !slices.Equal(p.W, towerW[p.Name]) || !slices.Equal(tuned.Params()[i].W, p.W) {
+				t.Errorf("%s: the tower changed after the vision stage", p.Name)
+			}
+		case proj:
+			if slices.Equal(p.W, lm.Params()[i].W) {
+				t.Errorf("%s: alignment did not train the projector", p.Name)
+			}
+		default:
+			if !slices.Equal(p.W, lm.Params()[i].W) {
+				t.Errorf("%s: alignment changed the language model's decoder", p.Name)
+			}
+		}
 	}
 }

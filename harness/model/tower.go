@@ -321,3 +321,23 @@ func (m *Model) towerStep(tb *towerBatch, backward bool) float64 {
 	}
 	return sum
 }
+
+// CopyTower sets m's vision tower (every vision.* parameter) to src's; the
+// two models must have the same tower shape.
+func (m *Model) CopyTower(src *Model) error {
+	from := map[string]*Param{}
+	for _, p := range src.params {
+		from[p.Name] = p
+	}
+	for _, p := range m.params {
+		if !strings.HasPrefix(p.Name, "vision.") {
+			continue
+		}
+		q, ok := from[p.Name]
+		if !ok || len(q.W) != len(p.W) {
+			return fmt.Errorf("model: the tower's %s is missing or of another shape in the source model", p.Name)
+		}
+		copy(p.W, q.W)
+	}
+	return nil
+}

@@ -46,8 +46,9 @@ func worldImages(worldDir string) model.ImageSource {
 // Pretrain outputs: model/ (a checkpoint) trained on the world's captions.
 // Without a language input it starts from scratch (full fine-tuning, with a
 // vocabulary built from the captions and the training mixture); with one it
-// starts from the language model and trains the vision encoder and the
-// projector only (LLaVA's stage 1).
+// starts from the language model and keeps its decoder fixed. With a vision
+// input it takes that stage's pretrained tower and keeps it fixed too, so
+// that with both it trains the projector only (LLaVA's stage 1).
 func runPretrain(ctx context.Context, c *Call) error {
 	var p pretrainParams
 	if err := c.Decode(&p); err != nil {
@@ -69,6 +70,16 @@ func runPretrain(ctx context.Context, c *Call) error {
 		if m, err = model.New(p.Model, vocab, c.Seed); err != nil {
 			return err
 		}
+	}
+	if vis, ok := c.Inputs["vision"]; ok {
+		tower, err := model.Load(filepath.Join(vis, "model"))
+		if err != nil {
+			return err
+		}
+		if err := m.CopyTower(tower); err != nil {
+			return err
+		}
+		p.Train.FreezeVision = true
 	}
 	p.Train.Seed = c.Seed
 	if _, err := model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress); err != nil {

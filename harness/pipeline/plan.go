@@ -65,11 +65,18 @@ func (p *planner) pool() {
 }
 
 // base is the world's base model: pretrained once per world, its seed
-// derived from the world's; on the language model (planned here, before the
-// caller adds the base) when the spec has language records.
+// derived from the world's; on the language model and the vision tower
+// (planned here, before the caller adds the base) when the spec has
+// language records and vision images.
 func (p *planner) base() *Node {
 	r := p.r
 	in := map[string]Ref{"world": {Node: p.world}}
+	if v := r.Vision; v.Images > 0 {
+		vis := &Node{Stage: "vision", Seed: spec.Seed(r.World.Seed, "vision", 0),
+			Params: visionParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
+		p.add(vis)
+		in["vision"] = Ref{Node: vis}
+	}
 	if l := r.Language; l.Records > 0 {
 		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
 			Params: languageParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
@@ -124,7 +131,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 	base := p.base()
 	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}},
-		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: trainConfig(r.Reference.Train),
+		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
@@ -151,12 +158,20 @@ func (p *planner) evaluation(sel *Node) {
 	base := p.base()
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
-		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: trainConfig(t.Train)}}
+		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: p.tuning(t.Train)}}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
 	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
 	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
 	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
 	p.add(base, train, pred, score, chance)
+}
+
+// tuning is the schedule of a run on the base model: a pretrained vision
+// tower stays frozen, as LLaVA keeps CLIP fixed.
+func (p *planner) tuning(t spec.Train) model.TrainConfig {
+	tc := trainConfig(t)
+	tc.FreezeVision = p.r.Vision.Images > 0
+	return tc
 }
 
 func backendOf(r *spec.Run) backendParams {

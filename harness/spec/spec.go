@@ -56,6 +56,7 @@ type Spec struct {
 	Data        Data      `yaml:"data" json:"data" tive:"required"`
 	World       World     `yaml:"world" json:"world"`
 	Model       Model     `yaml:"model" json:"model"`
+	Vision      Vision    `yaml:"vision" json:"vision"`
 	Language    Language  `yaml:"language" json:"language"`
 	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
 	Reference   Reference `yaml:"reference" json:"reference"`
@@ -136,6 +137,20 @@ type Model struct {
 	// RoPE gives the decoder rotary positions (as LLaMA and Vicuna) instead
 	// of learned absolute ones; the head width width/heads must be even.
 	RoPE bool `yaml:"rope" json:"rope,omitempty"`
+}
+
+// Vision configures the built-in model's vision tower (CLIP's role in
+// LLaVA's recipe): it trains first, alone, on Images fresh labelled scenes
+// of the world's vision stream in every art style (world.VisionScenes),
+// and stays frozen afterwards (the pretrain stage then trains the projector
+// only, and instruction tuning leaves the tower as it is). Images 0 (the
+// default) skips it: the tower trains with the rest of the model.
+type Vision struct {
+	Images int `yaml:"images" json:"images"`
+	// Probe is the number of scenes the stage's linear probes fit on (and
+	// as many they are scored on, per art style: eval.json).
+	Probe int `yaml:"probe" json:"probe"`
+	Train `yaml:",inline" json:"schedule"`
 }
 
 // Language configures the built-in model's language model (Vicuna's role in
@@ -912,7 +927,12 @@ func (d *decoder) validate(s *Spec) {
 	} else if l.Records > 0 && s.Data.Source != "world" {
 		bad("language.records", "the language corpus is the built-in world's (data.source: world)")
 	}
-	for path, t := range map[string]Train{"language": s.Language.Train, "pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
+	if v := s.Vision; v.Images < 0 || v.Probe < 0 {
+		bad("vision", "images and probe must be >= 0")
+	} else if v.Images > 0 && s.Data.Source != "world" {
+		bad("vision.images", "the vision stream is the built-in world's (data.source: world)")
+	}
+	for path, t := range map[string]Train{"vision": s.Vision.Train, "language": s.Language.Train, "pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
 		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}

@@ -108,7 +108,8 @@ func (c *Conv) Backward(dx, dy []float32, grads bool) {
 // log₂(PatchSize) convolutions 3×3, stride 2, padding 1, each but the last
 // followed by GELU, halve the image L times, so an S×S image becomes the same
 // (S/PatchSize)² grid of D-wide tokens, row-major, as the patch embedding.
-// Channels: 3 → c₁ → … → c_L = D with c_l = max(16, D/2^(L−l)).
+// Channels: 3 → c₁ → … → c_L = W with c_l = max(16, W/2^(L−l)), W the
+// tower's width (Config.TowerWidth).
 type ConvStem struct {
 	Convs []*Conv
 	acts  []GELU      // after each convolution but the last
@@ -121,9 +122,9 @@ func newConvStem(cfg Config) *ConvStem {
 	st := &ConvStem{acts: make([]GELU, L-1)}
 	s, cin := cfg.ImageSize, 3
 	for l := 1; l <= L; l++ {
-		cout := max(16, cfg.Width>>(L-l))
+		cout := max(16, cfg.TowerWidth()>>(L-l))
 		if l == L {
-			cout = cfg.Width
+			cout = cfg.TowerWidth()
 		}
 		c := newConv(fmt.Sprintf("vision.stem.%d", l-1), s, cin, cout, 3, 2, 1)
 		st.Convs = append(st.Convs, c)

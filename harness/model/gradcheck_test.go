@@ -345,10 +345,14 @@ func tinyConfig() Config {
 func TestModelGrad(t *testing.T) { kernelstest.EachBackend(t, checkModelGrad) }
 
 func checkModelGrad(t *testing.T) {
-	for _, stem := range []string{"patch", "conv", "patch+rope"} {
-		t.Run(stem, func(t *testing.T) {
+	for _, v := range []string{"patch", "conv", "patch+rope", "conv+wide"} {
+		t.Run(v, func(t *testing.T) {
 			cfg := tinyConfig()
-			cfg.Stem, cfg.RoPE = strings.TrimSuffix(stem, "+rope"), strings.HasSuffix(stem, "+rope")
+			cfg.Stem, _, _ = strings.Cut(v, "+")
+			cfg.RoPE = strings.HasSuffix(v, "+rope")
+			if strings.HasSuffix(v, "+wide") {
+				cfg.VisionWidth = 24 // a tower wider than the decoder
+			}
 			modelGrad(t, cfg)
 		})
 	}
@@ -462,7 +466,7 @@ func checkTowerGrad(t *testing.T) {
 	for _, stem := range []string{"patch", "conv"} {
 		t.Run(stem, func(t *testing.T) {
 			cfg := tinyConfig()
-			cfg.Stem = stem
+			cfg.Stem, cfg.VisionWidth = stem, 24
 			m, err := New(cfg, NewVocab(nil), 3)
 			if err != nil {
 				t.Fatal(err)
@@ -471,7 +475,7 @@ func checkTowerGrad(t *testing.T) {
 			P := cfg.visualTokens()
 			tb := &towerBatch{}
 			for h, c := range []int{5, 3} {
-				l := newLinear(fmt.Sprintf("head%d", h), cfg.Width, c+1, true)
+				l := newLinear(fmt.Sprintf("head%d", h), cfg.TowerWidth(), c+1, true)
 				l.W.initNormal(rng, 0.5)
 				l.B.initNormal(rng, 0.1)
 				tb.heads = append(tb.heads, l)

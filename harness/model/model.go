@@ -11,7 +11,7 @@ import (
 type Config struct {
 	ImageSize    int `json:"image_size"`    // input images are ImageSize² RGB
 	PatchSize    int `json:"patch_size"`    // (ImageSize/PatchSize)² visual tokens
-	Width        int `json:"width"`         // model width D, shared by encoder and decoder
+	Width        int `json:"width"`         // model width D of the decoder (and of the encoder unless VisionWidth)
 	Heads        int `json:"heads"`         // attention heads, D/Heads wide
 	Layers       int `json:"layers"`        // decoder blocks
 	VisionLayers int `json:"vision_layers"` // encoder blocks (bidirectional attention)
@@ -26,6 +26,18 @@ type Config struct {
 	// far apart two tokens are, wherever the visual tokens and a prompt's
 	// preamble put them. The head width D/Heads must be even.
 	RoPE bool `json:"rope,omitempty"`
+	// VisionWidth is the vision tower's width (CLIP's, where LLaVA's
+	// projector maps 1024 to the language model's 4096); 0 means Width.
+	VisionWidth int `json:"vision_width,omitempty"`
+}
+
+// TowerWidth is the width of the vision tower's tokens: VisionWidth, or
+// Width when it is 0.
+func (c Config) TowerWidth() int {
+	if c.VisionWidth > 0 {
+		return c.VisionWidth
+	}
+	return c.Width
 }
 
 // DefaultConfig is sized for a training run on a ~10K-record mixture in
@@ -52,6 +64,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
 	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
 		return fmt.Errorf("model: the conv stem needs a patch_size that is a power of two, got %d", c.PatchSize)
+	case c.VisionWidth < 0 || c.TowerWidth()%c.Heads != 0:
+		return fmt.Errorf("model: vision_width %d must be a non-negative multiple of heads %d", c.VisionWidth, c.Heads)
 	case c.RoPE && (c.Width/c.Heads)%2 != 0:
 		return fmt.Errorf("model: rope needs an even head width, got width %d / heads %d", c.Width, c.Heads)
 	case c.MaxLen <= c.visualTokens()+8:
@@ -112,20 +126,20 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	d := cfg.Width
+	d, vw := cfg.Width, cfg.TowerWidth()
 	pd := 3 * cfg.PatchSize * cfg.PatchSize
 	m := &Model{Cfg: cfg, Vocab: vocab}
 	if cfg.Stem == "conv" {
 		m.Stem = newConvStem(cfg)
 	} else {
-		m.Patch = newLinear("vision.patch", pd, d, true)
+		m.Patch = newLinear("vision.patch", pd, vw, true)
 	}
-	m.VPos = newParam("vision.pos", cfg.visualTokens(), d)
+	m.VPos = newParam("vision.pos", cfg.visualTokens(), vw)
 	for i := 0; i < cfg.VisionLayers; i++ {
-		m.VBlocks = append(m.VBlocks, newBlock(fmt.Sprintf("vision.blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, false))
+		m.VBlocks = append(m.VBlocks, newBlock(fmt.Sprintf("vision.blocks.%d", i), vw, cfg.Heads, cfg.MLPRatio, false))
 	}
-	m.VLN = newLayerNorm("vision.ln", d)
-	m.Proj1 = newLinear("projector.0", d, d, true)
+	m.VLN = newLayerNorm("vision.ln", vw)
+	m.Proj1 = newLinear("projector.0", vw, d, true)
 	m.Proj2 = newLinear("projector.2", d, d, true)
 	m.Emb = Embedding{Tok: newParam("embed.tok", vocab.Size(), d), D: d}
 	var rope *RoPE
@@ -323,10 +337,10 @@ var pixelValue = func() (t [256]float32) {
 // towerForward runs the vision tower (patch embedding or stem, positions,
 // encoder blocks, VLN) over images (channel-major pixels, one per visual
 // sequence of visOff) and leaves the visual features in m.act.vln
-// [len(images)·P, D].
+// [len(images)·P, TowerWidth].
 func (m *Model) towerForward(images [][]uint8, visOff []int) {
 	a := &m.act
-	d, P, S, ps := m.Cfg.Width, m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
+	d, P, S, ps := m.Cfg.TowerWidth(), m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
 	pd := 3 * ps * ps
 	nImg := len(images)
 	nv := nImg * P
@@ -466,7 +480,7 @@ func (m *Model) backward(grads bool, stop int) {
 	}
 	a.dp1a = grow(a.dp1a, nv*d)
 	a.dp1 = grow(a.dp1, nv*d)
-	a.dvln = grow(a.dvln, nv*d)
+	a.dvln = grow(a.dvln, nv*m.Cfg.TowerWidth())
 	m.Proj2.Backward(a.dp1a, a.dvis, true, false)
 	m.projAct.Backward(a.dp1, a.dp1a)
 	m.Proj1.Backward(a.dvln, a.dp1, true, false)
@@ -480,7 +494,7 @@ func (m *Model) backward(grads bool, stop int) {
 // [nv, D], accumulating its parameter gradients.
 func (m *Model) towerBackward(dvln []float32, nv int) {
 	a := &m.act
-	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
 	a.dvA = grow(a.dvA, nv*d)
 	a.dvB = grow(a.dvB, nv*d)
 	zero(a.dvA)

@@ -79,7 +79,7 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 	if len(imgs) == 0 || len(classes) == 0 {
 		return nil, errors.New("model: tower pretraining needs images and at least one head")
 	}
-	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
 	rng := rand.New(rand.NewPCG(tc.Seed, 0x68656164)) // "head"
 	heads := make([]*Linear, len(classes))
 	ces := make([]CrossEntropy, len(classes))
@@ -155,7 +155,7 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 // TowerFeatures runs the tower over imgs, 64 at a time, and returns each
 // image's visual features (VLN's output, before the projector) as [P·D].
 func TowerFeatures(m *Model, imgs []image.Image) [][]float32 {
-	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
 	out := make([][]float32, len(imgs))
 	for lo := 0; lo < len(imgs); lo += 64 {
 		hi := min(lo+64, len(imgs))
@@ -177,7 +177,7 @@ func TowerFeatures(m *Model, imgs []image.Image) [][]float32 {
 // [P·D]: the mean of the tokens that TokenObjects gives it, or, when it
 // owns none, of the tokens whose patch its box touches.
 func (c Config) ObjectFeature(feats []float32, objs []TowerObject, k int) []float32 {
-	d, g := c.Width, c.ImageSize/c.PatchSize
+	d, g := c.TowerWidth(), c.ImageSize/c.PatchSize
 	owner := c.TokenObjects(objs)
 	var toks []int
 	for p, o := range owner {
@@ -284,7 +284,7 @@ type towerBatch struct {
 // cross-entropy and, when backward, accumulates ∂L into the gradients of
 // the heads and the tower.
 func (m *Model) towerStep(tb *towerBatch, backward bool) float64 {
-	d, P := m.Cfg.Width, m.Cfg.visualTokens()
+	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
 	nv := len(tb.px) * P
 	visOff := make([]int, len(tb.px)+1)
 	for i := range visOff {

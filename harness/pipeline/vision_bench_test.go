@@ -17,7 +17,7 @@ import (
 // training, and the accuracy of the same probes on a tower as drawn (no
 // pretraining). Sizes come from TIVE_VT_IMAGES (training scenes, default
 // 20000), TIVE_VT_EPOCHS (2), TIVE_VT_LR (1e-3), TIVE_VT_PROBE (2000),
-// TIVE_VT_WIDTH (64), TIVE_VT_LAYERS (vision blocks, 1), TIVE_VT_STEM
+// TIVE_VT_WIDTH (the tower's width, 64), TIVE_VT_LAYERS (vision blocks, 1), TIVE_VT_STEM
 // (patch) and TIVE_VT_ASSETS (emoji).
 func BenchmarkVisionTower(b *testing.B) {
 	env := func(k string, d float64) float64 {
@@ -32,7 +32,7 @@ func BenchmarkVisionTower(b *testing.B) {
 		b.Skip(err)
 	}
 	mc := model.DefaultConfig()
-	mc.Width, mc.VisionLayers, mc.Stem = int(env("TIVE_VT_WIDTH", 64)), int(env("TIVE_VT_LAYERS", 1)), os.Getenv("TIVE_VT_STEM")
+	mc.VisionWidth, mc.VisionLayers, mc.Stem = int(env("TIVE_VT_WIDTH", 64)), int(env("TIVE_VT_LAYERS", 1)), os.Getenv("TIVE_VT_STEM")
 	probe := int(env("TIVE_VT_PROBE", 2000))
 	report := func(prefix string, m *model.Model) {
 		rows, err := TowerEval(m, cfg, probe)

@@ -137,6 +137,9 @@ type Model struct {
 	// RoPE gives the decoder rotary positions (as LLaMA and Vicuna) instead
 	// of learned absolute ones; the head width width/heads must be even.
 	RoPE bool `yaml:"rope" json:"rope,omitempty"`
+	// VisionWidth is the vision tower's width (0: width); the projector
+	// maps it to width, as LLaVA's maps CLIP's 1024 to Vicuna's 4096.
+	VisionWidth int `yaml:"vision_width" json:"vision_width,omitempty"`
 }
 
 // Vision configures the built-in model's vision tower (CLIP's role in
@@ -878,6 +881,9 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if m.VisionLayers < 0 {
 		bad("model.vision_layers", "%d is negative", m.VisionLayers)
+	}
+	if m.VisionWidth < 0 || m.Heads > 0 && m.VisionWidth%m.Heads != 0 {
+		bad("model.vision_width", "%d must be 0 (the width) or a positive multiple of heads %d", m.VisionWidth, m.Heads)
 	}
 	if m.Width > 0 && m.Heads > 0 && m.Width%m.Heads != 0 {
 		bad("model.heads", "%d does not divide width %d", m.Heads, m.Width)

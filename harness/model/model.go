@@ -29,6 +29,11 @@ type Config struct {
 	// VisionWidth is the vision tower's width (CLIP's, where LLaVA's
 	// projector maps 1024 to the language model's 4096); 0 means Width.
 	VisionWidth int `json:"vision_width,omitempty"`
+	// Init is the decoder blocks' initialisation of q, k, v and fc: ""
+	// draws them from N(0, 0.02²) (GPT-2), "fanin" from N(0, 1/D)
+	// (LeCun), which starts attention with scores of order one rather
+	// than near-uniform weights.
+	Init string `json:"init,omitempty"`
 }
 
 // TowerWidth is the width of the vision tower's tokens: VisionWidth, or
@@ -60,6 +65,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("model: width %d must be a positive multiple of heads %d", c.Width, c.Heads)
 	case c.Layers <= 0 || c.VisionLayers < 0 || c.MLPRatio <= 0:
 		return errors.New("model: layers and mlp_ratio must be positive, vision_layers non-negative")
+	case c.Init != "" && c.Init != "fanin":
+		return fmt.Errorf("model: init %q (want empty or fanin)", c.Init)
 	case c.Stem != "" && c.Stem != "patch" && c.Stem != "conv":
 		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
 	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
@@ -175,8 +182,12 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	if m.Emb.Pos != nil {
 		m.Emb.Pos.initNormal(rng, 0.02)
 	}
+	std := 0.02
+	if cfg.Init == "fanin" {
+		std = 1 / math.Sqrt(float64(d))
+	}
 	for _, b := range m.Blocks {
-		b.init(rng, 0.02, resid)
+		b.init(rng, std, resid)
 	}
 	m.Head.W.initNormal(rng, 0.02)
 	m.collect()

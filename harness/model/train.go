@@ -61,6 +61,12 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	return c
 }
 
+// Steps is the number of optimizer steps Train takes on n records.
+func (c TrainConfig) Steps(n int) int {
+	c = c.withDefaults()
+	return (n + c.BatchSize - 1) / c.BatchSize * c.Epochs
+}
+
 // TrainResult summarises a Train call.
 type TrainResult struct {
 	Steps          int       // optimizer steps in the whole run

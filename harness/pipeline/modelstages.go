@@ -102,15 +102,18 @@ type languageParams struct {
 	Model         model.Config      `json:"model"`
 	VocabMinCount int               `json:"vocab_min_count"`
 	Records       int               `json:"records"`
+	Instruct      int               `json:"instruct,omitempty"`
 	MaxFill       int               `json:"max_fill"`
 	Eval          int               `json:"eval"`
 	Train         model.TrainConfig `json:"train"`
 }
 
 // Language outputs model/, a model whose decoder trained on Records texts of
-// the world's language corpus (its vision encoder and projector stay as
-// drawn), with a vocabulary built from the corpus, the captions and the
-// mixture; and eval.json, its exact-match accuracy per skill on Eval
+// the world's language corpus with the loss on every next token
+// (TrainConfig.AllTokens), then on the first Instruct of them with the loss
+// on the answers only (its vision encoder and projector stay as drawn), with
+// a vocabulary built from the corpus, the captions and the mixture; and
+// eval.json, its exact-match accuracy per skill on Eval
 // held-out texts with up to MaxFill+3 filler sentences (positions the
 // training texts do not reach).
 func runLanguage(ctx context.Context, c *Call) error {
@@ -134,8 +137,22 @@ func runLanguage(ctx context.Context, c *Call) error {
 	}
 	p.Train.Seed = c.Seed
 	p.Train.FreezeVision = true
-	if _, err := model.Train(ctx, m, corpus, nil, p.Train, c.Progress); err != nil {
+	p.Train.AllTokens = true
+	first := p.Train.Steps(len(corpus))
+	total := first + p.Train.Steps(p.Instruct)
+	progress := func(done, _ int) {
+		if c.Progress != nil {
+			c.Progress(done, total)
+		}
+	}
+	if _, err := model.Train(ctx, m, corpus, nil, p.Train, progress); err != nil {
 		return err
+	}
+	if p.Instruct > 0 {
+		p.Train.AllTokens = false
+		if _, err := model.Train(ctx, m, corpus[:p.Instruct], nil, p.Train, func(done, _ int) { progress(first+done, 0) }); err != nil {
+			return err
+		}
 	}
 	eval, err := LanguageEval(ctx, m, p.World, p.Eval, p.MaxFill+3)
 	if err != nil {

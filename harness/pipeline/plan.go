@@ -80,7 +80,7 @@ func (p *planner) base() *Node {
 	if l := r.Language; l.Records > 0 {
 		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
 			Params: languageParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
-				Records: l.Records, MaxFill: l.MaxFill, Eval: l.Eval, Train: trainConfig(l.Train)}}
+				Records: l.Records, Instruct: l.Instruct, MaxFill: l.MaxFill, Eval: l.Eval, Train: trainConfig(l.Train)}}
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
 	}
@@ -185,7 +185,7 @@ func backendRuntimeOf(r *spec.Run) backendRuntime {
 
 func modelConfig(m spec.Model) model.Config {
 	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
-		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth}
+		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init}
 }
 
 func trainConfig(t spec.Train) model.TrainConfig {

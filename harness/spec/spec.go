@@ -140,6 +140,9 @@ type Model struct {
 	// VisionWidth is the vision tower's width (0: width); the projector
 	// maps it to width, as LLaVA's maps CLIP's 1024 to Vicuna's 4096.
 	VisionWidth int `yaml:"vision_width" json:"vision_width,omitempty"`
+	// Init draws the decoder's q, k, v and fc weights: gpt2 (default,
+	// N(0, 0.02²)) or fanin (N(0, 1/width)).
+	Init string `yaml:"init" json:"init,omitempty"`
 }
 
 // Vision configures the built-in model's vision tower (CLIP's role in
@@ -158,11 +161,15 @@ type Vision struct {
 
 // Language configures the built-in model's language model (Vicuna's role in
 // LLaVA's recipe): its decoder trains first on Records texts of the world's
-// language corpus (world.Language), and the pretrain stage then aligns the
-// vision encoder and projector to it with the decoder frozen. Records 0 (the
-// default) skips it: the pretrain stage trains the whole model from scratch.
+// language corpus (world.Language) with the loss on every next token (a base
+// language model's pretraining), then on the first Instruct of them with
+// the loss on the answers only (instruction tuning), and the pretrain stage
+// then aligns the vision encoder and projector to it with the decoder
+// frozen. Records 0 (the default) skips it: the pretrain stage trains the
+// whole model from scratch.
 type Language struct {
-	Records int `yaml:"records" json:"records"`
+	Records  int `yaml:"records" json:"records"`
+	Instruct int `yaml:"instruct" json:"instruct"`
 	// MaxFill is the most filler sentences before a text (positions vary).
 	MaxFill int `yaml:"max_fill" json:"max_fill"`
 	// Eval is the number of held-out texts, with up to MaxFill+3 fillers,
@@ -893,6 +900,13 @@ func (d *decoder) validate(s *Spec) {
 	if m.ImageSize > 0 && m.PatchSize > 0 && m.ImageSize%m.PatchSize != 0 {
 		bad("model.patch_size", "%d does not divide image_size %d", m.PatchSize, m.ImageSize)
 	}
+	switch m.Init {
+	case "", "gpt2":
+		s.Model.Init = ""
+	case "fanin":
+	default:
+		bad("model.init", "%q (want gpt2 or fanin)", m.Init)
+	}
 	switch m.Stem {
 	case "", "patch":
 		s.Model.Stem = ""
@@ -928,8 +942,8 @@ func (d *decoder) validate(s *Spec) {
 	if len(s.Benchmarks) > 0 && s.Data.Source != "world" {
 		bad("benchmarks", "training and scoring run on the built-in world only (data.source: world); external models use the worker")
 	}
-	if l := s.Language; l.Records < 0 || l.MaxFill < 0 || l.Eval < 0 {
-		bad("language", "records, max_fill and eval must be >= 0")
+	if l := s.Language; l.Records < 0 || l.MaxFill < 0 || l.Eval < 0 || l.Instruct < 0 || l.Instruct > l.Records {
+		bad("language", "records, max_fill and eval must be >= 0, and instruct in [0, records]")
 	} else if l.Records > 0 && s.Data.Source != "world" {
 		bad("language.records", "the language corpus is the built-in world's (data.source: world)")
 	}

@@ -101,6 +101,10 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:33: model.patch_size: 12 is not a power of two"}},
 		{"rope odd head width", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {rope: true, width: 36, heads: 4}\n",
 			[]string{"s.yaml:4:15: model.rope: needs an even head width, and width 36 / heads 4 is odd"}},
+		{"unknown init", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {init: xavier}\n",
+			[]string{`s.yaml:4:15: model.init: "xavier" (want gpt2 or fanin)`}},
+		{"instruct past records", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, instruct: 20}\n",
+			[]string{"language: records, max_fill and eval must be >= 0, and instruct in [0, records]"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {

@@ -19,7 +19,7 @@ import (
 const languageSpec = `name: language-recipe
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 5}
-model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 160, rope: true, init: fanin, vision_width: 48}
+model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 160, rope: true, init: fanin, sink: true, vision_width: 48}
 vision: {images: 200, probe: 60, epochs: 1, batch_size: 32}
 language: {records: 400, instruct: 200, max_fill: 2, eval: 48, epochs: 1, batch_size: 32}
 pretrain: {epochs: 1, batch_size: 32}

@@ -46,6 +46,9 @@ func (b *Block) params() []*Param {
 	for _, l := range []*Linear{b.Q, b.K, b.V, b.O} {
 		ps = append(ps, l.params()...)
 	}
+	if b.Attn.Sink != nil {
+		ps = append(ps, b.Attn.Sink)
+	}
 	ps = append(ps, b.LN2.params()...)
 	ps = append(ps, b.FC.params()...)
 	ps = append(ps, b.Proj.params()...)
@@ -106,7 +109,7 @@ func (b *Block) Backward(dx, dy []float32, grads bool) {
 	b.FC.Backward(b.dln2, b.dfc, grads, false)
 	b.LN2.Backward(b.du, b.dln2, grads)
 	b.O.Backward(b.datt, b.du, grads, false)
-	b.Attn.Backward(b.dq, b.dk, b.dv, b.datt)
+	b.Attn.Backward(b.dq, b.dk, b.dv, b.datt, grads)
 	if b.Rope != nil {
 		b.Rope.apply(b.dq[:nd], b.Attn.off, true)
 		b.Rope.apply(b.dk[:nd], b.Attn.off, true)

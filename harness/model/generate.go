@@ -177,7 +177,7 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 		}
 		at := &blk.Attn
 		at.each(n, func(w, j, h int) {
-			at.scratch[w] = kvAttend(bf.att[j*d:(j+1)*d], bf.q[j*d:(j+1)*d], kv.k[l][active[j]], kv.v[l][active[j]], d, at.H, h, at.scratch[w])
+			at.scratch[w] = kvAttend(bf.att[j*d:(j+1)*d], bf.q[j*d:(j+1)*d], kv.k[l][active[j]], kv.v[l][active[j]], d, at.H, h, at.Sink, at.scratch[w])
 		})
 		blk.O.Forward(bf.o, bf.att, n, nil)
 		copy(bf.u, bf.x)
@@ -198,9 +198,10 @@ func (m *Model) decodeStep(kv *kvCache, active []int, exs []encoded) []float32 {
 }
 
 // kvAttend writes head h of one query row's attention output:
-// o_h = Σ_t softmax_t(q_h·K_t,h/√d_h) V_t,h over the T = len(k)/D cached rows.
+// o_h = Σ_t softmax_t(q_h·K_t,h/√d_h) V_t,h over the T = len(k)/D cached rows
+// (and a sink of logit sink.W[h] and value zero when sink is not nil).
 // The scores go into scratch (grown as needed), which it returns.
-func kvAttend(o, q, k, v []float32, D, heads, h int, scratch []float32) []float32 {
+func kvAttend(o, q, k, v []float32, D, heads, h int, sink *Param, scratch []float32) []float32 {
 	hd := D / heads
 	c := h * hd
 	T := len(k) / D
@@ -216,10 +217,16 @@ func kvAttend(o, q, k, v []float32, D, heads, h int, scratch []float32) []float3
 		s[t] = dot * scale
 		mx = max(mx, s[t])
 	}
+	if sink != nil {
+		mx = max(mx, sink.W[h])
+	}
 	var sum float32
 	for t := range s {
 		s[t] = kernels.Exp32(s[t] - mx)
 		sum += s[t]
+	}
+	if sink != nil {
+		sum += kernels.Exp32(sink.W[h] - mx)
 	}
 	out := o[c : c+hd]
 	clear(out)

@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -15,10 +14,11 @@ import (
 // greedy decoding over full forward passes returns; with learned positions
 // and with RoPE.
 func TestKVCacheMatchesFullForward(t *testing.T) {
-	for _, rope := range []bool{false, true} {
-		t.Run(fmt.Sprintf("rope=%v", rope), func(t *testing.T) {
+	for _, v := range []string{"learned", "rope", "rope+sink"} {
+		t.Run(v, func(t *testing.T) {
 			cfg := DefaultConfig()
-			cfg.RoPE = rope
+			cfg.RoPE = v != "learned"
+			cfg.Sink = v == "rope+sink"
 			kvMatchesFull(t, cfg)
 		})
 	}
@@ -41,8 +41,14 @@ func kvMatchesFull(t *testing.T, cfg Config) {
 			}
 		}
 	}
-	// Peaked attention, so that a wrong key, value or scale shows.
+	// Peaked attention, so that a wrong key, value or scale shows, and
+	// sinks that take a good share of it.
 	for _, blk := range m.Blocks {
+		if blk.Attn.Sink != nil {
+			for h := range blk.Attn.Sink.W {
+				blk.Attn.Sink.W[h] = 4 + float32(h)
+			}
+		}
 		for _, l := range []*Linear{blk.Q, blk.K} {
 			for i := range l.W.W {
 				l.W.W[i] *= 20

@@ -176,23 +176,31 @@ func checkGELUGrad(t *testing.T) {
 func TestAttentionGrad(t *testing.T) { kernelstest.EachBackend(t, checkAttentionGrad) }
 
 func checkAttentionGrad(t *testing.T) {
-	for _, causal := range []bool{true, false} {
-		t.Run(fmt.Sprintf("causal=%v", causal), func(t *testing.T) {
+	for _, v := range []string{"causal", "bidirectional", "causal+sink"} {
+		t.Run(v, func(t *testing.T) {
+			causal := strings.HasPrefix(v, "causal")
 			rng := rand.New(rand.NewPCG(1, 5))
 			d := 8
 			off := []int{0, 4, 9}
 			n := off[2]
 			at := Attention{H: 2, D: d, Causal: causal}
+			if strings.HasSuffix(v, "+sink") {
+				at.Sink = newParam("sink", 2)
+				at.Sink.W[0], at.Sink.W[1] = 0.7, -0.4
+			}
 			q, k, v := randVec(rng, n*d, 1), randVec(rng, n*d, 1), randVec(rng, n*d, 1)
 			c := randVec(rng, n*d, 1)
 			o := make([]float32, n*d)
 			f := func() float64 { at.Forward(o, q, k, v, off); return dot64(o, c) }
 			f()
 			dq, dk, dv := make([]float32, n*d), make([]float32, n*d), make([]float32, n*d)
-			at.Backward(dq, dk, dv, c)
+			at.Backward(dq, dk, dv, c, true)
 			checkFD(t, "q", q, dq, f)
 			checkFD(t, "k", k, dk, f)
 			checkFD(t, "v", v, dv, f)
+			if at.Sink != nil {
+				checkFD(t, "sink", at.Sink.W, at.Sink.G, f)
+			}
 		})
 	}
 }
@@ -345,11 +353,12 @@ func tinyConfig() Config {
 func TestModelGrad(t *testing.T) { kernelstest.EachBackend(t, checkModelGrad) }
 
 func checkModelGrad(t *testing.T) {
-	for _, v := range []string{"patch", "conv", "patch+rope", "conv+wide"} {
+	for _, v := range []string{"patch", "conv", "patch+rope", "conv+wide", "patch+sink"} {
 		t.Run(v, func(t *testing.T) {
 			cfg := tinyConfig()
 			cfg.Stem, _, _ = strings.Cut(v, "+")
 			cfg.RoPE = strings.HasSuffix(v, "+rope")
+			cfg.Sink = strings.HasSuffix(v, "+sink")
 			if strings.HasSuffix(v, "+wide") {
 				cfg.VisionWidth = 24 // a tower wider than the decoder
 			}

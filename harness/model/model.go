@@ -34,6 +34,10 @@ type Config struct {
 	// (LeCun), which starts attention with scores of order one rather
 	// than near-uniform weights.
 	Init string `json:"init,omitempty"`
+	// Sink gives every decoder attention head a learned sink logit
+	// (Attention.Sink, zero at the start): a key that every query can fall
+	// back on, of value zero, so that a head can find nothing.
+	Sink bool `json:"sink,omitempty"`
 }
 
 // TowerWidth is the width of the vision tower's tokens: VisionWidth, or
@@ -158,6 +162,9 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	for i := 0; i < cfg.Layers; i++ {
 		m.Blocks = append(m.Blocks, newBlock(fmt.Sprintf("blocks.%d", i), d, cfg.Heads, cfg.MLPRatio, true))
 		m.Blocks[i].Rope = rope
+		if cfg.Sink {
+			m.Blocks[i].Attn.Sink = newParam(fmt.Sprintf("blocks.%d.attn.sink", i), cfg.Heads)
+		}
 	}
 	m.LNF = newLayerNorm("ln_f", d)
 	m.Head = newLinear("head", d, vocab.Size(), false)

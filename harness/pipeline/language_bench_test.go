@@ -22,7 +22,11 @@ import (
 // (as in training) and up to 6 (positions training does not reach), and the
 // training wall time. Sizes come from TIVE_LM_RECORDS (default 20000),
 // TIVE_LM_EPOCHS (2), TIVE_LM_LR (2e-3), TIVE_LM_WIDTH (64), TIVE_LM_LAYERS
-// (2) and TIVE_LM_HEADS (4); TIVE_LM_DROP lists skills (comma-separated)
+// (2) and TIVE_LM_HEADS (4); TIVE_LM_ROPE=1 and TIVE_LM_SINK=1 give the
+// decoder rotary positions and attention sinks, TIVE_LM_INIT=g draws q, k,
+// v and fc from N(0, g²/D), TIVE_LM_ALL=1 puts the loss on every next token
+// and TIVE_LM_SFT=n then trains on the answers of the first n texts;
+// TIVE_LM_DROP lists skills (comma-separated)
 // left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
 // which needs the emoji assets; shapes has a few colours and shapes).
 func BenchmarkLanguageModel(b *testing.B) {
@@ -45,7 +49,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 	}
 	mc := model.DefaultConfig()
 	mc.Width, mc.Layers, mc.Heads = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2)), int(env("TIVE_LM_HEADS", 4))
-	mc.RoPE = env("TIVE_LM_ROPE", 0) > 0
+	mc.RoPE, mc.Sink = env("TIVE_LM_ROPE", 0) > 0, env("TIVE_LM_SINK", 0) > 0
 	for range b.N {
 		m, err := model.New(mc, model.BuildVocab(recs, 1), 1)
 		if err != nil {

@@ -185,7 +185,7 @@ func backendRuntimeOf(r *spec.Run) backendRuntime {
 
 func modelConfig(m spec.Model) model.Config {
 	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
-		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init}
+		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init, Sink: m.Sink}
 }
 
 func trainConfig(t spec.Train) model.TrainConfig {

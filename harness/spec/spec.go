@@ -143,6 +143,9 @@ type Model struct {
 	// Init draws the decoder's q, k, v and fc weights: gpt2 (default,
 	// N(0, 0.02²)) or fanin (N(0, 1/width)).
 	Init string `yaml:"init" json:"init,omitempty"`
+	// Sink gives every decoder attention head a learned sink logit (a key
+	// of value zero that a head can fall back on when it finds nothing).
+	Sink bool `yaml:"sink" json:"sink,omitempty"`
 }
 
 // Vision configures the built-in model's vision tower (CLIP's role in

@@ -68,6 +68,11 @@ type Attn struct {
 	T, HD, LD int
 	Scale     float32
 	Causal    bool
+	// Sinked adds exp(Sink) to every softmax denominator: a learned logit
+	// of a key whose value is zero (an attention sink), so that a row can
+	// attend to nothing, its weights summing to less than one.
+	Sinked bool
+	Sink   float32
 }
 
 // ScratchLen is the scratch AttentionForward and AttentionBackward need:
@@ -91,8 +96,9 @@ func (a Attn) check(p, scratch []float32, mats ...[]float32) {
 }
 
 // AttentionForward writes o = PV and p = P for one sequence and head:
-// S = Scale·QKᵀ, P = softmax over each row's j ≤ i (Causal) or all j, with
-// P's masked entries zero. scratch holds ScratchLen values.
+// S = Scale·QKᵀ, P = softmax over each row's j ≤ i (Causal) or all j (with
+// exp(Sink) added to each denominator when Sinked), with P's masked entries
+// zero. scratch holds ScratchLen values.
 func AttentionForward(a Attn, o, p, q, k, v, scratch []float32) {
 	a.check(p, scratch, o, q, k, v)
 	if a.T > 0 {
@@ -115,7 +121,7 @@ func AttentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32) {
 func (g gonumImpl) attentionForward(a Attn, o, p, q, k, v, _ []float32) {
 	t := a.T
 	g.sgemm(false, true, t, t, a.HD, a.Scale, q, a.LD, k, a.LD, 0, p, t)
-	g.softmaxRows(p[:t*t], t, t, a.Causal)
+	g.softmaxRows(p[:t*t], t, t, a.Causal, a.Sinked, a.Sink)
 	g.sgemm(false, false, t, a.HD, t, 1, p, t, v, a.LD, 0, o, a.LD)
 }
 
@@ -146,7 +152,7 @@ func (gonumImpl) geluBackward(dx, dy, x, t []float32) {
 	}
 }
 
-func (gonumImpl) softmaxRows(p []float32, rows, cols int, causal bool) {
+func (gonumImpl) softmaxRows(p []float32, rows, cols int, causal, sinked bool, sink float32) {
 	for i := range rows {
 		row := p[i*cols : (i+1)*cols]
 		last := cols
@@ -157,11 +163,17 @@ func (gonumImpl) softmaxRows(p []float32, rows, cols int, causal bool) {
 		for _, s := range row[:last] {
 			mx = max(mx, s)
 		}
+		if sinked {
+			mx = max(mx, sink)
+		}
 		var sum float32
 		for j, s := range row[:last] {
 			e := Exp32(s - mx)
 			row[j] = e
 			sum += e
+		}
+		if sinked {
+			sum += Exp32(sink - mx)
 		}
 		inv := 1 / sum
 		for j := range row[:last] {

@@ -170,10 +170,11 @@ func TestLayerNormMatchFloat64(t *testing.T) {
 // attnCases are the heads of attention the tests run, causal and not: 13
 // rows of 8 values at stride 21 (a head's columns inside wider rows; the
 // native kernels' blocks of 4 rows and 8 columns with a tail row), and 6
-// rows of 12 at stride 29 (a head width that is no multiple of 8).
+// rows of 12 at stride 29 (a head width that is no multiple of 8); and the
+// first shape with a sink, causal and not.
 func attnCases() []Attn {
 	var cs []Attn
-	for _, sh := range []Attn{{T: 13, HD: 8, LD: 21, Scale: 0.35}, {T: 6, HD: 12, LD: 29, Scale: 0.5}} {
+	for _, sh := range []Attn{{T: 13, HD: 8, LD: 21, Scale: 0.35}, {T: 6, HD: 12, LD: 29, Scale: 0.5}, {T: 13, HD: 8, LD: 21, Scale: 0.35, Sinked: true, Sink: 0.8}} {
 		for _, causal := range []bool{true, false} {
 			sh.Causal = causal
 			cs = append(cs, sh)
@@ -238,6 +239,10 @@ func TestElementwiseMatchFloat64(t *testing.T) {
 						}
 						P[i*T+j] = s * float64(a.Scale)
 						mx = math.Max(mx, P[i*T+j])
+					}
+					if a.Sinked {
+						mx = math.Max(mx, float64(a.Sink))
+						sum = math.Exp(float64(a.Sink) - mx)
 					}
 					for j := range last {
 						P[i*T+j] = math.Exp(P[i*T+j] - mx)

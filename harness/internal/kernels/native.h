@@ -222,9 +222,10 @@ static inline void FN(transpose)(float *xt, const float *x, long t, long hd, lon
 
 // attn_fwd is kernels.AttentionForward for one sequence and head, in blocks
 // of 4 rows that stop at the diagonal when causal: S = Scale·QKᵀ over Kᵀ
-// (scratch), P its row softmax, O = PV, every sum in index order.
-static void FN(attn_fwd)(long t, long hd, long ld, float scale, int causal, float *o, float *p, const float *q,
-                         const float *k, const float *v, float *scratch) {
+// (scratch), P its row softmax (with exp(sink) in every denominator when
+// sinked), O = PV, every sum in index order.
+static void FN(attn_fwd)(long t, long hd, long ld, float scale, int causal, int sinked, float sink, float *o, float *p,
+                         const float *q, const float *k, const float *v, float *scratch) {
 	long tp = (t + 7) / 8 * 8;
 	FN(transpose)(scratch, k, t, hd, ld, tp);
 	for (long i = 0; i < t; i += 4) {
@@ -236,8 +237,11 @@ static void FN(attn_fwd)(long t, long hd, long ld, float scale, int causal, floa
 			long last = causal ? r + 1 : t;
 			float mx = s[0];
 			for (long j = 1; j < last; j++) mx = s[j] > mx ? s[j] : mx;
+			if (sinked && sink > mx) mx = sink;
 			for (long j = 0; j < last; j++) s[j] = FN(exp32)(s[j] - mx);
-			float inv = 1.0f / FN(sum8)(s, last);
+			float tot = FN(sum8)(s, last);
+			if (sinked) tot += FN(exp32)(sink - mx);
+			float inv = 1.0f / tot;
 			for (long j = 0; j < last; j++) s[j] *= inv;
 			for (long j = last; j < t; j++) s[j] = 0.0f;
 		}

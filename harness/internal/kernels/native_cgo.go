@@ -72,8 +72,8 @@ static void tive_gelu_bwd(int avx2, float *dx, const float *dy, const float *x, 
 static void tive_sgemm_small(int avx2, int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
 	TIVE_PICK(sgemm_small, avx2)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-static void tive_attn_fwd(int avx2, long t, long hd, long ld, float scale, int causal, float *o, float *p, const float *q, const float *k, const float *v, float *scratch) {
-	TIVE_PICK(attn_fwd, avx2)(t, hd, ld, scale, causal, o, p, q, k, v, scratch);
+static void tive_attn_fwd(int avx2, long t, long hd, long ld, float scale, int causal, int sinked, float sink, float *o, float *p, const float *q, const float *k, const float *v, float *scratch) {
+	TIVE_PICK(attn_fwd, avx2)(t, hd, ld, scale, causal, sinked, sink, o, p, q, k, v, scratch);
 }
 static void tive_attn_bwd(int avx2, long t, long hd, long ld, float scale, int causal, float *dq, float *dk, float *dv, const float *dout, const float *p, const float *q, const float *k, const float *v, float *scratch) {
 	TIVE_PICK(attn_bwd, avx2)(t, hd, ld, scale, causal, dq, dk, dv, dout, p, q, k, v, scratch);
@@ -145,7 +145,7 @@ func (openblasImpl) geluBackward(dx, dy, x, t []float32) {
 }
 
 func (openblasImpl) attentionForward(a Attn, o, p, q, k, v, scratch []float32) {
-	C.tive_attn_fwd(avx2, C.long(a.T), C.long(a.HD), C.long(a.LD), C.float(a.Scale), cbool(a.Causal), ptr(o), ptr(p), ptr(q), ptr(k), ptr(v), ptr(scratch))
+	C.tive_attn_fwd(avx2, C.long(a.T), C.long(a.HD), C.long(a.LD), C.float(a.Scale), cbool(a.Causal), cbool(a.Sinked), C.float(a.Sink), ptr(o), ptr(p), ptr(q), ptr(k), ptr(v), ptr(scratch))
 }
 
 func (openblasImpl) attentionBackward(a Attn, dq, dk, dv, do, p, q, k, v, scratch []float32) {

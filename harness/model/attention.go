@@ -37,10 +37,10 @@ type Attention struct {
 	Sink   *Param // [H] sink logits, or nil
 
 	q, k, v, o []float32 // inputs and output (not owned)
-	off     []int
-	att     []float32 // P, per sequence and head a T×T block
-	attOff  []int
-	scratch [][]float32 // per worker (kernels.Attn.ScratchLen)
+	off        []int
+	att        []float32 // P, per sequence and head a T×T block
+	attOff     []int
+	scratch    [][]float32 // per worker (kernels.Attn.ScratchLen)
 }
 
 // Forward writes o[n, D]. q, k, v must stay unchanged until Backward.

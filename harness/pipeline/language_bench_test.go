@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,14 +29,8 @@ import (
 // left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
 // which needs the emoji assets; shapes has a few colours and shapes).
 func BenchmarkLanguageModel(b *testing.B) {
-	env := func(k string, d float64) float64 {
-		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
-			return v
-		}
-		return d
-	}
 	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_LM_ASSETS")}
-	all, skills, err := world.Language(cfg, "language", 0, int(env("TIVE_LM_RECORDS", 20000)), 3)
+	all, skills, err := world.Language(cfg, "language", 0, int(benchEnv("TIVE_LM_RECORDS", 20000)), 3)
 	if err != nil {
 		b.Skip(err)
 	}
@@ -48,14 +41,14 @@ func BenchmarkLanguageModel(b *testing.B) {
 		}
 	}
 	mc := model.DefaultConfig()
-	mc.Width, mc.Layers, mc.Heads = int(env("TIVE_LM_WIDTH", 64)), int(env("TIVE_LM_LAYERS", 2)), int(env("TIVE_LM_HEADS", 4))
-	mc.RoPE, mc.Sink = env("TIVE_LM_ROPE", 0) > 0, env("TIVE_LM_SINK", 0) > 0
+	mc.Width, mc.Layers, mc.Heads = int(benchEnv("TIVE_LM_WIDTH", 64)), int(benchEnv("TIVE_LM_LAYERS", 2)), int(benchEnv("TIVE_LM_HEADS", 4))
+	mc.RoPE, mc.Sink = benchEnv("TIVE_LM_ROPE", 0) > 0, benchEnv("TIVE_LM_SINK", 0) > 0
 	for range b.N {
 		m, err := model.New(mc, model.BuildVocab(recs, 1), 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if g := env("TIVE_LM_INIT", 0); g > 0 { // std g/sqrt(fan_in) for q, k, v, fc
+		if g := benchEnv("TIVE_LM_INIT", 0); g > 0 { // std g/sqrt(fan_in) for q, k, v, fc
 			r := rand.New(rand.NewPCG(7, 7))
 			for _, bl := range m.Blocks {
 				for _, l := range []*model.Linear{bl.Q, bl.K, bl.V, bl.FC} {
@@ -66,13 +59,13 @@ func BenchmarkLanguageModel(b *testing.B) {
 			}
 		}
 		t0 := time.Now()
-		tc := model.TrainConfig{Epochs: int(env("TIVE_LM_EPOCHS", 2)), LR: env("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
-			AllTokens: env("TIVE_LM_ALL", 0) > 0}
+		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_LM_EPOCHS", 2)), LR: benchEnv("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
+			AllTokens: benchEnv("TIVE_LM_ALL", 0) > 0}
 		res, err := model.Train(context.Background(), m, recs, nil, tc, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n := int(env("TIVE_LM_SFT", 0)); n > 0 { // then n records on the responses only
+		if n := int(benchEnv("TIVE_LM_SFT", 0)); n > 0 { // then n records on the responses only
 			tc.AllTokens, tc.Epochs = false, 1
 			if res, err = model.Train(context.Background(), m, recs[:n], nil, tc, nil); err != nil {
 				b.Fatal(err)
@@ -81,7 +74,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 		b.ReportMetric(time.Since(t0).Seconds(), "train-s")
 		b.ReportMetric(res.Losses[len(res.Losses)-1], "final-loss")
 		for _, fill := range []int{3, 6} {
-			scores, err := LanguageEval(context.Background(), m, cfg, int(env("TIVE_LM_EVAL", 800)), fill)
+			scores, err := LanguageEval(context.Background(), m, cfg, int(benchEnv("TIVE_LM_EVAL", 800)), fill)
 			if err != nil {
 				b.Fatal(err)
 			}

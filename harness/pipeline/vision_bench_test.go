@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,20 +19,14 @@ import (
 // TIVE_VT_WIDTH (the tower's width, 64), TIVE_VT_LAYERS (vision blocks, 1), TIVE_VT_STEM
 // (patch) and TIVE_VT_ASSETS (emoji).
 func BenchmarkVisionTower(b *testing.B) {
-	env := func(k string, d float64) float64 {
-		if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
-			return v
-		}
-		return d
-	}
 	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_VT_ASSETS")}
 	concepts, colours, err := world.VisionLabels(cfg)
 	if err != nil {
 		b.Skip(err)
 	}
 	mc := model.DefaultConfig()
-	mc.VisionWidth, mc.VisionLayers, mc.Stem = int(env("TIVE_VT_WIDTH", 64)), int(env("TIVE_VT_LAYERS", 1)), os.Getenv("TIVE_VT_STEM")
-	probe := int(env("TIVE_VT_PROBE", 2000))
+	mc.VisionWidth, mc.VisionLayers, mc.Stem = int(benchEnv("TIVE_VT_WIDTH", 64)), int(benchEnv("TIVE_VT_LAYERS", 1)), os.Getenv("TIVE_VT_STEM")
+	probe := int(benchEnv("TIVE_VT_PROBE", 2000))
 	report := func(prefix string, m *model.Model) {
 		rows, err := TowerEval(m, cfg, probe)
 		if err != nil {
@@ -46,7 +39,7 @@ func BenchmarkVisionTower(b *testing.B) {
 	}
 	for range b.N {
 		t0 := time.Now()
-		scenes, err := world.VisionScenes(cfg, "vision", 0, int(env("TIVE_VT_IMAGES", 20000)))
+		scenes, err := world.VisionScenes(cfg, "vision", 0, int(benchEnv("TIVE_VT_IMAGES", 20000)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -55,11 +48,11 @@ func BenchmarkVisionTower(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if env("TIVE_VT_BASELINE", 0) > 0 {
+		if benchEnv("TIVE_VT_BASELINE", 0) > 0 {
 			report("drawn-", m)
 		}
 		t0 = time.Now()
-		tc := model.TrainConfig{Epochs: int(env("TIVE_VT_EPOCHS", 2)), LR: env("TIVE_VT_LR", 1e-3), Seed: 1}
+		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_VT_EPOCHS", 2)), LR: benchEnv("TIVE_VT_LR", 1e-3), Seed: 1}
 		res, err := model.PretrainTower(context.Background(), m, towerImages(scenes), []int{len(concepts), len(colours)}, tc, nil)
 		if err != nil {
 			b.Fatal(err)

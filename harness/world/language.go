@@ -21,13 +21,6 @@ import (
 // Skills are the question families of the language corpus.
 var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "echo", "unanswerable", "caption"}
 
-// skillWeights are the skills' shares of the corpus, in Skills order: the
-// two that need telling whether something is in the text at all (yes/no,
-// and which option is) learn slowest (BenchmarkLanguageModel: yes/no at
-// 68% after 20K steps when every other skill but side and choice is past
-// 90%), so they get three and two shares.
-var skillWeights = []int{3, 1, 1, 1, 2, 1, 1, 1, 1}
-
 // fillers are neutral sentences put before a scene's text.
 var fillers = []string{
 	"Here is a short note about a picture.", "Read the description below.", "The following text describes a scene.",
@@ -41,7 +34,7 @@ var fillers = []string{
 // for evaluation. maxFill is the most filler sentences put in front.
 func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int) (Record, string) {
 	r := stream(seed, purpose, i)
-	skill := pickWeighted(r, Skills, skillWeights)
+	skill := Skills[r.IntN(len(Skills))]
 	var texts []string
 	if skill == "copy" || skill == "unanswerable" || r.IntN(5) == 0 {
 		texts = []string{pick(r, signWords)}
@@ -228,20 +221,4 @@ func Language(cfg Config, purpose string, first, n, maxFill int) ([]data.Record,
 		skills[i] = skill
 	}
 	return recs, skills, nil
-}
-
-// pickWeighted draws xs[i] with probability weights[i] / Σ weights.
-func pickWeighted[T any](r *rand.Rand, xs []T, weights []int) T {
-	total := 0
-	for _, w := range weights {
-		total += w
-	}
-	u := r.IntN(total)
-	for i, w := range weights {
-		if u < w {
-			return xs[i]
-		}
-		u -= w
-	}
-	panic("unreachable")
 }

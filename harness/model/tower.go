@@ -90,6 +90,11 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 			params = append(params, p)
 		}
 	}
+	defer func() {
+		for _, p := range m.params {
+			p.Frozen = false
+		}
+	}()
 	for h, c := range classes {
 		heads[h] = newLinear(fmt.Sprintf("tower.head.%d", h), d, c+1, true)
 		heads[h].W.initNormal(rng, 1/math.Sqrt(float64(d)))
@@ -102,15 +107,14 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 		targets[i] = make([]int32, len(classes)*P)
 		for h, c := range classes {
 			for p, k := range owner {
-				t := int32(c)
+				t := c
 				if k >= 0 {
-					if l := im.Objects[k].Labels[h]; l < 0 || l >= c {
-						return nil, fmt.Errorf("model: image %d object %d: label %d of head %d outside [0, %d)", i, k, l, h, c)
-					} else {
-						t = int32(l)
-					}
+					t = im.Objects[k].Labels[h]
 				}
-				targets[i][h*P+p] = t
+				if t < 0 || t > c || k >= 0 && t == c {
+					return nil, fmt.Errorf("model: image %d object %d: label %d of head %d outside [0, %d)", i, k, t, h, c)
+				}
+				targets[i][h*P+p] = int32(t)
 			}
 		}
 	}
@@ -145,9 +149,6 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 		if progress != nil {
 			progress(s+1, res.Steps)
 		}
-	}
-	for _, p := range m.params {
-		p.Frozen = false
 	}
 	return res, nil
 }

@@ -19,6 +19,10 @@ import (
 //	world -> warmup -> pretrain -> reference -> features [-> valfeatures]
 //	      -> select -> train -> predict -> score, and chance
 //
+// with the vision tower and the language model (stages vision and
+// language) before pretrain when the spec sets vision.images and
+// language.records.
+//
 // Stages a run does not need are left out: a pool read from a file has no
 // world, a method without gradients no reference model, a run without
 // benchmarks no training.

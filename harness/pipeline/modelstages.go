@@ -19,12 +19,13 @@ import (
 )
 
 // The built-in model's stages: language (the decoder on the world's
-// language corpus, once per world, when the spec asks for it), pretrain (the
-// base model, once per world),
+// language corpus, once per world, when the spec asks for it; version 2
+// pretrains on every next token first), pretrain (the base model, once per
+// world),
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "language", Version: "1", Arith: true, Run: runLanguage})
+	Register(&Stage{Name: "language", Version: "2", Arith: true, Run: runLanguage})
 	Register(&Stage{Name: "pretrain", Version: "1", Arith: true, Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})

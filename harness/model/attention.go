@@ -109,7 +109,7 @@ func (at *Attention) sinkGrad(do []float32) {
 				rs += x
 			}
 			r := (o0+i)*D + h*hd
-			g -= float64(1-rs) * dot64f(do[r:r+hd], at.o[r:r+hd])
+			g -= float64((1 - rs) * dot(do[r:r+hd], at.o[r:r+hd]))
 		}
 		part[e*at.H+h] = g
 	})
@@ -118,14 +118,6 @@ func (at *Attention) sinkGrad(do []float32) {
 			at.Sink.G[h] += float32(part[e*at.H+h])
 		}
 	}
-}
-
-func dot64f(a, b []float32) float64 {
-	var s float64
-	for i, x := range a {
-		s += float64(x) * float64(b[i])
-	}
-	return s
 }
 
 // each runs f(worker, e, h) for every sequence e < b and head h on

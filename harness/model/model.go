@@ -128,6 +128,7 @@ type activations struct {
 	dsel, dlnf, dA, dB        []float32
 	dvis, dp1a, dp1, dvln     []float32
 	dvA, dvB                  []float32
+	visOff                    []int // the encoder's sequences: k·P
 }
 
 // New builds a model with weights drawn from a PCG source seeded by seed:
@@ -298,7 +299,6 @@ type batch struct {
 	rowEx  []int
 	y      []int32
 	nResp  []int // response tokens per example
-	visOff []int // vision sequences: k·P
 }
 
 func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*batch, error) {
@@ -337,9 +337,6 @@ func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*b
 		}
 		b.off = append(b.off, len(b.tokens))
 	}
-	for k := 0; k <= b.nImg; k++ {
-		b.visOff = append(b.visOff, k*P)
-	}
 	return b, nil
 }
 
@@ -353,11 +350,15 @@ var pixelValue = func() (t [256]float32) {
 }()
 
 // towerForward runs the vision tower (patch embedding or stem, positions,
-// encoder blocks, VLN) over images (channel-major pixels, one per visual
-// sequence of visOff) and leaves the visual features in m.act.vln
-// [len(images)·P, TowerWidth].
-func (m *Model) towerForward(images [][]uint8, visOff []int) {
+// encoder blocks, VLN) over images (channel-major pixels; image k is the
+// encoder's sequence of rows k·P..(k+1)·P) and leaves the visual features
+// in m.act.vln [len(images)·P, TowerWidth].
+func (m *Model) towerForward(images [][]uint8) {
 	a := &m.act
+	a.visOff = a.visOff[:0]
+	for k := range len(images) + 1 {
+		a.visOff = append(a.visOff, k*m.Cfg.visualTokens())
+	}
 	d, P, S, ps := m.Cfg.TowerWidth(), m.Cfg.visualTokens(), m.Cfg.ImageSize, m.Cfg.PatchSize
 	pd := 3 * ps * ps
 	nImg := len(images)
@@ -395,7 +396,7 @@ func (m *Model) towerForward(images [][]uint8, visOff []int) {
 	}
 	for i, blk := range m.VBlocks {
 		a.vout[i] = grow(a.vout[i], nv*d)
-		blk.Forward(a.vout[i], x, visOff, nil)
+		blk.Forward(a.vout[i], x, a.visOff, nil)
 		x = a.vout[i]
 	}
 	a.vln = grow(a.vln, nv*d)
@@ -410,7 +411,7 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 	d, P := m.Cfg.Width, m.Cfg.visualTokens()
 	nv := b.nImg * P
 	if nv > 0 {
-		m.towerForward(b.images, b.visOff)
+		m.towerForward(b.images)
 		a.p1 = grow(a.p1, nv*d)
 		a.p1a = grow(a.p1a, nv*d)
 		a.vis = grow(a.vis, nv*d)

@@ -40,7 +40,7 @@ func (c Config) TokenObjects(objs []TowerObject) []int {
 	g := c.ImageSize / c.PatchSize
 	out := make([]int, g*g)
 	for p := range out {
-		cell := image.Rect(p%g*c.PatchSize, p/g*c.PatchSize, (p%g+1)*c.PatchSize, (p/g+1)*c.PatchSize)
+		cell := c.patchRect(p)
 		out[p] = -1
 		best := 0
 		for k, o := range objs {
@@ -51,6 +51,12 @@ func (c Config) TokenObjects(objs []TowerObject) []int {
 		}
 	}
 	return out
+}
+
+// patchRect is the pixels of visual token p's patch (row-major grid).
+func (c Config) patchRect(p int) image.Rectangle {
+	g, s := c.ImageSize/c.PatchSize, c.PatchSize
+	return image.Rect(p%g*s, p/g*s, (p%g+1)*s, (p/g+1)*s)
 }
 
 func area(r image.Rectangle) int {
@@ -121,7 +127,7 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 	opt := newAdamW(tc.Beta1, tc.Beta2, tc.Eps, tc.WeightDecay)
 	n, bs := len(imgs), tc.BatchSize
 	spe := (n + bs - 1) / bs
-	total := spe * tc.Epochs
+	total := tc.Steps(n)
 	warm := int(math.Ceil(float64(total) * tc.WarmupRatio))
 	res := &TowerResult{Steps: total}
 	var perm []int
@@ -161,12 +167,10 @@ func TowerFeatures(m *Model, imgs []image.Image) [][]float32 {
 	for lo := 0; lo < len(imgs); lo += 64 {
 		hi := min(lo+64, len(imgs))
 		var px [][]uint8
-		visOff := []int{0}
 		for _, im := range imgs[lo:hi] {
 			px = append(px, pixels(im, m.Cfg.ImageSize))
-			visOff = append(visOff, len(px)*P)
 		}
-		m.towerForward(px, visOff)
+		m.towerForward(px)
 		for i := lo; i < hi; i++ {
 			out[i] = append([]float32(nil), m.act.vln[(i-lo)*P*d:(i-lo+1)*P*d]...)
 		}
@@ -174,31 +178,33 @@ func TowerFeatures(m *Model, imgs []image.Image) [][]float32 {
 	return out
 }
 
-// ObjectFeature is object k's feature in an image's tower features feats
-// [P·D]: the mean of the tokens that TokenObjects gives it, or, when it
-// owns none, of the tokens whose patch its box touches.
-func (c Config) ObjectFeature(feats []float32, objs []TowerObject, k int) []float32 {
-	d, g := c.TowerWidth(), c.ImageSize/c.PatchSize
+// ObjectFeatures is each object's feature in an image's tower features
+// feats [P·D]: the mean of the tokens that TokenObjects gives it, or, when
+// it owns none, of the tokens whose patch its box touches.
+func (c Config) ObjectFeatures(feats []float32, objs []TowerObject) [][]float32 {
+	d := c.TowerWidth()
 	owner := c.TokenObjects(objs)
-	var toks []int
-	for p, o := range owner {
-		if o == k {
-			toks = append(toks, p)
-		}
-	}
-	if len(toks) == 0 {
-		for p := range owner {
-			cell := image.Rect(p%g*c.PatchSize, p/g*c.PatchSize, (p%g+1)*c.PatchSize, (p/g+1)*c.PatchSize)
-			if !objs[k].Box.Intersect(cell).Empty() {
+	out := make([][]float32, len(objs))
+	for k, o := range objs {
+		var toks []int
+		for p, ok := range owner {
+			if ok == k {
 				toks = append(toks, p)
 			}
 		}
+		if len(toks) == 0 {
+			for p := range owner {
+				if !o.Box.Intersect(c.patchRect(p)).Empty() {
+					toks = append(toks, p)
+				}
+			}
+		}
+		out[k] = make([]float32, d)
+		for _, p := range toks {
+			axpy(out[k], 1/float32(len(toks)), feats[p*d:(p+1)*d])
+		}
 	}
-	f := make([]float32, d)
-	for _, p := range toks {
-		axpy(f, 1/float32(len(toks)), feats[p*d:(p+1)*d])
-	}
-	return f
+	return out
 }
 
 // LinearProbe is a softmax regression z = xW + b on frozen features.
@@ -287,11 +293,7 @@ type towerBatch struct {
 func (m *Model) towerStep(tb *towerBatch, backward bool) float64 {
 	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
 	nv := len(tb.px) * P
-	visOff := make([]int, len(tb.px)+1)
-	for i := range visOff {
-		visOff[i] = i * P
-	}
-	m.towerForward(tb.px, visOff)
+	m.towerForward(tb.px)
 	tb.dvln, tb.dsel = grow(tb.dvln, nv*d), grow(tb.dsel, nv*d)
 	zero(tb.dvln)
 	tb.w, tb.loss, tb.el2n = grow(tb.w, nv), grow(tb.loss, nv), grow(tb.el2n, nv)

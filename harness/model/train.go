@@ -114,7 +114,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 	opt := newAdamW(tc.Beta1, tc.Beta2, tc.Eps, tc.WeightDecay)
 	n, bs := len(recs), tc.BatchSize
 	spe := (n + bs - 1) / bs
-	total := spe * tc.Epochs
+	total := tc.Steps(n)
 	warm := int(math.Ceil(float64(total) * tc.WarmupRatio))
 	res := &TrainResult{Steps: total, Optimizer: opt}
 	start := 0

@@ -82,7 +82,7 @@ type TowerScore struct {
 }
 
 // TowerEval measures what m's vision tower tells apart: it fits a linear
-// probe of each object's feature (model.Config.ObjectFeature of the tower's
+// probe of each object's feature (model.Config.ObjectFeatures of the tower's
 // output tokens) to the object's concept and one to its colour on n scenes
 // of the world's vision stream (purpose "vision-probe"), and scores both on
 // n other scenes ("vision-eval") per art style; the last row, style "all",
@@ -103,8 +103,8 @@ func TowerEval(m *model.Model, cfg world.Config, n int) ([]TowerScore, error) {
 		}
 		tok := model.TowerFeatures(m, imgs)
 		for i, ti := range towerImages(scenes) {
-			for k, o := range scenes[i].Objects {
-				x = append(x, m.Cfg.ObjectFeature(tok[i], ti.Objects, k))
+			x = append(x, m.Cfg.ObjectFeatures(tok[i], ti.Objects)...)
+			for _, o := range scenes[i].Objects {
 				con, col, style = append(con, o.Concept), append(col, o.Colour), append(style, scenes[i].Style)
 			}
 		}

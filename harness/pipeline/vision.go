@@ -86,8 +86,11 @@ type TowerScore struct {
 // output tokens) to the object's concept and one to its colour on n scenes
 // of the world's vision stream (purpose "vision-probe"), and scores both on
 // n other scenes ("vision-eval") per art style; the last row, style "all",
-// pools the styles.
+// pools the styles. With n = 0 there is nothing to score: no rows.
 func TowerEval(m *model.Model, cfg world.Config, n int) ([]TowerScore, error) {
+	if n <= 0 {
+		return []TowerScore{}, nil
+	}
 	concepts, colours, err := world.VisionLabels(cfg)
 	if err != nil {
 		return nil, err

@@ -51,3 +51,16 @@ func TestTowerLearns(t *testing.T) {
 		t.Errorf("pretrained tower: concept %.3f colour %.3f; as drawn: %.3f %.3f", g.Concept, g.Colour, d.Concept, d.Colour)
 	}
 }
+
+// TestTowerEvalNoProbe: vision.probe 0 scores nothing instead of fitting a
+// probe on no objects.
+func TestTowerEvalNoProbe(t *testing.T) {
+	m, err := model.New(model.DefaultConfig(), model.NewVocab(nil), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := TowerEval(m, world.Config{Profile: "tiny", Assets: "shapes"}, 0)
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("TowerEval with no probe scenes: %v, %v", rows, err)
+	}
+}

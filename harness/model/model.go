@@ -288,7 +288,8 @@ func (m *Model) loraTargets(mlp bool) []*Linear {
 // batch is a set of encoded examples packed into one token matrix: example
 // e holds rows off[e]..off[e+1]; visual slots carry −(v+1), v the row of
 // the visual-token matrix; rows lists the packed positions whose logits are
-// needed, with targets y and per-row loss weight w.
+// needed, with targets y and relative loss weights rw (1 for a response
+// token, TrainConfig.PromptWeight for a prompt token under AllTokens).
 type batch struct {
 	off    []int
 	tokens []int32
@@ -298,6 +299,7 @@ type batch struct {
 	rows   []int
 	rowEx  []int
 	y      []int32
+	rw     []float32
 	nResp  []int // response tokens per example
 }
 
@@ -328,6 +330,11 @@ func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*b
 				b.rows = append(b.rows, base+t)
 				b.rowEx = append(b.rowEx, e)
 				b.y = append(b.y, ex.targets[t])
+				w := float32(1)
+				if ex.weights != nil {
+					w = ex.weights[t]
+				}
+				b.rw = append(b.rw, w)
 				b.nResp[e]++
 			}
 		}
@@ -442,17 +449,17 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 	m.Head.Forward(a.logits, a.sel, mr, rng)
 }
 
-// loss turns the logits into probabilities and per-row losses; each row is
-// weighted by w(example) in the objective that backward differentiates.
-func (m *Model) loss(w func(e int) float32) {
+// loss turns the logits into probabilities and per-row losses; row r is
+// weighted by w(r) in the objective that backward differentiates.
+func (m *Model) loss(w func(r int) float32) {
 	a := &m.act
 	b := a.b
 	mr := len(b.rows)
 	a.loss = grow(a.loss, mr)
 	a.el2n = grow(a.el2n, mr)
 	a.w = grow(a.w, mr)
-	for i, e := range b.rowEx {
-		a.w[i] = w(e)
+	for i := range b.rows {
+		a.w[i] = w(i)
 	}
 	m.CE.Forward(a.logits, b.y, a.w, a.loss, a.el2n)
 }

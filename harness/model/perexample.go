@@ -105,7 +105,7 @@ func (m *Model) PerExample(recs []data.Record, images ImageSource, set ParamSet)
 	}
 	out := &PerExampleOut{Off: b.off, NResp: b.nResp, Loss: make([]float32, len(recs)), EL2N: make([]float32, len(recs))}
 	m.forward(b, nil)
-	m.loss(func(e int) float32 { return 1 / float32(b.nResp[e]) })
+	m.loss(func(r int) float32 { return 1 / float32(b.nResp[b.rowEx[r]]) })
 	for r, e := range b.rowEx {
 		w := m.act.w[r]
 		out.Loss[e] += w * m.act.loss[r]

@@ -132,6 +132,7 @@ func (v *Vocab) Decode(ids []int32) string {
 type encoded struct {
 	tokens  []int32 // ImageTok marks the visual slots
 	targets []int32
+	weights []float32 // each target's loss weight; nil: all 1
 	image   string
 }
 

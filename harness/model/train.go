@@ -34,10 +34,14 @@ type TrainConfig struct {
 	// prompt and template included (a base language model's pretraining),
 	// instead of on the response tokens only. Visual slots are never
 	// targets.
-	AllTokens       bool   `json:"all_tokens,omitempty"`
-	Seed            uint64 `json:"seed"`             // data order and LoRA dropout
-	CheckpointDir   string `json:"-"`                // "" disables checkpoints and resume
-	CheckpointEvery int    `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
+	AllTokens bool `json:"all_tokens,omitempty"`
+	// PromptWeight is, under AllTokens, the loss weight of a prediction
+	// outside the responses relative to one inside (0 means 1: every token
+	// alike). The objective is Σ_r w_r ℓ_r / Σ_r w_r over a batch's rows.
+	PromptWeight    float64 `json:"prompt_weight,omitempty"`
+	Seed            uint64  `json:"seed"`             // data order and LoRA dropout
+	CheckpointDir   string  `json:"-"`                // "" disables checkpoints and resume
+	CheckpointEvery int     `json:"checkpoint_every"` // steps between checkpoints (0: at the end only)
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -101,13 +105,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		if err != nil {
 			return nil, err
 		}
-		if tc.AllTokens {
-			for t := range e.targets {
-				if t+1 < len(e.tokens) && e.tokens[t+1] != ImageTok {
-					e.targets[t] = e.tokens[t+1]
-				}
-			}
-		}
+		tc.setTargets(&e)
 		exs[i] = e
 	}
 	m.setTrainable(tc.FreezeVision, tc.FreezeDecoder)
@@ -163,12 +161,39 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 	return res, nil
 }
 
+// setTargets puts the loss on every next text token of e under AllTokens,
+// a prompt token's weighted PromptWeight when that is set.
+func (tc TrainConfig) setTargets(e *encoded) {
+	if !tc.AllTokens {
+		return
+	}
+	if tc.PromptWeight != 0 {
+		e.weights = make([]float32, len(e.targets))
+	}
+	for t := range e.targets {
+		if e.weights != nil {
+			e.weights[t] = 1
+		}
+		if e.targets[t] < 0 && t+1 < len(e.tokens) && e.tokens[t+1] != ImageTok {
+			e.targets[t] = e.tokens[t+1]
+			if e.weights != nil {
+				e.weights[t] = float32(tc.PromptWeight)
+			}
+		}
+	}
+}
+
 // trainStep runs forward, backward and one AdamW update on b and returns
-// the batch's mean response-token loss.
+// the batch's loss Σ_r w_r ℓ_r / Σ_r w_r (the mean response-token loss
+// when every weight is 1).
 func (m *Model) trainStep(b *batch, rng *rand.Rand, opt *AdamW, lr, maxNorm float64) float64 {
 	mr := len(b.rows)
 	if mr == 0 {
 		return 0
+	}
+	var sw float32 // (with every weight 1, w_r = 1/mr exactly as a plain mean)
+	for _, w := range b.rw {
+		sw += w
 	}
 	for _, p := range m.params {
 		if !p.Frozen {
@@ -176,15 +201,15 @@ func (m *Model) trainStep(b *batch, rng *rand.Rand, opt *AdamW, lr, maxNorm floa
 		}
 	}
 	m.forward(b, rng)
-	m.loss(func(int) float32 { return 1 / float32(mr) })
+	m.loss(func(r int) float32 { return b.rw[r] / sw })
 	var loss float64
-	for _, l := range m.act.loss[:mr] {
-		loss += float64(l)
+	for r, l := range m.act.loss[:mr] {
+		loss += float64(b.rw[r]) * float64(l)
 	}
 	m.backward(true, 0)
 	clipGrads(m.params, maxNorm)
 	opt.Step(m.params, lr)
-	return loss / float64(mr)
+	return loss / float64(sw)
 }
 
 // setTrainable freezes what a run does not train.

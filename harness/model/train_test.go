@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,76 @@ func TestTrainDeterministicAndResume(t *testing.T) {
 		if !bytes.Equal(a, modelBytes(t, loaded)) {
 			t.Fatalf("lora=%v: Load does not give back the saved bytes", lora)
 		}
+	}
+}
+
+// TestPromptWeight checks the weighted next-token objective: under
+// AllTokens every next text token is a target, the responses' with weight
+// 1 and the prompt's with PromptWeight, and the step's loss is
+// Σ_r w_r ℓ_r / Σ_r w_r; PromptWeight 1 trains the same bytes as 0.
+func TestPromptWeight(t *testing.T) {
+	recs, imgs := tinyWorld(8, 1)
+	m, err := New(tinyConfig(), BuildVocab(recs, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := TrainConfig{AllTokens: true, PromptWeight: 0.25}.withDefaults()
+	exs := make([]encoded, len(recs))
+	var resp int
+	for i := range recs {
+		if exs[i], err = m.encode(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+		for _, y := range exs[i].targets {
+			if y >= 0 {
+				resp++
+			}
+		}
+		tc.setTargets(&exs[i])
+	}
+	b, err := m.newBatch(exs, newImageCache(imgs, m.Cfg.ImageSize), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ones, quarters int
+	for r, w := range b.rw {
+		switch w {
+		case 1:
+			ones++
+		case 0.25:
+			quarters++
+		default:
+			t.Fatalf("row %d: weight %v", r, w)
+		}
+		if tok := b.tokens[b.rows[r]+1]; tok != b.y[r] {
+			t.Fatalf("row %d: target %d, next token %d", r, b.y[r], tok)
+		}
+	}
+	if ones != resp || quarters == 0 {
+		t.Fatalf("%d rows of weight 1 (want the %d response tokens), %d of weight 0.25", ones, resp, quarters)
+	}
+	m.setTrainable(true, false)
+	got := m.trainStep(b, nil, newAdamW(0.9, 0.999, 1e-8, 0), 1e-3, 1)
+	var num, den float64
+	for r, w := range b.rw {
+		num += float64(w) * float64(m.act.loss[r])
+		den += float64(w)
+	}
+	if want := num / den; math.Abs(got-want) > 1e-6*want {
+		t.Fatalf("step loss %v, want Σ w ℓ / Σ w = %v", got, want)
+	}
+
+	train := func(pw float64) []byte {
+		m, err := New(tinyConfig(), BuildVocab(recs, 1), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Train(context.Background(), m, recs, imgs, TrainConfig{AllTokens: true, PromptWeight: pw, Seed: 1}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return modelBytes(t, m)
+	}
+	if !bytes.Equal(train(0), train(1)) {
+		t.Fatal("PromptWeight 1 trained other bytes than 0 (every token alike)")
 	}
 }

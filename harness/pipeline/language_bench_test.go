@@ -24,6 +24,7 @@ import (
 // (2) and TIVE_LM_HEADS (4); TIVE_LM_ROPE=1 and TIVE_LM_SINK=1 give the
 // decoder rotary positions and attention sinks, TIVE_LM_INIT=g draws q, k,
 // v and fc from N(0, g²/D), TIVE_LM_ALL=1 puts the loss on every next token
+// (TIVE_LM_PROMPT_WEIGHT=w weights the prompt's w, TrainConfig.PromptWeight)
 // and TIVE_LM_SFT=n then trains on the answers of the first n texts;
 // TIVE_LM_DROP lists skills (comma-separated)
 // left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
@@ -60,7 +61,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 		}
 		t0 := time.Now()
 		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_LM_EPOCHS", 2)), LR: benchEnv("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
-			AllTokens: benchEnv("TIVE_LM_ALL", 0) > 0}
+			AllTokens: benchEnv("TIVE_LM_ALL", 0) > 0, PromptWeight: benchEnv("TIVE_LM_PROMPT_WEIGHT", 0)}
 		res, err := model.Train(context.Background(), m, recs, nil, tc, nil)
 		if err != nil {
 			b.Fatal(err)

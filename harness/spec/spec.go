@@ -173,6 +173,10 @@ type Vision struct {
 type Language struct {
 	Records  int `yaml:"records" json:"records"`
 	Instruct int `yaml:"instruct" json:"instruct"`
+	// PromptWeight weights the loss of the first phase's predictions
+	// outside the answers against the answers' (model.TrainConfig.
+	// PromptWeight; 0 or 1: every token alike).
+	PromptWeight float64 `yaml:"prompt_weight" json:"prompt_weight,omitempty"`
 	// MaxFill is the most filler sentences before a text (positions vary).
 	MaxFill int `yaml:"max_fill" json:"max_fill"`
 	// Eval is the number of held-out texts, with up to MaxFill+3 fillers,
@@ -947,6 +951,8 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if l := s.Language; l.Records < 0 || l.MaxFill < 0 || l.Eval < 0 || l.Instruct < 0 || l.Instruct > l.Records {
 		bad("language", "records, max_fill and eval must be >= 0, and instruct in [0, records]")
+	} else if l.PromptWeight < 0 {
+		bad("language.prompt_weight", "%g (want a weight >= 0)", l.PromptWeight)
 	} else if l.Records > 0 && s.Data.Source != "world" {
 		bad("language.records", "the language corpus is the built-in world's (data.source: world)")
 	}

@@ -103,6 +103,8 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:15: model.rope: needs an even head width, and width 36 / heads 4 is odd"}},
 		{"unknown init", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {init: xavier}\n",
 			[]string{`s.yaml:4:15: model.init: "xavier" (want gpt2 or fanin)`}},
+		{"negative prompt weight", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, prompt_weight: -1}\n",
+			[]string{"s.yaml:4:40: language.prompt_weight: -1 (want a weight >= 0)"}},
 		{"instruct past records", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, instruct: 20}\n",
 			[]string{"language: records, max_fill and eval must be >= 0, and instruct in [0, records]"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},

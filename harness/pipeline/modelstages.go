@@ -111,8 +111,9 @@ type languageParams struct {
 
 // Language outputs model/, a model whose decoder trained on Records texts of
 // the world's language corpus with the loss on every next token
-// (TrainConfig.AllTokens; the prompt's weighted Train.PromptWeight), then on the first Instruct of them with the loss
-// on the answers only (its vision encoder and projector stay as drawn), with
+// (TrainConfig.AllTokens; the prompt's weighted Train.PromptWeight), then
+// on the first Instruct of them with the loss on the answers only (its
+// vision encoder and projector stay as drawn), with
 // a vocabulary built from the corpus, the captions and the mixture; and
 // eval.json, its exact-match accuracy per skill on Eval
 // held-out texts with up to MaxFill+3 filler sentences (positions the

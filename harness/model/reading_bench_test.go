@@ -75,8 +75,8 @@ func madeUpWords(n int) []string {
 	return out
 }
 
-// BenchmarkReading trains a text-only decoder (2 blocks, width 64, 4 heads,
-// RoPE, fan-in init, lr 1e-3) for TIVE_READ_STEPS steps (4000) of 32 fresh
+// BenchmarkReading trains a text-only decoder (TIVE_READ_LAYERS blocks, 2;
+// width 64; TIVE_READ_HEADS heads, 4; RoPE, fan-in init; lr 1e-3) for TIVE_READ_STEPS steps (4000) of 32 fresh
 // readingTask texts (TIVE_READ_WORDS names, 320; TIVE_READ_OBJECTS at most,
 // 1; TIVE_READ_DETAIL=1 adds the detail sentences) and reports the share
 // of 400 new texts it answers right (chance 50%), with the loss on the
@@ -96,6 +96,7 @@ func BenchmarkReading(b *testing.B) {
 	vocab := model.BuildVocab(append(append([]data.Record(nil), train...), test...), 1)
 	cfg := model.DefaultConfig()
 	cfg.RoPE, cfg.Init = envInt("TIVE_READ_ROPE", 1) > 0, "fanin"
+	cfg.Heads, cfg.Layers = envInt("TIVE_READ_HEADS", cfg.Heads), envInt("TIVE_READ_LAYERS", cfg.Layers)
 	for _, loss := range []struct {
 		name string
 		all  bool

@@ -113,12 +113,11 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 		targets[i] = make([]int32, len(classes)*P)
 		for h, c := range classes {
 			for p, k := range owner {
-				t := c
+				t := c // no object: the background class
 				if k >= 0 {
-					t = im.Objects[k].Labels[h]
-				}
-				if t < 0 || t > c || k >= 0 && t == c {
-					return nil, fmt.Errorf("model: image %d object %d: label %d of head %d outside [0, %d)", i, k, t, h, c)
+					if t = im.Objects[k].Labels[h]; t < 0 || t >= c {
+						return nil, fmt.Errorf("model: image %d object %d: label %d of head %d outside [0, %d)", i, k, t, h, c)
+					}
 				}
 				targets[i][h*P+p] = int32(t)
 			}

@@ -3,6 +3,8 @@ package model
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -235,5 +237,22 @@ func TestPromptWeight(t *testing.T) {
 	}
 	if !bytes.Equal(train(0), train(1)) {
 		t.Fatal("PromptWeight 1 trained other bytes than 0 (every token alike)")
+	}
+}
+
+// TestPretrainTowerRejectsLabels checks that an object's label outside its
+// head's classes (the background class included) is an error naming it.
+func TestPretrainTowerRejectsLabels(t *testing.T) {
+	m, err := New(tinyConfig(), NewVocab(nil), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, m.Cfg.ImageSize, m.Cfg.ImageSize))
+	for _, l := range []int{-1, 3} {
+		imgs := []TowerImage{{Image: img, Objects: []TowerObject{{Box: img.Rect, Labels: []int{l}}}}}
+		_, err := PretrainTower(context.Background(), m, imgs, []int{3}, TrainConfig{}, nil)
+		if want := fmt.Sprintf("label %d of head 0 outside [0, 3)", l); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("label %d: error %v, want one containing %q", l, err, want)
+		}
 	}
 }

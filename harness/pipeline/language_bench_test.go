@@ -12,6 +12,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -23,11 +24,13 @@ import (
 // TIVE_LM_EPOCHS (2), TIVE_LM_LR (2e-3), TIVE_LM_WIDTH (64), TIVE_LM_LAYERS
 // (2) and TIVE_LM_HEADS (4); TIVE_LM_ROPE=1 and TIVE_LM_SINK=1 give the
 // decoder rotary positions and attention sinks, TIVE_LM_INIT=g draws q, k,
-// v and fc from N(0, g²/D), TIVE_LM_ALL=1 puts the loss on every next token
-// (TIVE_LM_PROMPT_WEIGHT=w weights the prompt's w, TrainConfig.PromptWeight)
-// and TIVE_LM_SFT=n then trains on the answers of the first n texts;
-// TIVE_LM_DROP lists skills (comma-separated)
-// left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
+// v and fc from N(0, g²/D). Training is on the answers only, or with
+// TIVE_LM_ALL=1 as the language stage trains (trainLanguage): the loss on
+// every next token (TIVE_LM_PROMPT_WEIGHT=w weights the prompt's w,
+// TrainConfig.PromptWeight), then on the answers of the drills of
+// TIVE_LM_DRILLS ("skill:max_objects:texts", comma-separated, e.g.
+// "yesno:1:64000,yesno:4:320000") and of the first TIVE_LM_SFT texts.
+// TIVE_LM_DROP lists skills (comma-separated) left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
 // which needs the emoji assets; shapes has a few colours and shapes).
 func BenchmarkLanguageModel(b *testing.B) {
 	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_LM_ASSETS")}
@@ -61,19 +64,17 @@ func BenchmarkLanguageModel(b *testing.B) {
 		}
 		t0 := time.Now()
 		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_LM_EPOCHS", 2)), LR: benchEnv("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
-			AllTokens: benchEnv("TIVE_LM_ALL", 0) > 0, PromptWeight: benchEnv("TIVE_LM_PROMPT_WEIGHT", 0)}
-		res, err := model.Train(context.Background(), m, recs, nil, tc, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n := int(benchEnv("TIVE_LM_SFT", 0)); n > 0 { // then n records on the responses only
-			tc.AllTokens, tc.Epochs = false, 1
-			if res, err = model.Train(context.Background(), m, recs[:n], nil, tc, nil); err != nil {
+			PromptWeight: benchEnv("TIVE_LM_PROMPT_WEIGHT", 0)}
+		if benchEnv("TIVE_LM_ALL", 0) > 0 { // the language stage's phases
+			p := languageParams{World: cfg.WithDefaults(), Records: len(recs), Instruct: int(benchEnv("TIVE_LM_SFT", 0)), MaxFill: 3,
+				Drills: benchDrills(b, os.Getenv("TIVE_LM_DRILLS")), Train: tc}
+			if err := trainLanguage(context.Background(), m, recs, p, nil); err != nil {
 				b.Fatal(err)
 			}
+		} else if _, err := model.Train(context.Background(), m, recs, nil, tc, nil); err != nil {
+			b.Fatal(err)
 		}
 		b.ReportMetric(time.Since(t0).Seconds(), "train-s")
-		b.ReportMetric(res.Losses[len(res.Losses)-1], "final-loss")
 		for _, fill := range []int{3, 6} {
 			scores, err := LanguageEval(context.Background(), m, cfg, int(benchEnv("TIVE_LM_EVAL", 800)), fill)
 			if err != nil {
@@ -84,4 +85,22 @@ func BenchmarkLanguageModel(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchDrills parses TIVE_LM_DRILLS: "skill:max_objects:texts", comma-separated.
+func benchDrills(b *testing.B, s string) []spec.Drill {
+	var out []spec.Drill
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' }) {
+		var d spec.Drill
+		parts := strings.Split(f, ":")
+		if len(parts) != 3 {
+			b.Fatalf("TIVE_LM_DRILLS: %q is not skill:max_objects:texts", f)
+		}
+		d.Skill = parts[0]
+		if _, err := fmt.Sscan(parts[1]+" "+parts[2], &d.MaxObjects, &d.Texts); err != nil {
+			b.Fatalf("TIVE_LM_DRILLS: %q: %v", f, err)
+		}
+		out = append(out, d)
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -104,6 +105,7 @@ type languageParams struct {
 	VocabMinCount int               `json:"vocab_min_count"`
 	Records       int               `json:"records"`
 	Instruct      int               `json:"instruct,omitempty"`
+	Drills        []spec.Drill      `json:"drills,omitempty"`
 	MaxFill       int               `json:"max_fill"`
 	Eval          int               `json:"eval"`
 	Train         model.TrainConfig `json:"train"`
@@ -112,8 +114,9 @@ type languageParams struct {
 // Language outputs model/, a model whose decoder trained on Records texts of
 // the world's language corpus with the loss on every next token
 // (TrainConfig.AllTokens; the prompt's weighted Train.PromptWeight), then
-// on the first Instruct of them with the loss on the answers only (its
-// vision encoder and projector stay as drawn), with
+// on each drill's fresh texts (purpose "language-drill-i" for drill i) and
+// on the first Instruct texts of the corpus with the loss on the answers
+// only (its vision encoder and projector stay as drawn), with
 // a vocabulary built from the corpus, the captions and the mixture; and
 // eval.json, its exact-match accuracy per skill on Eval
 // held-out texts with up to MaxFill+3 filler sentences (positions the
@@ -138,23 +141,8 @@ func runLanguage(ctx context.Context, c *Call) error {
 		return err
 	}
 	p.Train.Seed = c.Seed
-	p.Train.FreezeVision = true
-	p.Train.AllTokens = true
-	first := p.Train.Steps(len(corpus))
-	total := first + p.Train.Steps(p.Instruct)
-	progress := func(done, _ int) {
-		if c.Progress != nil {
-			c.Progress(done, total)
-		}
-	}
-	if _, err := model.Train(ctx, m, corpus, nil, p.Train, progress); err != nil {
+	if err := trainLanguage(ctx, m, corpus, p, c.Progress); err != nil {
 		return err
-	}
-	if p.Instruct > 0 {
-		p.Train.AllTokens = false
-		if _, err := model.Train(ctx, m, corpus[:p.Instruct], nil, p.Train, func(done, _ int) { progress(first+done, 0) }); err != nil {
-			return err
-		}
 	}
 	eval, err := LanguageEval(ctx, m, p.World, p.Eval, p.MaxFill+3)
 	if err != nil {
@@ -164,6 +152,43 @@ func runLanguage(ctx context.Context, c *Call) error {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("language", c.Seed))
+}
+
+// trainLanguage trains m's decoder (its vision encoder frozen) as the
+// language stage does: on corpus (p.Records texts of the language corpus)
+// with the loss on every next token, then with the loss on the answers
+// only on each drill's fresh texts and on corpus[:p.Instruct]; progress (may
+// be nil) gets the steps done of all phases'.
+func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p languageParams, progress func(done, total int)) error {
+	phases := [][]data.Record{corpus}
+	for i, d := range p.Drills {
+		texts, _, err := world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
+		if err != nil {
+			return err
+		}
+		phases = append(phases, texts)
+	}
+	if p.Instruct > 0 {
+		phases = append(phases, corpus[:p.Instruct])
+	}
+	total := 0
+	for _, ph := range phases {
+		total += p.Train.Steps(len(ph))
+	}
+	tc, done := p.Train, 0
+	tc.FreezeVision = true
+	for k, ph := range phases {
+		tc.AllTokens = k == 0
+		if _, err := model.Train(ctx, m, ph, nil, tc, func(d, _ int) {
+			if progress != nil {
+				progress(done+d, total)
+			}
+		}); err != nil {
+			return err
+		}
+		done += tc.Steps(len(ph))
+	}
+	return nil
 }
 
 // SkillScore is a language model's exact-match accuracy on one skill.

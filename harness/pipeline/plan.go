@@ -86,7 +86,7 @@ func (p *planner) base() *Node {
 		tc.PromptWeight = l.PromptWeight
 		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
 			Params: languageParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
-				Records: l.Records, Instruct: l.Instruct, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
+				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
 	}

@@ -4,16 +4,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
 )
 
-// TestLanguagePromptWeightPlanned checks that language.prompt_weight reaches
-// the language stage's training configuration, and that leaving it out
-// leaves the stage's parameters (so its key) without it.
-func TestLanguagePromptWeightPlanned(t *testing.T) {
+// TestLanguageOptionsPlanned checks that language.prompt_weight and
+// language.drills reach the language stage's parameters, and that leaving
+// them out leaves the stage's parameters (so its key) without them.
+func TestLanguageOptionsPlanned(t *testing.T) {
 	params := func(language string) languageParams {
 		file := filepath.Join(t.TempDir(), "s.yaml")
 		os.WriteFile(file, []byte("name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\nlanguage: "+language+"\n"), 0o644)
@@ -32,11 +34,18 @@ func TestLanguagePromptWeightPlanned(t *testing.T) {
 	if got := params("{records: 10, prompt_weight: 0.01}").Train.PromptWeight; got != 0.01 {
 		t.Errorf("prompt_weight 0.01 planned as %v", got)
 	}
+	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7}]}").Drills
+	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7}}
+	if !reflect.DeepEqual(drills, want) {
+		t.Errorf("drills planned as %+v, want %+v", drills, want)
+	}
 	b, err := json.Marshal(params("{records: 10}"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(b), "prompt_weight") {
-		t.Errorf("language parameters without prompt_weight name it: %s", b)
+	for _, key := range []string{"prompt_weight", "drills"} {
+		if strings.Contains(string(b), key) {
+			t.Errorf("language parameters without %s name it: %s", key, b)
+		}
 	}
 }

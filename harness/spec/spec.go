@@ -165,8 +165,9 @@ type Vision struct {
 // Language configures the built-in model's language model (Vicuna's role in
 // LLaVA's recipe): its decoder trains first on Records texts of the world's
 // language corpus (world.Language) with the loss on every next token (a base
-// language model's pretraining), then on the first Instruct of them with
-// the loss on the answers only (instruction tuning), and the pretrain stage
+// language model's pretraining), then with the loss on the answers only on
+// each drill's fresh texts and on the first Instruct of them (instruction
+// tuning), and the pretrain stage
 // then aligns the vision encoder and projector to it with the decoder
 // frozen. Records 0 (the default) skips it: the pretrain stage trains the
 // whole model from scratch.
@@ -177,12 +178,23 @@ type Language struct {
 	// outside the answers against the answers' (model.TrainConfig.
 	// PromptWeight; 0 or 1: every token alike).
 	PromptWeight float64 `yaml:"prompt_weight" json:"prompt_weight,omitempty"`
+	// Drills are answer-only phases between the two, in order, each on
+	// fresh texts of one kind (world.LanguageOf): a skill the mixed corpus
+	// gives too few answers, or a curriculum from one object up.
+	Drills []Drill `yaml:"drills" json:"drills,omitempty"`
 	// MaxFill is the most filler sentences before a text (positions vary).
 	MaxFill int `yaml:"max_fill" json:"max_fill"`
 	// Eval is the number of held-out texts, with up to MaxFill+3 fillers,
 	// whose answers the stage scores per skill (eval.json).
 	Eval  int `yaml:"eval" json:"eval"`
 	Train `yaml:",inline" json:"schedule"`
+}
+
+// Drill is one answer-only phase of the language stage: Texts fresh texts
+// of a kind of the language corpus.
+type Drill struct {
+	world.TextKind `yaml:",inline"`
+	Texts          int `yaml:"texts" json:"texts"`
 }
 
 // Train configures one training run of the built-in model; zero values take
@@ -955,6 +967,16 @@ func (d *decoder) validate(s *Spec) {
 		bad("language.prompt_weight", "%g (want a weight >= 0)", l.PromptWeight)
 	} else if l.Records > 0 && s.Data.Source != "world" {
 		bad("language.records", "the language corpus is the built-in world's (data.source: world)")
+	} else if len(l.Drills) > 0 && l.Records == 0 {
+		bad("language.drills", "drills follow the first phase: set language.records too")
+	}
+	for i, d := range s.Language.Drills {
+		path := fmt.Sprintf("language.drills[%d]", i)
+		if err := d.Validate(); err != nil {
+			bad(path, "%v", strings.TrimPrefix(err.Error(), "world: "))
+		} else if d.Texts <= 0 {
+			bad(path+".texts", "%d (want a positive number of texts)", d.Texts)
+		}
 	}
 	if v := s.Vision; v.Images < 0 || v.Probe < 0 {
 		bad("vision", "images and probe must be >= 0")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
@@ -32,9 +33,14 @@ var fillers = []string{
 // function of (seed, purpose, i) like every other stream of the world.
 // purpose separates the training corpus ("language") from held-out texts
 // for evaluation. maxFill is the most filler sentences put in front.
-func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int) (Record, string) {
+// k narrows the texts to one skill or fewer objects; its zero value draws
+// every skill and 1-4 objects.
+func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int, k TextKind) (Record, string) {
 	r := stream(seed, purpose, i)
 	skill := Skills[r.IntN(len(Skills))]
+	if k.Skill != "" {
+		skill = k.Skill
+	}
 	var texts []string
 	if skill == "copy" || skill == "unanswerable" || r.IntN(5) == 0 {
 		texts = []string{pick(r, signWords)}
@@ -42,7 +48,7 @@ func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int) (Rec
 	if skill == "unanswerable" && r.IntN(2) == 0 {
 		texts = nil
 	}
-	s := w.textScene(r, texts)
+	s := w.textScene(r, texts, k.objects())
 	q, a, ctx := w.textQA(r, skill, &s)
 	var b strings.Builder
 	for range r.IntN(maxFill + 1) {
@@ -56,15 +62,15 @@ func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int) (Rec
 	return rec, skill
 }
 
-// textScene is a scene graph for words only: 1-4 objects of distinct
-// positions in any style, colours as the pack gives them, and texts.
-func (w *world) textScene(r *rand.Rand, texts []string) Scene {
+// textScene is a scene graph for words only: 1 to maxObjects objects of
+// distinct positions in any style, colours as the pack gives them, and texts.
+func (w *world) textScene(r *rand.Rand, texts []string, maxObjects int) Scene {
 	styles := make([]int, len(w.pack.Styles()))
 	for i := range styles {
 		styles[i] = i
 	}
 	s := Scene{Size: w.size, Place: r.IntN(len(places))}
-	n := 1 + r.IntN(4)
+	n := 1 + r.IntN(maxObjects)
 	cells := r.Perm(9)
 	for k := range n {
 		c := r.IntN(len(w.concepts))
@@ -202,7 +208,45 @@ func (w *world) objectNames(objs []Object) []string {
 // skill (one of Skills). It needs the world's art pack for the concepts and
 // their colours, and renders nothing.
 func Language(cfg Config, purpose string, first, n, maxFill int) ([]data.Record, []string, error) {
+	return LanguageOf(cfg, purpose, TextKind{}, first, n, maxFill)
+}
+
+// TextKind narrows the language corpus to texts of one skill and at most a
+// number of objects, as a drill or a curriculum draws them. Its zero value
+// is the whole corpus: every skill and 1-4 objects. The narrowed stream
+// draws the same random numbers as the whole one, so Skill "" and
+// MaxObjects 4 give Language's records.
+type TextKind struct {
+	Skill      string `yaml:"skill" json:"skill,omitempty"`             // one of Skills, or "" for all of them
+	MaxObjects int    `yaml:"max_objects" json:"max_objects,omitempty"` // 1-4; 0 means 4
+}
+
+func (k TextKind) objects() int {
+	if k.MaxObjects == 0 {
+		return 4
+	}
+	return k.MaxObjects
+}
+
+// Validate reports a skill outside Skills or a MaxObjects outside 0-4.
+func (k TextKind) Validate() error {
+	if k.Skill != "" && !slices.Contains(Skills, k.Skill) {
+		return fmt.Errorf("world: skill %q is not one of %s", k.Skill, strings.Join(Skills, ", "))
+	}
+	if k.MaxObjects < 0 || k.MaxObjects > 4 {
+		return fmt.Errorf("world: max_objects %d is not between 1 and 4", k.MaxObjects)
+	}
+	return nil
+}
+
+// LanguageOf is Language narrowed to the texts of kind k. As in Language, a
+// colour or side question about a scene whose objects all repeat asks for a
+// count instead (under the skill it was drawn as).
+func LanguageOf(cfg Config, purpose string, k TextKind, first, n, maxFill int) ([]data.Record, []string, error) {
 	if err := Validate(cfg); err != nil {
+		return nil, nil, err
+	}
+	if err := k.Validate(); err != nil {
 		return nil, nil, err
 	}
 	cfg = cfg.WithDefaults()
@@ -213,7 +257,7 @@ func Language(cfg Config, purpose string, first, n, maxFill int) ([]data.Record,
 	w := newWorld(cfg, pack)
 	recs, skills := make([]data.Record, n), make([]string, n)
 	for i := range n {
-		r, skill := w.languageRecord(cfg.Seed, purpose, first+i, maxFill)
+		r, skill := w.languageRecord(cfg.Seed, purpose, first+i, maxFill, k)
 		recs[i] = data.Record{Index: first + i, ID: fmt.Sprint(r.ID), Dataset: r.Dataset, Task: r.Dataset}
 		for _, t := range r.Conversations {
 			recs[i].Conversations = append(recs[i].Conversations, data.Turn{From: t.From, Value: t.Value})

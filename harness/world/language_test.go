@@ -77,3 +77,38 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 		t.Error("another purpose gives the same records")
 	}
 }
+
+// TestLanguageOfNarrows: a TextKind draws texts of its skill only, with at
+// most its number of objects; its zero value (and MaxObjects 4) is the
+// whole corpus record for record; a skill or count outside the corpus is
+// rejected by name.
+func TestLanguageOfNarrows(t *testing.T) {
+	cfg := Config{Profile: "tiny", Assets: "shapes", Seed: 4}
+	whole, _, err := Language(cfg, "language", 0, 50, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []TextKind{{}, {MaxObjects: 4}} {
+		same, _, err := LanguageOf(cfg, "language", k, 0, 50, 3)
+		if err != nil || !reflect.DeepEqual(same, whole) {
+			t.Errorf("%+v: not the whole corpus (err %v)", k, err)
+		}
+	}
+	recs, skills, err := LanguageOf(cfg, "language", TextKind{Skill: "yesno", MaxObjects: 1}, 0, 200, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		text := r.Conversations[0].Value
+		_, shows, _ := strings.Cut(text, "The image shows ")
+		shows, _, _ = strings.Cut(shows, ".")
+		if skills[i] != "yesno" || !strings.Contains(text, "\nIs there") || strings.Contains(shows, ",") || strings.Contains(shows, " and ") {
+			t.Errorf("record %d (%s) is not a yes/no question about one object: %q", i, skills[i], text)
+		}
+	}
+	for _, k := range []TextKind{{Skill: "poetry"}, {MaxObjects: 5}, {MaxObjects: -1}} {
+		if _, _, err := LanguageOf(cfg, "language", k, 0, 1, 3); err == nil {
+			t.Errorf("%+v accepted", k)
+		}
+	}
+}

@@ -30,8 +30,9 @@ import (
 // TrainConfig.PromptWeight), then on the answers of the drills of
 // TIVE_LM_DRILLS ("skill:max_objects:texts", comma-separated, e.g.
 // "yesno:1:64000,yesno:4:320000") and of the first TIVE_LM_SFT texts.
-// TIVE_LM_DROP lists skills (comma-separated) left out of training; TIVE_LM_ASSETS picks the art pack (default emoji,
-// which needs the emoji assets; shapes has a few colours and shapes).
+// TIVE_LM_DROP lists skills (comma-separated) left out of training;
+// TIVE_LM_ASSETS picks the art pack (default emoji, which needs the emoji
+// assets; shapes has a few colours and shapes).
 func BenchmarkLanguageModel(b *testing.B) {
 	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_LM_ASSETS")}
 	all, skills, err := world.Language(cfg, "language", 0, int(benchEnv("TIVE_LM_RECORDS", 20000)), 3)

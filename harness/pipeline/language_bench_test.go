@@ -32,7 +32,8 @@ import (
 // "yesno:1:64000,yesno:4:320000") and of the first TIVE_LM_SFT texts.
 // TIVE_LM_DROP lists skills (comma-separated) left out of training;
 // TIVE_LM_ASSETS picks the art pack (default emoji, which needs the emoji
-// assets; shapes has a few colours and shapes).
+// assets; shapes has a few colours and shapes); TIVE_LM_SEED (1) seeds the
+// model's draw, the TIVE_LM_INIT draw and the data order.
 func BenchmarkLanguageModel(b *testing.B) {
 	cfg := world.Config{Profile: "quick", Seed: 0, Assets: os.Getenv("TIVE_LM_ASSETS")}
 	all, skills, err := world.Language(cfg, "language", 0, int(benchEnv("TIVE_LM_RECORDS", 20000)), 3)
@@ -49,12 +50,13 @@ func BenchmarkLanguageModel(b *testing.B) {
 	mc.Width, mc.Layers, mc.Heads = int(benchEnv("TIVE_LM_WIDTH", 64)), int(benchEnv("TIVE_LM_LAYERS", 2)), int(benchEnv("TIVE_LM_HEADS", 4))
 	mc.RoPE, mc.Sink = benchEnv("TIVE_LM_ROPE", 0) > 0, benchEnv("TIVE_LM_SINK", 0) > 0
 	for range b.N {
-		m, err := model.New(mc, model.BuildVocab(recs, 1), 1)
+		seed := uint64(benchEnv("TIVE_LM_SEED", 1))
+		m, err := model.New(mc, model.BuildVocab(recs, 1), seed)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if g := benchEnv("TIVE_LM_INIT", 0); g > 0 { // std g/sqrt(fan_in) for q, k, v, fc
-			r := rand.New(rand.NewPCG(7, 7))
+			r := rand.New(rand.NewPCG(7, 7^(seed-1)))
 			for _, bl := range m.Blocks {
 				for _, l := range []*model.Linear{bl.Q, bl.K, bl.V, bl.FC} {
 					for i := range l.W.W {
@@ -64,7 +66,7 @@ func BenchmarkLanguageModel(b *testing.B) {
 			}
 		}
 		t0 := time.Now()
-		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_LM_EPOCHS", 2)), LR: benchEnv("TIVE_LM_LR", 2e-3), Seed: 1, FreezeVision: true,
+		tc := model.TrainConfig{Epochs: int(benchEnv("TIVE_LM_EPOCHS", 2)), LR: benchEnv("TIVE_LM_LR", 2e-3), Seed: seed, FreezeVision: true,
 			PromptWeight: benchEnv("TIVE_LM_PROMPT_WEIGHT", 0)}
 		if benchEnv("TIVE_LM_ALL", 0) > 0 { // the language stage's phases
 			p := languageParams{World: cfg.WithDefaults(), Records: len(recs), Instruct: int(benchEnv("TIVE_LM_SFT", 0)), MaxFill: 3,

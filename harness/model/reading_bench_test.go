@@ -76,14 +76,15 @@ func madeUpWords(n int) []string {
 }
 
 // BenchmarkReading trains a text-only decoder (TIVE_READ_LAYERS blocks, 2;
-// width 64; TIVE_READ_HEADS heads, 4; RoPE, fan-in init; lr 1e-3) for TIVE_READ_STEPS steps (4000) of 32 fresh
-// readingTask texts (TIVE_READ_WORDS names, 320; TIVE_READ_OBJECTS at most,
-// 1; TIVE_READ_DETAIL=1 adds the detail sentences) and reports the share
-// of 400 new texts it answers right (chance 50%), with the loss on the
-// answer only, on every next token alike (a base LM's pretraining), and on
-// every next token with the prompt's weighted TIVE_READ_PROMPT_WEIGHT (0.1;
-// TrainConfig.PromptWeight), for model seed TIVE_READ_SEED (1). It is the language model's hardest skill
-// (issue 13: yes/no) at its smallest.
+// width 64; TIVE_READ_HEADS heads, 4; RoPE, fan-in init; lr 1e-3) for
+// TIVE_READ_STEPS steps (4000) of 32 fresh readingTask texts
+// (TIVE_READ_WORDS names, 320; TIVE_READ_OBJECTS at most, 1;
+// TIVE_READ_DETAIL=1 adds the detail sentences) and reports the share of
+// 400 new texts it answers right (chance 50%), with the loss on the answer
+// only, on every next token alike (a base LM's pretraining), and on every
+// next token with the prompt's weighted TIVE_READ_PROMPT_WEIGHT (0.1;
+// TrainConfig.PromptWeight), for model seed TIVE_READ_SEED (1). It is the
+// language model's hardest skill (issue 13: yes/no) at its smallest.
 func BenchmarkReading(b *testing.B) {
 	words := madeUpWords(envInt("TIVE_READ_WORDS", 320))
 	objects, detail := envInt("TIVE_READ_OBJECTS", 1), envInt("TIVE_READ_DETAIL", 0) > 0

@@ -15,14 +15,14 @@ import (
 
 // languageSpec trains and scores a model on a tiny world with LLaVA's
 // recipe: vision tower and language model (with a drill of one-object
-// yes/no texts between its two phases), then alignment, then instruction
-// tuning.
+// yes/no texts, rehearsed, between its two phases), then alignment, then
+// instruction tuning.
 const languageSpec = `name: language-recipe
 data: {source: world}
 world: {profile: tiny, assets: shapes, seed: 5}
 model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 160, rope: true, init: fanin, sink: true, vision_width: 48}
 vision: {images: 200, probe: 60, epochs: 1, batch_size: 32}
-language: {records: 400, instruct: 200, drills: [{skill: yesno, max_objects: 1, texts: 64}], max_fill: 2, eval: 48, epochs: 1, batch_size: 32}
+language: {records: 400, instruct: 200, drills: [{skill: yesno, max_objects: 1, texts: 64, rehearse: 32}], max_fill: 2, eval: 48, epochs: 1, batch_size: 32}
 pretrain: {epochs: 1, batch_size: 32}
 selection: {method: random, budget: 0.5}
 train: {mode: full, epochs: 1, batch_size: 32}

@@ -28,8 +28,8 @@ import (
 // TIVE_LM_ALL=1 as the language stage trains (trainLanguage): the loss on
 // every next token (TIVE_LM_PROMPT_WEIGHT=w weights the prompt's w,
 // TrainConfig.PromptWeight), then on the answers of the drills of
-// TIVE_LM_DRILLS ("skill:max_objects:texts", comma-separated, e.g.
-// "yesno:1:64000,yesno:4:320000") and of the first TIVE_LM_SFT texts.
+// TIVE_LM_DRILLS ("skill:max_objects:texts[:rehearse]", comma-separated,
+// e.g. "yesno:1:64000,yesno:4:320000:160000") and of the first TIVE_LM_SFT texts.
 // TIVE_LM_DROP lists skills (comma-separated) left out of training;
 // TIVE_LM_ASSETS picks the art pack (default emoji, which needs the emoji
 // assets; shapes has a few colours and shapes); TIVE_LM_SEED (1) seeds the
@@ -90,17 +90,21 @@ func BenchmarkLanguageModel(b *testing.B) {
 	}
 }
 
-// benchDrills parses TIVE_LM_DRILLS: "skill:max_objects:texts", comma-separated.
+// benchDrills parses TIVE_LM_DRILLS: "skill:max_objects:texts[:rehearse]",
+// comma-separated.
 func benchDrills(b *testing.B, s string) []spec.Drill {
 	var out []spec.Drill
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' }) {
 		var d spec.Drill
 		parts := strings.Split(f, ":")
-		if len(parts) != 3 {
-			b.Fatalf("TIVE_LM_DRILLS: %q is not skill:max_objects:texts", f)
+		if len(parts) == 3 {
+			parts = append(parts, "0")
+		}
+		if len(parts) != 4 {
+			b.Fatalf("TIVE_LM_DRILLS: %q is not skill:max_objects:texts[:rehearse]", f)
 		}
 		d.Skill = parts[0]
-		if _, err := fmt.Sscan(parts[1]+" "+parts[2], &d.MaxObjects, &d.Texts); err != nil {
+		if _, err := fmt.Sscan(parts[1]+" "+parts[2]+" "+parts[3], &d.MaxObjects, &d.Texts, &d.Rehearse); err != nil {
 			b.Fatalf("TIVE_LM_DRILLS: %q: %v", f, err)
 		}
 		out = append(out, d)

@@ -114,7 +114,7 @@ type languageParams struct {
 // Language outputs model/, a model whose decoder trained on Records texts of
 // the world's language corpus with the loss on every next token
 // (TrainConfig.AllTokens; the prompt's weighted Train.PromptWeight), then
-// on each drill's fresh texts (purpose "language-drill-i" for drill i) and
+// on each drill's fresh texts (languagePhases) and
 // on the first Instruct texts of the corpus with the loss on the answers
 // only (its vision encoder and projector stay as drawn), with
 // a vocabulary built from the corpus, the captions and the mixture; and
@@ -154,22 +154,42 @@ func runLanguage(ctx context.Context, c *Call) error {
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("language", c.Seed))
 }
 
-// trainLanguage trains m's decoder (its vision encoder frozen) as the
-// language stage does: on corpus (p.Records texts of the language corpus)
-// with the loss on every next token, then with the loss on the answers
-// only on each drill's fresh texts and on corpus[:p.Instruct]; progress (may
-// be nil) gets the steps done of all phases'.
-func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p languageParams, progress func(done, total int)) error {
+// languagePhases is the language stage's training records, phase by
+// phase: corpus (p.Records texts of the language corpus); for drill i,
+// d.Texts fresh texts of its kind (purpose "language-drill-i") followed by
+// d.Rehearse fresh texts of the whole corpus ("language-drill-i-rehearse"),
+// which training shuffles together; and corpus[:p.Instruct] when Instruct
+// is positive.
+func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, error) {
 	phases := [][]data.Record{corpus}
 	for i, d := range p.Drills {
 		texts, _, err := world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if d.Rehearse > 0 {
+			mix, _, err := world.Language(p.World, fmt.Sprintf("language-drill-%d-rehearse", i), 0, d.Rehearse, p.MaxFill)
+			if err != nil {
+				return nil, err
+			}
+			texts = append(texts, mix...)
 		}
 		phases = append(phases, texts)
 	}
 	if p.Instruct > 0 {
 		phases = append(phases, corpus[:p.Instruct])
+	}
+	return phases, nil
+}
+
+// trainLanguage trains m's decoder (its vision encoder frozen) as the
+// language stage does, on languagePhases(corpus, p): the first phase with
+// the loss on every next token, the others with the loss on the answers
+// only; progress (may be nil) gets the steps done of all phases'.
+func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p languageParams, progress func(done, total int)) error {
+	phases, err := languagePhases(corpus, p)
+	if err != nil {
+		return err
 	}
 	total := 0
 	for _, ph := range phases {

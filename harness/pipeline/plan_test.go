@@ -34,8 +34,8 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 	if got := params("{records: 10, prompt_weight: 0.01}").Train.PromptWeight; got != 0.01 {
 		t.Errorf("prompt_weight 0.01 planned as %v", got)
 	}
-	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7}]}").Drills
-	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7}}
+	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7, rehearse: 5}]}").Drills
+	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7, Rehearse: 5}}
 	if !reflect.DeepEqual(drills, want) {
 		t.Errorf("drills planned as %+v, want %+v", drills, want)
 	}
@@ -43,7 +43,7 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"prompt_weight", "drills"} {
+	for _, key := range []string{"prompt_weight", "drills", "rehearse"} {
 		if strings.Contains(string(b), key) {
 			t.Errorf("language parameters without %s name it: %s", key, b)
 		}

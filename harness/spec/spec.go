@@ -191,10 +191,14 @@ type Language struct {
 }
 
 // Drill is one answer-only phase of the language stage: Texts fresh texts
-// of a kind of the language corpus.
+// of a kind of the language corpus, shuffled with Rehearse fresh texts of
+// the whole corpus (every skill), which keep the skills the drill does not
+// ask in use (rehearsal: without it a drill of one skill wears the others
+// down, and the instruct phase that restores them wears the drilled one).
 type Drill struct {
 	world.TextKind `yaml:",inline"`
 	Texts          int `yaml:"texts" json:"texts"`
+	Rehearse       int `yaml:"rehearse" json:"rehearse,omitempty"`
 }
 
 // Train configures one training run of the built-in model; zero values take
@@ -976,6 +980,8 @@ func (d *decoder) validate(s *Spec) {
 			bad(path, "%v", strings.TrimPrefix(err.Error(), "world: "))
 		} else if d.Texts <= 0 {
 			bad(path+".texts", "%d (want a positive number of texts)", d.Texts)
+		} else if d.Rehearse < 0 {
+			bad(path+".rehearse", "%d (want a number of texts >= 0)", d.Rehearse)
 		}
 	}
 	if v := s.Vision; v.Images < 0 || v.Probe < 0 {

@@ -111,6 +111,8 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:34: language.drills[0].texts: 0 (want a positive number of texts)"}},
 		{"drill with five objects", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, drills: [{max_objects: 5, texts: 9}]}\n",
 			[]string{"s.yaml:4:34: language.drills[0]: max_objects 5 is not between 1 and 4"}},
+		{"negative rehearsal", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, drills: [{skill: yesno, texts: 9, rehearse: -3}]}\n",
+			[]string{"s.yaml:4:69: language.drills[0].rehearse: -3 (want a number of texts >= 0)"}},
 		{"drills without records", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {drills: [{skill: yesno, texts: 9}]}\n",
 			[]string{"s.yaml:4:20: language.drills: drills follow the first phase: set language.records too"}},
 		{"instruct past records", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, instruct: 20}\n",

@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/world"
+)
+
+// TestLanguagePhases checks the language stage's phases: the corpus, each
+// drill's texts of its kind followed by its rehearsal texts of every skill
+// (fresh texts, not the corpus's), and the instruct texts.
+func TestLanguagePhases(t *testing.T) {
+	cfg := world.Config{Profile: "tiny", Assets: "shapes", Seed: 2}.WithDefaults()
+	corpus, _, err := world.Language(cfg, "language", 0, 40, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yesno := world.TextKind{Skill: "yesno", MaxObjects: 1}
+	p := languageParams{World: cfg, Records: 40, Instruct: 10, MaxFill: 2,
+		Drills: []spec.Drill{{TextKind: yesno, Texts: 6}, {TextKind: yesno, Texts: 5, Rehearse: 30}}}
+	phases, err := languagePhases(corpus, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(phases) != 4 || !reflect.DeepEqual(phases[0], corpus) || !reflect.DeepEqual(phases[3], corpus[:10]) {
+		t.Fatalf("phases %d long, or the first and last are not the corpus and its first 10 texts", len(phases))
+	}
+	if len(phases[1]) != 6 || len(phases[2]) != 35 {
+		t.Fatalf("drill phases have %d and %d texts, want 6 and 5+30", len(phases[1]), len(phases[2]))
+	}
+	drill, _, err := world.LanguageOf(cfg, "language-drill-1", yesno, 0, 5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, skills, err := world.Language(cfg, "language-drill-1-rehearse", 0, 30, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(phases[2][:5], drill) || !reflect.DeepEqual(phases[2][5:], mix) {
+		t.Error("the second drill is not its own texts followed by its rehearsal texts")
+	}
+	if reflect.DeepEqual(mix, corpus[:30]) {
+		t.Error("rehearsal texts repeat the corpus")
+	}
+	other := 0
+	for _, s := range skills {
+		if s != "yesno" {
+			other++
+		}
+	}
+	if other == 0 {
+		t.Error("no rehearsal text asks another skill than the drill's")
+	}
+}

@@ -114,13 +114,12 @@ type languageParams struct {
 // Language outputs model/, a model whose decoder trained on Records texts of
 // the world's language corpus with the loss on every next token
 // (TrainConfig.AllTokens; the prompt's weighted Train.PromptWeight), then
-// on each drill's fresh texts (languagePhases) and
-// on the first Instruct texts of the corpus with the loss on the answers
-// only (its vision encoder and projector stay as drawn), with
-// a vocabulary built from the corpus, the captions and the mixture; and
-// eval.json, its exact-match accuracy per skill on Eval
-// held-out texts with up to MaxFill+3 filler sentences (positions the
-// training texts do not reach).
+// on each drill's fresh texts and on the first Instruct texts of the corpus
+// with the loss on the answers only (languagePhases; its vision encoder and
+// projector stay as drawn), with a vocabulary built from the corpus, the
+// captions and the mixture; and eval.json, its exact-match accuracy per
+// skill on Eval held-out texts with up to MaxFill+3 filler sentences
+// (positions the training texts do not reach).
 func runLanguage(ctx context.Context, c *Call) error {
 	var p languageParams
 	if err := c.Decode(&p); err != nil {

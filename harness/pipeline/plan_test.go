@@ -14,7 +14,8 @@ import (
 
 // TestLanguageOptionsPlanned checks that language.prompt_weight and
 // language.drills reach the language stage's parameters, and that leaving
-// them out leaves the stage's parameters (so its key) without them.
+// them out (or a drill's rehearse) leaves the stage's parameters (so its
+// key) without them.
 func TestLanguageOptionsPlanned(t *testing.T) {
 	params := func(language string) languageParams {
 		file := filepath.Join(t.TempDir(), "s.yaml")
@@ -39,13 +40,18 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 	if !reflect.DeepEqual(drills, want) {
 		t.Errorf("drills planned as %+v, want %+v", drills, want)
 	}
-	b, err := json.Marshal(params("{records: 10}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{"prompt_weight", "drills", "rehearse"} {
-		if strings.Contains(string(b), key) {
-			t.Errorf("language parameters without %s name it: %s", key, b)
+	for language, keys := range map[string][]string{
+		"{records: 10}": {"prompt_weight", "drills"},
+		"{records: 10, drills: [{skill: yesno, texts: 6}]}": {"rehearse"},
+	} {
+		b, err := json.Marshal(params(language))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range keys {
+			if strings.Contains(string(b), key) {
+				t.Errorf("language parameters of %s name %s: %s", language, key, b)
+			}
 		}
 	}
 }

@@ -167,10 +167,9 @@ type Vision struct {
 // language corpus (world.Language) with the loss on every next token (a base
 // language model's pretraining), then with the loss on the answers only on
 // each drill's fresh texts and on the first Instruct of them (instruction
-// tuning), and the pretrain stage
-// then aligns the vision encoder and projector to it with the decoder
-// frozen. Records 0 (the default) skips it: the pretrain stage trains the
-// whole model from scratch.
+// tuning), and the pretrain stage then aligns the vision encoder and
+// projector to it with the decoder frozen. Records 0 (the default) skips
+// it: the pretrain stage trains the whole model from scratch.
 type Language struct {
 	Records  int `yaml:"records" json:"records"`
 	Instruct int `yaml:"instruct" json:"instruct"`

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -38,10 +39,10 @@ benchmarks: [pope]
 // 1) while its projector moved; instruction tuning keeps the tower too.
 func TestLanguageRecipe(t *testing.T) {
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "lang.yaml")
-	os.WriteFile(spec, []byte(languageSpec), 0o644)
+	file := filepath.Join(dir, "lang.yaml")
+	os.WriteFile(file, []byte(languageSpec), 0o644)
 	store := filepath.Join(dir, "store")
-	code, out, errs := runTive(t, "run", spec, "--store", store, "--json")
+	code, out, errs := runTive(t, "run", file, "--store", store, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -105,6 +106,10 @@ func TestLanguageRecipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	drawn, err := model.New(base.Cfg, lm.Vocab, spec.Seed(5, "pretrain", 0)) // world seed 5
+	if err != nil {
+		t.Fatal(err)
+	}
 	towerW := map[string][]float32{}
 	for _, p := range tower.Params() {
 		towerW[p.Name] = p.W
@@ -117,13 +122,97 @@ func TestLanguageRecipe(t *testing.T) {
 				t.Errorf("%s: the tower changed after the vision stage", p.Name)
 			}
 		case proj:
-			if slices.Equal(p.W, lm.Params()[i].W) {
+			if slices.Equal(p.W, drawn.Params()[i].W) {
 				t.Errorf("%s: alignment did not train the projector", p.Name)
 			}
 		default:
 			if !slices.Equal(p.W, lm.Params()[i].W) {
 				t.Errorf("%s: alignment changed the language model's decoder", p.Name)
 			}
+		}
+	}
+}
+
+// TestWordRecipe runs the recipe with word tokens in the store of the plain
+// recipe: the vision and language stages are reused (their keys leave the
+// projector out); the pretrain stage aligns a projector of its own shape on
+// words and scores it (eval.json), with the decoder and tower it was given;
+// instruction tuning leaves the aligned projector as it is.
+func TestWordRecipe(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	for _, s := range []struct{ name, yaml string }{
+		{"lang.yaml", languageSpec},
+		{"words.yaml", strings.Replace(languageSpec, "vision_width: 48}", "vision_width: 48, projector_width: 40, word_tokens: true}\nalign: {images: 120, eval: 16, epochs: 2, batch_size: 16}", 1)},
+	} {
+		os.WriteFile(filepath.Join(dir, s.name), []byte(s.yaml), 0o644)
+	}
+	if code, _, errs := runTive(t, "run", filepath.Join(dir, "lang.yaml"), "--store", store, "--json"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, out, errs := runTive(t, "run", filepath.Join(dir, "words.yaml"), "--store", store, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, s := range summaryOf(t, out).Stages {
+		if (s.Stage == "vision" || s.Stage == "language") && s.Status != "cached" {
+			t.Errorf("%s stage %s, want cached", s.Stage, s.Status)
+		}
+		if s.Stage == "pretrain" && s.Status != "ran" {
+			t.Errorf("pretrain stage %s, want ran", s.Status)
+		}
+	}
+	res, err := pipeline.ReadResults(summaryOf(t, out).Results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := res.Runs[0].Keys
+	s, _ := pipeline.OpenStore(store)
+	var eval pipeline.AlignScore
+	b, err := os.ReadFile(filepath.Join(s.Path(keys["pretrain"]), "eval.json"))
+	if err != nil || json.Unmarshal(b, &eval) != nil {
+		t.Fatalf("pretrain eval.json: %v %s", err, b)
+	}
+	for _, v := range []float64{eval.ObjectWord, eval.Background, eval.YesNoImage, eval.YesNoBlack} {
+		if eval.Scenes != 16 || v < 0 || v > 1 {
+			t.Fatalf("pretrain eval.json %+v", eval)
+		}
+	}
+	load := func(stage string) *model.Model {
+		m, err := model.Load(filepath.Join(s.Path(keys[stage]), "model"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	lm, tower, base, tuned := load("language"), load("vision"), load("pretrain"), load("train")
+	if !base.Cfg.WordTokens || base.Cfg.ProjectorWidth != 40 {
+		t.Fatalf("base model config %+v", base.Cfg)
+	}
+	drawn, err := model.New(base.Cfg, lm.Vocab, spec.Seed(5, "pretrain", 0)) // world seed 5
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := map[string][]float32{}
+	for _, m := range []*model.Model{lm, tower} {
+		for _, p := range m.Params() {
+			if strings.HasPrefix(p.Name, "vision.") == (m == tower) {
+				from[p.Name] = p.W
+			}
+		}
+	}
+	for i, p := range base.Params() {
+		if strings.HasPrefix(p.Name, "projector.") {
+			if !strings.HasSuffix(p.Name, ".bias") && slices.Equal(p.W, drawn.Params()[i].W) {
+				t.Errorf("%s: the alignment did not train it", p.Name)
+			}
+			if !slices.Equal(p.W, tuned.Params()[i].W) {
+				t.Errorf("%s: instruction tuning moved the aligned projector", p.Name)
+			}
+			continue
+		}
+		if !slices.Equal(p.W, from[p.Name]) {
+			t.Errorf("%s: not the pretrained part's", p.Name)
 		}
 	}
 }

@@ -29,6 +29,13 @@ type Config struct {
 	// VisionWidth is the vision tower's width (CLIP's, where LLaVA's
 	// projector maps 1024 to the language model's 4096); 0 means Width.
 	VisionWidth int `json:"vision_width,omitempty"`
+	// ProjectorWidth is the hidden width of the projector's MLP (LLaVA-1.5's
+	// is the language model's width); 0 means Width.
+	ProjectorWidth int `json:"projector_width,omitempty"`
+	// WordTokens puts each visual token into the decoder as the word
+	// embedding nearest to the projector's output (snapWords), and keeps the
+	// projector out of Train: AlignWords alone trains it.
+	WordTokens bool `json:"word_tokens,omitempty"`
 	// Init is the decoder blocks' initialisation of q, k, v and fc: ""
 	// draws them from N(0, 0.02²) (GPT-2), "fanin" from N(0, 1/D)
 	// (LeCun), which starts attention with scores of order one rather
@@ -45,6 +52,14 @@ type Config struct {
 func (c Config) TowerWidth() int {
 	if c.VisionWidth > 0 {
 		return c.VisionWidth
+	}
+	return c.Width
+}
+
+// projectorWidth is ProjectorWidth, or Width when it is 0.
+func (c Config) projectorWidth() int {
+	if c.ProjectorWidth > 0 {
+		return c.ProjectorWidth
 	}
 	return c.Width
 }
@@ -75,6 +90,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
 	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
 		return fmt.Errorf("model: the conv stem needs a patch_size that is a power of two, got %d", c.PatchSize)
+	case c.ProjectorWidth < 0:
+		return fmt.Errorf("model: projector_width %d must be non-negative", c.ProjectorWidth)
 	case c.VisionWidth < 0 || c.TowerWidth()%c.Heads != 0:
 		return fmt.Errorf("model: vision_width %d must be a non-negative multiple of heads %d", c.VisionWidth, c.Heads)
 	case c.RoPE && (c.Width/c.Heads)%2 != 0:
@@ -87,7 +104,7 @@ func (c Config) validate() error {
 
 // Model is a LLaVA-shaped vision-language model:
 //
-//	vision: patches(image) → Patch (or Stem(image)) → + VPos → VBlocks → VLN → Proj2(GELU(Proj1 ·))
+//	vision: patches(image) → Patch (or Stem(image)) → + VPos → VBlocks → VLN → Proj2(GELU(Proj1 ·)) [→ nearest word, WordTokens]
 //	decoder: Embedding(tokens; visual tokens at the <image> slots) → Blocks → LNF → Head
 //
 // Head logits are computed only at the rows that need them (response tokens
@@ -128,7 +145,8 @@ type activations struct {
 	dsel, dlnf, dA, dB        []float32
 	dvis, dp1a, dp1, dvln     []float32
 	dvA, dvB                  []float32
-	visOff                    []int // the encoder's sequences: k·P
+	wordDots, wordInv         []float32 // snapWords: ⟨o_p, E[w]⟩ [nv, V] and 1/‖E[w]‖ [V]
+	visOff                    []int     // the encoder's sequences: k·P
 }
 
 // New builds a model with weights drawn from a PCG source seeded by seed:
@@ -151,8 +169,8 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 		m.VBlocks = append(m.VBlocks, newBlock(fmt.Sprintf("vision.blocks.%d", i), vw, cfg.Heads, cfg.MLPRatio, false))
 	}
 	m.VLN = newLayerNorm("vision.ln", vw)
-	m.Proj1 = newLinear("projector.0", vw, d, true)
-	m.Proj2 = newLinear("projector.2", d, d, true)
+	m.Proj1 = newLinear("projector.0", vw, cfg.projectorWidth(), true)
+	m.Proj2 = newLinear("projector.2", cfg.projectorWidth(), d, true)
 	m.Emb = Embedding{Tok: newParam("embed.tok", vocab.Size(), d), D: d}
 	var rope *RoPE
 	if cfg.RoPE {
@@ -410,6 +428,16 @@ func (m *Model) towerForward(images [][]uint8) {
 	m.VLN.Forward(a.vln, x, nv)
 }
 
+// project runs the projector on the tower's nv output rows (act.vln) into
+// act.vis [nv, D].
+func (m *Model) project(nv int) {
+	a, h := &m.act, m.Cfg.projectorWidth()
+	a.p1, a.p1a, a.vis = grow(a.p1, nv*h), grow(a.p1a, nv*h), grow(a.vis, nv*m.Cfg.Width)
+	m.Proj1.Forward(a.p1, a.vln, nv, nil)
+	m.projAct.Forward(a.p1a, a.p1)
+	m.Proj2.Forward(a.vis, a.p1a, nv, nil)
+}
+
 // forward runs the model on b and leaves logits at b.rows in m.act.logits.
 // rng non-nil is training mode (LoRA dropout).
 func (m *Model) forward(b *batch, rng *rand.Rand) {
@@ -419,12 +447,10 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 	nv := b.nImg * P
 	if nv > 0 {
 		m.towerForward(b.images)
-		a.p1 = grow(a.p1, nv*d)
-		a.p1a = grow(a.p1a, nv*d)
-		a.vis = grow(a.vis, nv*d)
-		m.Proj1.Forward(a.p1, a.vln, nv, nil)
-		m.projAct.Forward(a.p1a, a.p1)
-		m.Proj2.Forward(a.vis, a.p1a, nv, nil)
+		m.project(nv)
+		if m.Cfg.WordTokens {
+			m.snapWords(a.vis, nv)
+		}
 	}
 	n := len(b.tokens)
 	a.x0 = grow(a.x0, n*d)
@@ -501,11 +527,11 @@ func (m *Model) backward(grads bool, stop int) {
 	nv := b.nImg * P
 	a.dvis = grow(a.dvis, nv*d)
 	m.Emb.Backward(dy, b.tokens, b.pos, a.dvis, grads)
-	if nv == 0 {
+	if nv == 0 || m.Proj1.W.Frozen && m.Proj2.W.Frozen && m.VLN.G.Frozen {
 		return
 	}
-	a.dp1a = grow(a.dp1a, nv*d)
-	a.dp1 = grow(a.dp1, nv*d)
+	a.dp1a = grow(a.dp1a, nv*m.Cfg.projectorWidth())
+	a.dp1 = grow(a.dp1, nv*m.Cfg.projectorWidth())
 	a.dvln = grow(a.dvln, nv*m.Cfg.TowerWidth())
 	m.Proj2.Backward(a.dp1a, a.dvis, true, false)
 	m.projAct.Backward(a.dp1, a.dp1a)

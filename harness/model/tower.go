@@ -89,18 +89,8 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 	rng := rand.New(rand.NewPCG(tc.Seed, 0x68656164)) // "head"
 	heads := make([]*Linear, len(classes))
 	ces := make([]CrossEntropy, len(classes))
-	params := []*Param{}
-	for _, p := range m.params {
-		p.Frozen = !strings.HasPrefix(p.Name, "vision.")
-		if !p.Frozen {
-			params = append(params, p)
-		}
-	}
-	defer func() {
-		for _, p := range m.params {
-			p.Frozen = false
-		}
-	}()
+	params := m.trainOnly("vision.")
+	defer m.thaw()
 	for h, c := range classes {
 		heads[h] = newLinear(fmt.Sprintf("tower.head.%d", h), d, c+1, true)
 		heads[h].W.initNormal(rng, 1/math.Sqrt(float64(d)))
@@ -123,39 +113,71 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 			}
 		}
 	}
+	tb := &towerBatch{heads: heads, ces: ces}
+	losses, err := stepLoop(ctx, len(imgs), tc, params, func(batch []int) float64 {
+		tb.px, tb.y = tb.px[:0], tb.y[:0]
+		for _, i := range batch {
+			tb.px = append(tb.px, pixels(imgs[i].Image, m.Cfg.ImageSize))
+			tb.y = append(tb.y, targets[i])
+		}
+		return m.towerStep(tb, true)
+	}, progress)
+	return &TowerResult{Steps: tc.Steps(len(imgs)), Losses: losses}, err
+}
+
+// trainOnly freezes every parameter whose name lacks prefix and returns
+// the others, the ones to train; thaw undoes it.
+func (m *Model) trainOnly(prefix string) []*Param {
+	var ps []*Param
+	for _, p := range m.params {
+		p.Frozen = !strings.HasPrefix(p.Name, prefix)
+		if !p.Frozen {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// thaw unfreezes every parameter.
+func (m *Model) thaw() {
+	for _, p := range m.params {
+		p.Frozen = false
+	}
+}
+
+// stepLoop runs Train's schedule over n items: tc.Steps(n) AdamW steps of
+// tc.BatchSize items each, in an order drawn per epoch from PCG(tc.Seed,
+// epoch), the learning rate on a cosine with linear warm-up, gradients
+// clipped to tc.MaxGradNorm. step gets a batch's item indices, accumulates
+// the gradients of params (zeroed before it) and returns the batch's loss;
+// stepLoop returns every step's loss (those run before ctx ended).
+func stepLoop(ctx context.Context, n int, tc TrainConfig, params []*Param, step func(batch []int) float64, progress func(done, total int)) ([]float64, error) {
 	opt := newAdamW(tc.Beta1, tc.Beta2, tc.Eps, tc.WeightDecay)
-	n, bs := len(imgs), tc.BatchSize
+	bs := tc.BatchSize
 	spe := (n + bs - 1) / bs
 	total := tc.Steps(n)
 	warm := int(math.Ceil(float64(total) * tc.WarmupRatio))
-	res := &TowerResult{Steps: total}
+	var losses []float64
 	var perm []int
-	tb := &towerBatch{heads: heads, ces: ces}
 	for s := range total {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return losses, err
 		}
 		ep, k := s/spe, s%spe
 		if k == 0 {
 			perm = rand.New(rand.NewPCG(tc.Seed, uint64(ep))).Perm(n)
 		}
-		tb.px, tb.y = tb.px[:0], tb.y[:0]
-		for _, i := range perm[k*bs : min((k+1)*bs, n)] {
-			tb.px = append(tb.px, pixels(imgs[i].Image, m.Cfg.ImageSize))
-			tb.y = append(tb.y, targets[i])
-		}
 		for _, p := range params {
 			zero(p.G)
 		}
-		loss := m.towerStep(tb, true)
+		losses = append(losses, step(perm[k*bs:min((k+1)*bs, n)]))
 		clipGrads(params, tc.MaxGradNorm)
 		opt.Step(params, cosineLR(tc.LR, s, total, warm))
-		res.Losses = append(res.Losses, loss)
 		if progress != nil {
-			progress(s+1, res.Steps)
+			progress(s+1, total)
 		}
 	}
-	return res, nil
+	return losses, nil
 }
 
 // TowerFeatures runs the tower over imgs, 64 at a time, and returns each
@@ -327,17 +349,23 @@ func (m *Model) towerStep(tb *towerBatch, backward bool) float64 {
 // CopyTower sets m's vision tower (every vision.* parameter) to src's; the
 // two models must have the same tower shape.
 func (m *Model) CopyTower(src *Model) error {
+	return m.copyFrom(src, "tower", func(name string) bool { return strings.HasPrefix(name, "vision.") })
+}
+
+// copyFrom sets every parameter of m whose name in selects to src's
+// parameter of that name; part names the parameters in errors.
+func (m *Model) copyFrom(src *Model, part string, in func(name string) bool) error {
 	from := map[string]*Param{}
 	for _, p := range src.params {
 		from[p.Name] = p
 	}
 	for _, p := range m.params {
-		if !strings.HasPrefix(p.Name, "vision.") {
+		if !in(p.Name) {
 			continue
 		}
 		q, ok := from[p.Name]
 		if !ok || len(q.W) != len(p.W) {
-			return fmt.Errorf("model: the tower's %s is missing or of another shape in the source model", p.Name)
+			return fmt.Errorf("model: the %s's %s is missing or of another shape in the source model", part, p.Name)
 		}
 		copy(p.W, q.W)
 	}

@@ -221,6 +221,9 @@ func (m *Model) setTrainable(freezeVision, freezeDecoder bool) {
 		} else {
 			p.Frozen = freezeVision && vision || freezeDecoder && !vision && !proj
 		}
+		if proj && m.Cfg.WordTokens {
+			p.Frozen = true // AlignWords set the words; a straight-through step would move them
+		}
 	}
 }
 

@@ -22,12 +22,13 @@ import (
 // The built-in model's stages: language (the decoder on the world's
 // language corpus, once per world, when the spec asks for it; version 2
 // pretrains on every next token first), pretrain (the base model, once per
-// world),
+// world; version 2 draws its projector afresh on a language model and can
+// align it on words),
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
 	Register(&Stage{Name: "language", Version: "2", Arith: true, Run: runLanguage})
-	Register(&Stage{Name: "pretrain", Version: "1", Arith: true, Run: runPretrain})
+	Register(&Stage{Name: "pretrain", Version: "2", Arith: true, Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
 	Register(&Stage{Name: "valfeatures", Version: "1", Arith: true, Run: runValFeatures})
@@ -37,6 +38,7 @@ type pretrainParams struct {
 	Model         model.Config      `json:"model"`
 	VocabMinCount int               `json:"vocab_min_count"`
 	Train         model.TrainConfig `json:"train"`
+	Align         *alignParams      `json:"align,omitempty"`
 }
 
 // worldImages reads images of a generated world: record image paths are
@@ -48,9 +50,11 @@ func worldImages(worldDir string) model.ImageSource {
 // Pretrain outputs: model/ (a checkpoint) trained on the world's captions.
 // Without a language input it starts from scratch (full fine-tuning, with a
 // vocabulary built from the captions and the training mixture); with one it
-// starts from the language model and keeps its decoder fixed. With a vision
-// input it takes that stage's pretrained tower and keeps it fixed too, so
-// that with both it trains the projector only (LLaVA's stage 1).
+// takes the language model's decoder and vocabulary, draws a projector of
+// its own shape, and keeps the decoder fixed. With a vision input it takes
+// that stage's pretrained tower and keeps it fixed too, so that with both it
+// trains the projector only (LLaVA's stage 1). With Align it trains the
+// projector on words instead of the captions (align) and adds eval.json.
 func runPretrain(ctx context.Context, c *Call) error {
 	var p pretrainParams
 	if err := c.Decode(&p); err != nil {
@@ -63,7 +67,14 @@ func runPretrain(ctx context.Context, c *Call) error {
 	}
 	var m *model.Model
 	if lang, ok := c.Inputs["language"]; ok {
-		if m, err = model.Load(filepath.Join(lang, "model")); err != nil {
+		lm, err := model.Load(filepath.Join(lang, "model"))
+		if err != nil {
+			return err
+		}
+		if m, err = model.New(p.Model, lm.Vocab, c.Seed); err != nil {
+			return err
+		}
+		if err := m.CopyDecoder(lm); err != nil {
 			return err
 		}
 		p.Train.FreezeDecoder = true
@@ -84,7 +95,13 @@ func runPretrain(ctx context.Context, c *Call) error {
 		p.Train.FreezeVision = true
 	}
 	p.Train.Seed = c.Seed
-	if _, err := model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress); err != nil {
+	if p.Align != nil {
+		p.Align.Train.Seed = c.Seed
+		err = align(ctx, m, *p.Align, c.Out, c.Progress)
+	} else {
+		_, err = model.Train(ctx, m, caps, worldImages(w), p.Train, c.Progress)
+	}
+	if err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("pretrain", c.Seed))

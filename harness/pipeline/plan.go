@@ -77,7 +77,7 @@ func (p *planner) base() *Node {
 	in := map[string]Ref{"world": {Node: p.world}}
 	if v := r.Vision; v.Images > 0 {
 		vis := &Node{Stage: "vision", Seed: spec.Seed(r.World.Seed, "vision", 0),
-			Params: visionParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
+			Params: visionParams{World: r.World.Config().WithDefaults(), Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
 		in["vision"] = Ref{Node: vis}
 	}
@@ -85,13 +85,16 @@ func (p *planner) base() *Node {
 		tc := trainConfig(l.Train)
 		tc.PromptWeight = l.PromptWeight
 		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
-			Params: languageParams{World: r.World.Config().WithDefaults(), Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
+			Params: languageParams{World: r.World.Config().WithDefaults(), Model: partConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
 				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
 	}
-	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in,
-		Params: pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}}
+	pp := pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}
+	if a := r.Align; a.Images > 0 {
+		pp.Align = &alignParams{World: r.World.Config().WithDefaults(), Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
+	}
+	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in, Params: pp}
 }
 
 // selection plans the select stage and whatever gradients its method reads.
@@ -191,7 +194,17 @@ func backendRuntimeOf(r *spec.Run) backendRuntime {
 
 func modelConfig(m spec.Model) model.Config {
 	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
-		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init, Sink: m.Sink}
+		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init, Sink: m.Sink,
+		ProjectorWidth: m.ProjectorWidth, WordTokens: m.WordTokens}
+}
+
+// partConfig is the model configuration of the vision and language stages:
+// they train the tower and the decoder alone, so the projector's settings,
+// the pretrain stage's to choose, are left out of their keys.
+func partConfig(m spec.Model) model.Config {
+	c := modelConfig(m)
+	c.ProjectorWidth, c.WordTokens = 0, false
+	return c
 }
 
 func trainConfig(t spec.Train) model.TrainConfig {

@@ -55,3 +55,43 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 		}
 	}
 }
+
+// TestWordAlignmentPlanned: the projector's settings and the word alignment
+// reach the pretrain stage only; the vision and language stages, which
+// train the tower and the decoder alone, keep the keys they have without
+// them (so a spec that adds them reuses its pretrained parts).
+func TestWordAlignmentPlanned(t *testing.T) {
+	nodes := func(extra string) map[string]*Node {
+		file := filepath.Join(t.TempDir(), "s.yaml")
+		os.WriteFile(file, []byte("name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\n"+
+			"vision: {images: 10}\nlanguage: {records: 10}\n"+extra), 0o644)
+		st, err := spec.Load(file, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*Node{}
+		for _, n := range Plan(&st.Runs[0]) {
+			out[n.Stage] = n
+		}
+		return out
+	}
+	plain := nodes("")
+	words := nodes("model: {projector_width: 96, word_tokens: true}\nalign: {images: 30, eval: 5, epochs: 2, lr: 0.01}\n")
+	for _, stage := range []string{"vision", "language"} {
+		a, _ := json.Marshal(plain[stage].Params)
+		b, _ := json.Marshal(words[stage].Params)
+		if string(a) != string(b) {
+			t.Errorf("%s parameters change with the projector's settings:\n%s\n%s", stage, a, b)
+		}
+	}
+	if p := plain["pretrain"].Params.(pretrainParams); p.Align != nil {
+		t.Errorf("a spec without align plans the alignment %+v", p.Align)
+	}
+	p := words["pretrain"].Params.(pretrainParams)
+	if p.Model.ProjectorWidth != 96 || !p.Model.WordTokens {
+		t.Errorf("pretrain model %+v, want projector_width 96 and word_tokens", p.Model)
+	}
+	if a := p.Align; a == nil || a.Images != 30 || a.Eval != 5 || a.Train.Epochs != 2 || a.Train.LR != 0.01 || a.World.Profile != "tiny" {
+		t.Errorf("align planned as %+v", a)
+	}
+}

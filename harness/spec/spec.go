@@ -58,6 +58,7 @@ type Spec struct {
 	Model       Model     `yaml:"model" json:"model"`
 	Vision      Vision    `yaml:"vision" json:"vision"`
 	Language    Language  `yaml:"language" json:"language"`
+	Align       Align     `yaml:"align" json:"align"`
 	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
 	Reference   Reference `yaml:"reference" json:"reference"`
 	Features    Features  `yaml:"features" json:"features"`
@@ -146,6 +147,12 @@ type Model struct {
 	// Sink gives every decoder attention head a learned sink logit (a key
 	// of value zero that a head can fall back on when it finds nothing).
 	Sink bool `yaml:"sink" json:"sink,omitempty"`
+	// ProjectorWidth is the hidden width of the projector's MLP (0: width).
+	ProjectorWidth int `yaml:"projector_width" json:"projector_width,omitempty"`
+	// WordTokens puts each visual token into the decoder as the word
+	// embedding nearest to the projector's output (model.Config.WordTokens);
+	// it needs align.images.
+	WordTokens bool `yaml:"word_tokens" json:"word_tokens,omitempty"`
 }
 
 // Vision configures the built-in model's vision tower (CLIP's role in
@@ -159,6 +166,21 @@ type Vision struct {
 	// Probe is the number of scenes the stage's linear probes fit on (and
 	// as many they are scored on, per art style: eval.json).
 	Probe int `yaml:"probe" json:"probe"`
+	Train `yaml:",inline" json:"schedule"`
+}
+
+// Align configures the pretrain stage's word alignment of the projector
+// (model.AlignWords), which replaces its pass over the captions: on Images
+// fresh scenes of the world's vision stream, each visual token's output is
+// regressed on the language model's embedding of the word that names what
+// covers its patch. It needs vision.images, language.records and
+// model.word_tokens. Images 0 (the default) skips it.
+type Align struct {
+	Images int `yaml:"images" json:"images"`
+	// Eval is the number of new scenes on which the stage scores the
+	// aligned model (eval.json): its words per token, and zero-shot
+	// "Is there ...?" with the image and with a black one.
+	Eval  int `yaml:"eval" json:"eval"`
 	Train `yaml:",inline" json:"schedule"`
 }
 
@@ -911,6 +933,9 @@ func (d *decoder) validate(s *Spec) {
 	if m.VisionLayers < 0 {
 		bad("model.vision_layers", "%d is negative", m.VisionLayers)
 	}
+	if m.ProjectorWidth < 0 {
+		bad("model.projector_width", "%d is negative", m.ProjectorWidth)
+	}
 	if m.VisionWidth < 0 || m.Heads > 0 && m.VisionWidth%m.Heads != 0 {
 		bad("model.vision_width", "%d must be 0 (the width) or a positive multiple of heads %d", m.VisionWidth, m.Heads)
 	}
@@ -988,7 +1013,14 @@ func (d *decoder) validate(s *Spec) {
 	} else if v.Images > 0 && s.Data.Source != "world" {
 		bad("vision.images", "the vision stream is the built-in world's (data.source: world)")
 	}
-	for path, t := range map[string]Train{"vision": s.Vision.Train, "language": s.Language.Train, "pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
+	if a := s.Align; a.Images < 0 || a.Eval < 0 {
+		bad("align", "images and eval must be >= 0")
+	} else if a.Images > 0 && (s.Vision.Images == 0 || s.Language.Records == 0 || !s.Model.WordTokens) {
+		bad("align.images", "the word alignment needs vision.images, language.records and model.word_tokens")
+	} else if a.Images == 0 && s.Model.WordTokens {
+		bad("model.word_tokens", "needs align.images (only the word alignment trains a word-token projector)")
+	}
+	for path, t := range map[string]Train{"vision": s.Vision.Train, "language": s.Language.Train, "align": s.Align.Train, "pretrain": s.Pretrain, "reference.train": s.Reference.Train, "train": s.Train.Train} {
 		if t.Epochs < 0 || t.BatchSize < 0 || t.LR < 0 || t.WarmupRatio < 0 || t.WarmupRatio >= 1 || t.WeightDecay < 0 {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}

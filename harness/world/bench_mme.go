@@ -68,7 +68,7 @@ func (s *suite) mmeItem(r *rand.Rand, sub string) (Scene, string, string) {
 		sc := s.scene(r, sceneOpts{min: 1, max: 4}, false)
 		o := pick(r, sc.visible())
 		c := g.otherConcepts(r, 1, sc.has)[0]
-		return sc, fmt.Sprintf("Is there %s in this image?", article(g.name(o))), fmt.Sprintf("Is there %s in this image?", article(g.concepts[c].Name))
+		return sc, fmt.Sprintf("Is there %s in this image?", Article(g.name(o))), fmt.Sprintf("Is there %s in this image?", Article(g.concepts[c].Name))
 	case "count":
 		c := r.IntN(len(g.concepts))
 		k := 1 + r.IntN(4)
@@ -135,7 +135,7 @@ func (s *suite) mmeItem(r *rand.Rand, sub string) (Scene, string, string) {
 		for other == c {
 			other = pick(r, pool)
 		}
-		return sc, fmt.Sprintf("Is this a photo of %s?", article(g.concepts[c].Name)), fmt.Sprintf("Is this a photo of %s?", article(g.concepts[other].Name))
+		return sc, fmt.Sprintf("Is this a photo of %s?", Article(g.concepts[c].Name)), fmt.Sprintf("Is this a photo of %s?", Article(g.concepts[other].Name))
 	case "scene":
 		sc := s.scene(r, sceneOpts{min: 1, max: 2}, false)
 		other := (sc.Place + 1 + r.IntN(len(places)-1)) % len(places)

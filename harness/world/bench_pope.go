@@ -88,7 +88,7 @@ func (s *suite) pope(r *rand.Rand, n int) {
 					label string
 				}{{present[k], "yes"}, {absent[k], "no"}} {
 					perCat[cat.name] = append(perCat[cat.name], popeLabel{Image: img,
-						Text: fmt.Sprintf("Is there %s in the image?", article(g.concepts[q.c].Name)), Label: q.label})
+						Text: fmt.Sprintf("Is there %s in the image?", Article(g.concepts[q.c].Name)), Label: q.label})
 				}
 			}
 		}

@@ -61,7 +61,7 @@ func (s *suite) scienceqa(r *rand.Rand, n int) {
 			case 1:
 				sc = s.scene(r, sceneOpts{min: 1, max: 1}, false)
 				o := sc.Objects[0]
-				p.Hint = fmt.Sprintf("This picture shows %s.", article(g.name(o)))
+				p.Hint = fmt.Sprintf("This picture shows %s.", Article(g.name(o)))
 				p.Question = fmt.Sprintf("What kind of thing is the %s?", g.name(o))
 				p.Choices, p.Answer = choices(r, g.kindOf(o), g.kinds, k)
 				p.Subject, p.Topic, p.Category, p.Skill = "natural science", "classification", "Classify things", "Classify things by kind"

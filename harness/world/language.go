@@ -110,10 +110,10 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		}
 		cn := w.concepts[c].Name
 		q = pick(r, []string{
-			fmt.Sprintf("Is there %s in the image?", article(cn)),
-			fmt.Sprintf("Is there %s in the picture?", article(cn)),
-			fmt.Sprintf("Is there %s in this image?%s", article(cn), mmeSuffix),
-			fmt.Sprintf("Is there %s in the image?\n%s", article(cn), shortHint),
+			fmt.Sprintf("Is there %s in the image?", Article(cn)),
+			fmt.Sprintf("Is there %s in the picture?", Article(cn)),
+			fmt.Sprintf("Is there %s in this image?%s", Article(cn), mmeSuffix),
+			fmt.Sprintf("Is there %s in the image?\n%s", Article(cn), shortHint),
 		})
 		return q, yesNo(s.has(c)), ctx
 	case "colour":
@@ -147,7 +147,7 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 			c = r.IntN(len(w.concepts))
 		}
 		cn := w.concepts[c].Name
-		return fmt.Sprintf("Which object does this question ask about: is there %s in the image?\n%s", article(cn), shortHint), capitalise(cn), ctx
+		return fmt.Sprintf("Which object does this question ask about: is there %s in the image?\n%s", Article(cn), shortHint), capitalise(cn), ctx
 	case "copy":
 		return pick(r, []string{"What does the sign say?", "What is written on the sign?", "What word is on the sign?"}) + "\n" + shortHint,
 			s.Texts[0].Words, ctx
@@ -177,7 +177,7 @@ func (w *world) sceneText(r *rand.Rand, s *Scene, detailed bool) string {
 			if s.count(o.Concept) > 1 {
 				continue
 			}
-			fmt.Fprintf(&b, " %s is %s of the picture, and it is mostly %s.", capitalise(article(w.name(o))), where(o.Box, s.Size), o.Colour)
+			fmt.Fprintf(&b, " %s is %s of the picture, and it is mostly %s.", capitalise(Article(w.name(o))), where(o.Box, s.Size), o.Colour)
 		}
 	}
 	if len(s.Texts) > 0 {

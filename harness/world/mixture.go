@@ -250,7 +250,7 @@ func (g *gen) names(objs []Object) []string {
 			}
 		}
 		if n == 1 {
-			out = append(out, article(g.name(o)))
+			out = append(out, Article(g.name(o)))
 		} else {
 			out = append(out, fmt.Sprintf("%d %s", n, plural(g.name(o))))
 		}
@@ -264,7 +264,7 @@ func (g *gen) describe(s *Scene) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The image shows %s %s.", list(g.names(vis)), places[s.Place].phrase)
 	for _, o := range vis {
-		fmt.Fprintf(&b, " %s is %s of the picture, and it is mostly %s.", capitalise(article(g.name(o))), where(o.Box, s.Size), o.Colour)
+		fmt.Fprintf(&b, " %s is %s of the picture, and it is mostly %s.", capitalise(Article(g.name(o))), where(o.Box, s.Size), o.Colour)
 	}
 	if len(s.Texts) > 0 {
 		fmt.Fprintf(&b, "\n\nA small sign with the word \"%s\" can also be seen in the scene.", s.Texts[0].Words)
@@ -328,7 +328,7 @@ func (g *gen) shortQA(r *rand.Rand, s *Scene, n int) [][2]string {
 			if r.IntN(2) == 0 {
 				c = r.IntN(len(g.concepts))
 			}
-			p = [2]string{fmt.Sprintf("Is there %s in the picture?", article(g.concepts[c].Name)), yesNo(s.has(c))}
+			p = [2]string{fmt.Sprintf("Is there %s in the picture?", Article(g.concepts[c].Name)), yesNo(s.has(c))}
 		case 3:
 			p = [2]string{"Where is this?", capitalise(places[s.Place].name)}
 		case 4:
@@ -339,7 +339,7 @@ func (g *gen) shortQA(r *rand.Rand, s *Scene, n int) [][2]string {
 			}
 			p = [2]string{fmt.Sprintf("Which side is the %s on?", nm), capitalise(horiz(o.Box, s.Size))}
 		default:
-			p = [2]string{fmt.Sprintf("Is %s in the image?", article(nm)), "Yes"}
+			p = [2]string{fmt.Sprintf("Is %s in the image?", Article(nm)), "Yes"}
 		}
 		if !asked[p[0]] {
 			asked[p[0]] = true
@@ -515,13 +515,13 @@ func (g *gen) vg(r *rand.Rand) Record {
 		nm := g.name(o)
 		switch r.IntN(4) {
 		case 0:
-			return fmt.Sprintf("%s %s", article(nm), places[s.Place].phrase)
+			return fmt.Sprintf("%s %s", Article(nm), places[s.Place].phrase)
 		case 1:
 			return fmt.Sprintf("the %s is %s", nm, o.Colour)
 		case 2:
 			return fmt.Sprintf("%s %s %s", o.Colour, nm, where(o.Box, s.Size))
 		}
-		return article(nm)
+		return Article(nm)
 	}
 	pairs := g.grounding(r, &s, 6+r.IntN(5), region)
 	return Record{ID: id, Image: "vg/" + id + ".png", Conversations: qa(pairs, "", false), Dataset: "vg"}
@@ -560,8 +560,8 @@ func (g *gen) gqaQuestions(r *rand.Rand, s *Scene, n int) []gqaQ {
 			}
 			nm := g.concepts[c].Name
 			a := strings.ToLower(yesNo(s.has(c)))
-			out = append(out, gqaQ{fmt.Sprintf("Is there %s in the image?", article(nm)), a,
-				fmt.Sprintf("%s, there is %s.", capitalise(a), map[bool]string{true: article(nm), false: "no " + nm}[s.has(c)]), "verify", "obj", "exist"})
+			out = append(out, gqaQ{fmt.Sprintf("Is there %s in the image?", Article(nm)), a,
+				fmt.Sprintf("%s, there is %s.", capitalise(a), map[bool]string{true: Article(nm), false: "no " + nm}[s.has(c)]), "verify", "obj", "exist"})
 		case 1:
 			if len(u) == 0 {
 				continue
@@ -654,7 +654,7 @@ func (g *gen) ocrvqa(r *rand.Rand) Record {
 		if k > 0 || r.IntN(6) == 0 {
 			gword = genreWords[pick(r, genreList)]
 		}
-		pairs = append(pairs, [2]string{fmt.Sprintf("Is this %s book?", article(gword)), yesNo(gword == genreWords[b.genre])})
+		pairs = append(pairs, [2]string{fmt.Sprintf("Is this %s book?", Article(gword)), yesNo(gword == genreWords[b.genre])})
 	}
 	return Record{ID: id, Image: path, Conversations: qa(pairs, shortHint, false), Dataset: "ocrvqa"}
 }
@@ -698,8 +698,8 @@ func (g *gen) sharegpt(r *rand.Rand) Record {
 			pairs = append(pairs, [2]string{fmt.Sprintf("give me %d examples of a %s", n, kind), strings.Join(lines, "\n")})
 		case 1:
 			c := g.concepts[r.IntN(len(g.concepts))]
-			pairs = append(pairs, [2]string{fmt.Sprintf("What is %s?", article(c.Name)),
-				fmt.Sprintf("%s is a kind of %s. In everyday terms, %s.", capitalise(article(c.Name)), c.Kind, purpose(c.Name, c.Group, c.Kind))})
+			pairs = append(pairs, [2]string{fmt.Sprintf("What is %s?", Article(c.Name)),
+				fmt.Sprintf("%s is a kind of %s. In everyday terms, %s.", capitalise(Article(c.Name)), c.Kind, purpose(c.Name, c.Group, c.Kind))})
 		case 2:
 			a, b := r.IntN(50), r.IntN(50)
 			pairs = append(pairs, [2]string{fmt.Sprintf("What is %d plus %d?", a, b), fmt.Sprintf("%d plus %d equals %d.", a, b, a+b)})
@@ -709,7 +709,7 @@ func (g *gen) sharegpt(r *rand.Rand) Record {
 				fmt.Sprintf("The French word \"%s\" means \"%s\" in English.", strings.ToLower(w[0]), w[1])})
 		default:
 			c := g.concepts[r.IntN(len(g.concepts))]
-			pairs = append(pairs, [2]string{fmt.Sprintf("Can I eat %s?", article(c.Name)),
+			pairs = append(pairs, [2]string{fmt.Sprintf("Can I eat %s?", Article(c.Name)),
 				fmt.Sprintf("%s. %s.", yesNo(edible(c.Group)), capitalise(purpose(c.Name, c.Group, c.Kind)))})
 		}
 	}

@@ -334,7 +334,8 @@ func where(b image.Rectangle, size int) string {
 	return "in the " + v + " " + h + " corner"
 }
 
-func article(name string) string {
+// Article puts "a" or "an" before a name, as every text of the world does.
+func Article(name string) string {
 	if strings.ContainsRune("aeiou", rune(name[0])) {
 		return "an " + name
 	}

@@ -19,10 +19,11 @@ import (
 // every style.
 
 // VisionScene is one scene of the vision stream: its image, the art style
-// of all its objects, and each visible object's label.
+// of all its objects, its place, and each visible object's label.
 type VisionScene struct {
 	Image   *image.NRGBA
 	Style   string
+	Place   string // the place's name, as "What place is this?" answers it
 	Objects []VisionObject
 }
 
@@ -76,7 +77,7 @@ func VisionScenes(cfg Config, purpose string, first, n int) ([]VisionScene, erro
 			texts = []string{pick(r, signWords)}
 		}
 		s := w.sample(r, sceneOpts{min: 1, max: 4, styles: []int{st}, texts: texts})
-		vs := VisionScene{Image: w.render(&s), Style: styles[st]}
+		vs := VisionScene{Image: w.render(&s), Style: styles[st], Place: places[s.Place].name}
 		for _, o := range s.visible() {
 			c := slices.Index(assets.ColourNames, o.Colour)
 			if c < 0 {

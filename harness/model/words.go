@@ -14,11 +14,11 @@ import (
 // Word tokens (Config.WordTokens) are the built-in model's answer to a
 // measured failure of LLaVA's continuous projector at this scale: a decoder
 // of width 64 trained on text alone reads a scene stated as one word per
-// visual token (the name of what covers the patch) as well as a sentence,
-// but it does not read the projector's continuous outputs, even where their
-// nearest words are right (README, "Word tokens"). So each visual token
-// enters the decoder as the embedding of its nearest word, as
-// language-quantised autoencoders do (LQAE, Liu et al. 2023):
+// visual token (the name of what covers the patch) nearly as well as a
+// sentence, but it does not read the projector's continuous outputs, even
+// where their nearest words are right (README, "Word tokens"). So each
+// visual token enters the decoder as the embedding of its nearest word,
+// as language-quantised autoencoders do (LQAE, Liu et al. 2023):
 //
 //	v_p = E[w_p],  w_p = argmax_{w ≥ numSpecial} ⟨o_p, E[w]⟩ / ‖E[w]‖
 //

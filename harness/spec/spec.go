@@ -171,10 +171,10 @@ type Vision struct {
 
 // Align configures the pretrain stage's word alignment of the projector
 // (model.AlignWords), which replaces its pass over the captions: on Images
-// fresh scenes of the world's vision stream, each visual token's output is
-// regressed on the language model's embedding of the word that names what
-// covers its patch. It needs vision.images, language.records and
-// model.word_tokens. Images 0 (the default) skips it.
+// fresh scenes of the world's vision stream, the projector learns to round
+// each visual token to the language model's word that names what covers its
+// patch. It needs vision.images, language.records and model.word_tokens.
+// Images 0 (the default) skips it.
 type Align struct {
 	Images int `yaml:"images" json:"images"`
 	// Eval is the number of new scenes on which the stage scores the

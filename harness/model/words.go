@@ -45,13 +45,9 @@ func (m *Model) nearestWords(vis []float32, nv int) []int32 {
 	kernels.Sgemm(false, true, nv, V, d, 1, vis[:nv*d], d, e, d, 0, a.wordDots, V)
 	inv := a.wordInv
 	for w := numSpecial; w < V; w++ {
-		var s float64
-		for _, x := range e[w*d : (w+1)*d] {
-			s += float64(x) * float64(x)
-		}
 		inv[w] = 0
-		if s > 0 {
-			inv[w] = float32(1 / math.Sqrt(s))
+		if n := m.wordNorm(w); n > 0 {
+			inv[w] = float32(1 / n)
 		}
 	}
 	out := make([]int32, nv)
@@ -66,6 +62,16 @@ func (m *Model) nearestWords(vis []float32, nv int) []int32 {
 		out[r] = int32(best)
 	}
 	return out
+}
+
+// wordNorm is ‖E[w]‖, in float64.
+func (m *Model) wordNorm(w int) float64 {
+	d := m.Cfg.Width
+	var s float64
+	for _, x := range m.Emb.Tok.W[w*d : (w+1)*d] {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
 }
 
 // AlignWords trains m's projector alone (tower and decoder fixed) so that
@@ -126,15 +132,12 @@ func (m *Model) newAlignBatch() *alignBatch {
 	d, nw := m.Cfg.Width, m.Vocab.Size()-numSpecial
 	ab := &alignBatch{unit: make([]float32, nw*d), ce: CrossEntropy{V: nw}}
 	for w := range nw {
-		e, u := m.Emb.Tok.W[(w+numSpecial)*d:(w+numSpecial+1)*d], ab.unit[w*d:(w+1)*d]
-		var s float64
-		for _, x := range e {
-			s += float64(x) * float64(x)
+		n := m.wordNorm(w + numSpecial)
+		if n == 0 {
+			continue
 		}
-		if s > 0 {
-			for c, x := range e {
-				u[c] = float32(float64(x) / math.Sqrt(s))
-			}
+		for c, x := range m.Emb.Tok.W[(w+numSpecial)*d : (w+numSpecial+1)*d] {
+			ab.unit[w*d+c] = float32(float64(x) / n)
 		}
 	}
 	return ab

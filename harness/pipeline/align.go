@@ -22,7 +22,7 @@ type alignParams struct {
 
 // align trains m's projector on p.Images fresh scenes by model.AlignWords,
 // each visual token's word given by tokenWords, and writes eval.json
-// (AlignEval on p.Eval new scenes) into out.
+// (alignEval on p.Eval new scenes) into out.
 func align(ctx context.Context, m *model.Model, p alignParams, out string, progress func(done, total int)) error {
 	concepts, colours, err := world.VisionLabels(p.World)
 	if err != nil {
@@ -43,7 +43,7 @@ func align(ctx context.Context, m *model.Model, p alignParams, out string, progr
 	if _, err := model.AlignWords(ctx, m, imgs, words, p.Train, progress); err != nil {
 		return err
 	}
-	eval, err := AlignEval(ctx, m, p.World, p.Eval)
+	eval, err := alignEval(ctx, m, p.World, concepts, colours, p.Eval)
 	if err != nil {
 		return err
 	}
@@ -105,16 +105,13 @@ type AlignScore struct {
 	YesNoBlack float64 `json:"yesno_black"`
 }
 
-// AlignEval scores m (a word-token model) on n new scenes; n = 0 scores
+// alignEval scores m (a word-token model) on n new scenes of the world cfg,
+// whose labels are concepts and colours (world.VisionLabels); n = 0 scores
 // nothing.
-func AlignEval(ctx context.Context, m *model.Model, cfg world.Config, n int) (AlignScore, error) {
+func alignEval(ctx context.Context, m *model.Model, cfg world.Config, concepts, colours []string, n int) (AlignScore, error) {
 	sc := AlignScore{Scenes: n}
 	if n <= 0 {
 		return sc, nil
-	}
-	concepts, colours, err := world.VisionLabels(cfg)
-	if err != nil {
-		return sc, err
 	}
 	scenes, err := world.VisionScenes(cfg, "align-eval", 0, n)
 	if err != nil {

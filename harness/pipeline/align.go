@@ -50,21 +50,22 @@ func align(ctx context.Context, m *model.Model, p alignParams, out string, progr
 	return writeJSON(filepath.Join(out, "eval.json"), eval)
 }
 
-// tokenWords gives each visual token of scene s the id, in m's vocabulary,
-// of the word it should read as: for the object that covers most of its
+// tokenWordStrings gives each visual token of scene s, under cfg's patch
+// grid, the word it should read as: for the object that covers most of its
 // patch (model.Config.TokenObjects), the last word of the object's name on
 // the object's 1st, 3rd, ... token in row-major order and its colour on its
-// 2nd, 4th, ...; the place's name where no object covers the patch. A decoder
-// trained on text reads such a grid of words, object names and colours
-// alike (README, "Word tokens").
-func tokenWords(m *model.Model, concepts, colours []string, s world.VisionScene) ([]int32, error) {
+// 2nd, 4th, ...; the place's name where no object covers the patch. A
+// decoder trained on text reads such a grid of words, object names and
+// colours alike (README, "Word tokens"), and the language stage's grid
+// drills teach it to (world.GridLanguage).
+func tokenWordStrings(cfg model.Config, concepts, colours []string, s world.VisionScene) []string {
 	objs := make([]model.TowerObject, len(s.Objects))
 	for k, o := range s.Objects {
 		objs[k].Box = o.Box
 	}
 	seen := make([]int, len(s.Objects))
-	var ids []int32
-	for _, k := range m.Cfg.TokenObjects(objs) {
+	var words []string
+	for _, k := range cfg.TokenObjects(objs) {
 		w := s.Place
 		if k >= 0 {
 			if w = lastWord(concepts[s.Objects[k].Concept]); seen[k]%2 == 1 {
@@ -72,6 +73,16 @@ func tokenWords(m *model.Model, concepts, colours []string, s world.VisionScene)
 			}
 			seen[k]++
 		}
+		words = append(words, w)
+	}
+	return words
+}
+
+// tokenWords is tokenWordStrings as ids of m's vocabulary, under m's patch
+// grid; a word outside the vocabulary is an error.
+func tokenWords(m *model.Model, concepts, colours []string, s world.VisionScene) ([]int32, error) {
+	var ids []int32
+	for _, w := range tokenWordStrings(m.Cfg, concepts, colours, s) {
 		id := m.Vocab.Encode(w)
 		if len(id) != 1 || id[0] == model.UnkTok {
 			return nil, fmt.Errorf("pipeline: %q is not a word of the language model's vocabulary", w)

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -52,5 +54,44 @@ func TestLanguagePhases(t *testing.T) {
 	}
 	if other == 0 {
 		t.Error("no rehearsal text asks another skill than the drill's")
+	}
+}
+
+// TestGridDrill: a grid drill's texts state each scene of its vision stream
+// as exactly the words the alignment trains its visual tokens to read as
+// (tokenWordStrings under the stage's patch grid), then ask yes/no; its
+// rehearsal texts follow, as in any drill.
+func TestGridDrill(t *testing.T) {
+	cfg := world.Config{Profile: "tiny", Assets: "shapes", Seed: 2}.WithDefaults()
+	mc := model.DefaultConfig()
+	p := languageParams{World: cfg, Model: mc, Records: 1, MaxFill: 2, Drills: []spec.Drill{{Grid: true, Texts: 40, Rehearse: 7}}}
+	phases, err := languagePhases(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(phases) != 2 || len(phases[1]) != 47 {
+		t.Fatalf("%d phases, the drill's of %d texts; want 2, 40+7", len(phases), len(phases[1]))
+	}
+	concepts, colours, err := world.VisionLabels(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenes, err := world.VisionScenes(cfg, "language-drill-0", 0, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range phases[1][:40] {
+		grid, q, _ := strings.Cut(r.Conversations[0].Value, "\n")
+		want := tokenWordStrings(mc, concepts, colours, scenes[i])
+		if len(want) != 16 || grid != strings.Join(want, " ") || !strings.HasPrefix(q, "Is there ") {
+			t.Fatalf("text %d: %q, want the grid %q and a yes/no question", i, r.Conversations[0].Value, want)
+		}
+	}
+	mix, _, err := world.Language(cfg, "language-drill-0-rehearse", 0, 7, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(phases[1][40:], mix) {
+		t.Error("the grid drill's rehearsal is not the fresh texts of its purpose")
 	}
 }

@@ -27,7 +27,7 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "language", Version: "2", Arith: true, Run: runLanguage})
+	Register(&Stage{Name: "language", Version: "3", Arith: true, Run: runLanguage})
 	Register(&Stage{Name: "pretrain", Version: "2", Arith: true, Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
@@ -136,7 +136,8 @@ type languageParams struct {
 // projector stay as drawn), with a vocabulary built from the corpus, the
 // captions and the mixture; and eval.json, its exact-match accuracy per
 // skill on Eval held-out texts with up to MaxFill+3 filler sentences
-// (positions the training texts do not reach).
+// (positions the training texts do not reach), and with a grid drill on
+// Eval held-out grid texts too (the last row, gridEval).
 func runLanguage(ctx context.Context, c *Call) error {
 	var p languageParams
 	if err := c.Decode(&p); err != nil {
@@ -164,6 +165,13 @@ func runLanguage(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
+	if slices.ContainsFunc(p.Drills, func(d spec.Drill) bool { return d.Grid }) {
+		grid, err := gridEval(ctx, m, p)
+		if err != nil {
+			return err
+		}
+		eval = append(eval, grid)
+	}
 	if err := writeJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
 		return err
 	}
@@ -172,14 +180,21 @@ func runLanguage(ctx context.Context, c *Call) error {
 
 // languagePhases is the language stage's training records, phase by
 // phase: corpus (p.Records texts of the language corpus); for drill i,
-// d.Texts fresh texts of its kind (purpose "language-drill-i") followed by
+// d.Texts fresh texts of its kind (purpose "language-drill-i"; of the grid
+// corpus for a grid drill, gridTexts) followed by
 // d.Rehearse fresh texts of the whole corpus ("language-drill-i-rehearse"),
 // which training shuffles together; and corpus[:p.Instruct] when Instruct
 // is positive.
 func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, error) {
 	phases := [][]data.Record{corpus}
 	for i, d := range p.Drills {
-		texts, _, err := world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
+		var texts []data.Record
+		var err error
+		if d.Grid {
+			texts, err = gridTexts(p, fmt.Sprintf("language-drill-%d", i), d.Texts)
+		} else {
+			texts, _, err = world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -196,6 +211,18 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 		phases = append(phases, corpus[:p.Instruct])
 	}
 	return phases, nil
+}
+
+// gridTexts is n texts of world.GridLanguage for purpose, each scene stated
+// as the words p.Model's visual tokens read it as (tokenWordStrings).
+func gridTexts(p languageParams, purpose string, n int) ([]data.Record, error) {
+	concepts, colours, err := world.VisionLabels(p.World)
+	if err != nil {
+		return nil, err
+	}
+	return world.GridLanguage(p.World, purpose, 0, n, func(s world.VisionScene) []string {
+		return tokenWordStrings(p.Model, concepts, colours, s)
+	})
 }
 
 // trainLanguage trains m's decoder (its vision encoder frozen) as the
@@ -225,6 +252,30 @@ func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p 
 		done += tc.Steps(len(ph))
 	}
 	return nil
+}
+
+// gridEval scores m's answers to p.Eval held-out grid texts (gridTexts,
+// purpose "language-eval") as the skill "grid": yes/no about a scene
+// stated as the words its visual tokens read as. The language stage adds
+// it to eval.json when a drill is a grid drill.
+func gridEval(ctx context.Context, m *model.Model, p languageParams) (SkillScore, error) {
+	sc := SkillScore{Skill: "grid", N: p.Eval}
+	texts, err := gridTexts(p, "language-eval", p.Eval)
+	if err != nil || p.Eval == 0 {
+		return sc, err
+	}
+	prompts := make([]model.Prompt, len(texts))
+	for i, r := range texts {
+		prompts[i] = model.Prompt{Text: r.Conversations[0].Value}
+	}
+	got, err := model.Generate(ctx, m, prompts, nil, 2)
+	for i, g := range got {
+		if strings.TrimSuffix(strings.TrimSpace(g), ".") == texts[i].Conversations[1].Value {
+			sc.Right++
+		}
+	}
+	sc.Accuracy = ratio(sc.Right, sc.N)
+	return sc, err
 }
 
 // SkillScore is a language model's exact-match accuracy on one skill.

@@ -216,10 +216,17 @@ type Language struct {
 // the whole corpus (every skill), which keep the skills the drill does not
 // ask in use (rehearsal: without it a drill of one skill wears the others
 // down, and the instruct phase that restores them wears the drilled one).
+//
+// With Grid the drill's texts are world.GridLanguage's instead: yes/no
+// questions about a scene stated as the words its visual tokens read as
+// (model.word_tokens), so that the language model reads the image in the
+// form the aligned projector hands it. Skill is then "" or yesno, and
+// MaxObjects 0.
 type Drill struct {
 	world.TextKind `yaml:",inline"`
-	Texts          int `yaml:"texts" json:"texts"`
-	Rehearse       int `yaml:"rehearse" json:"rehearse,omitempty"`
+	Grid           bool `yaml:"grid" json:"grid,omitempty"`
+	Texts          int  `yaml:"texts" json:"texts"`
+	Rehearse       int  `yaml:"rehearse" json:"rehearse,omitempty"`
 }
 
 // Train configures one training run of the built-in model; zero values take
@@ -1006,6 +1013,10 @@ func (d *decoder) validate(s *Spec) {
 			bad(path+".texts", "%d (want a positive number of texts)", d.Texts)
 		} else if d.Rehearse < 0 {
 			bad(path+".rehearse", "%d (want a number of texts >= 0)", d.Rehearse)
+		} else if d.Grid && (d.Skill != "" && d.Skill != "yesno" || d.MaxObjects != 0) {
+			bad(path+".grid", "grid texts are yes/no questions about scenes of 1-4 objects: leave skill (or set yesno) and max_objects out")
+		} else if d.Grid && !s.Model.WordTokens {
+			bad(path+".grid", "grid texts state the scene as word tokens read it: needs model.word_tokens")
 		}
 	}
 	if v := s.Vision; v.Images < 0 || v.Probe < 0 {

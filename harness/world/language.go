@@ -62,6 +62,56 @@ func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int, k Te
 	return rec, skill
 }
 
+// isThere is a yes/no question whether name is in the image, in one of the
+// wordings of the mixture and the suites.
+func isThere(r *rand.Rand, name string) string {
+	return pick(r, []string{
+		fmt.Sprintf("Is there %s in the image?", Article(name)),
+		fmt.Sprintf("Is there %s in the picture?", Article(name)),
+		fmt.Sprintf("Is there %s in this image?%s", Article(name), mmeSuffix),
+		fmt.Sprintf("Is there %s in the image?\n%s", Article(name), shortHint),
+	})
+}
+
+// GridLanguage returns texts first..first+n-1 of the grid corpus of purpose:
+// text i states scene i of the vision stream of purpose (VisionScenes, not
+// rendered) as grid(scene), the words the built-in model's word tokens
+// read the image as, one per visual token, joined by spaces, with nothing
+// in front (where the image sits in an image record); then a line break
+// and a yes/no question of the corpus's wordings whether a concept is in
+// it (a concept of the scene half the time, any concept otherwise). A
+// language model drilled on them reads the scene in the form the aligned
+// projector hands it (README, "Word tokens").
+func GridLanguage(cfg Config, purpose string, first, n int, grid func(VisionScene) []string) ([]data.Record, error) {
+	scenes, err := visionScenes(cfg, purpose, first, n, false)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	pack, err := openPack(cfg)
+	if err != nil {
+		return nil, err
+	}
+	concepts := pack.Concepts()
+	recs := make([]data.Record, n)
+	for k, s := range scenes {
+		r := stream(cfg.Seed, "grid/"+purpose, first+k)
+		c := s.Objects[r.IntN(len(s.Objects))].Concept
+		if r.IntN(2) == 0 {
+			c = r.IntN(len(concepts))
+		}
+		there := false
+		for _, o := range s.Objects {
+			there = there || o.Concept == c
+		}
+		recs[k] = data.Record{Index: first + k, ID: fmt.Sprintf("grid-%s-%08d", purpose, first+k), Dataset: "language", Task: "language",
+			Conversations: []data.Turn{
+				{From: "human", Value: strings.Join(grid(s), " ") + "\n" + isThere(r, concepts[c].Name)},
+				{From: "gpt", Value: yesNo(there)}}}
+	}
+	return recs, nil
+}
+
 // textScene is a scene graph for words only: 1 to maxObjects objects of
 // distinct positions in any style, colours as the pack gives them, and texts.
 func (w *world) textScene(r *rand.Rand, texts []string, maxObjects int) Scene {
@@ -108,14 +158,7 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		if r.IntN(2) == 0 {
 			c = r.IntN(len(w.concepts))
 		}
-		cn := w.concepts[c].Name
-		q = pick(r, []string{
-			fmt.Sprintf("Is there %s in the image?", Article(cn)),
-			fmt.Sprintf("Is there %s in the picture?", Article(cn)),
-			fmt.Sprintf("Is there %s in this image?%s", Article(cn), mmeSuffix),
-			fmt.Sprintf("Is there %s in the image?\n%s", Article(cn), shortHint),
-		})
-		return q, yesNo(s.has(c)), ctx
+		return isThere(r, w.concepts[c].Name), yesNo(s.has(c)), ctx
 	case "colour":
 		o = pick(r, s.unique())
 		return fmt.Sprintf("What color is the %s?\n%s", w.name(o), shortHint), capitalise(o.Colour), ctx
@@ -149,8 +192,20 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		cn := w.concepts[c].Name
 		return fmt.Sprintf("Which object does this question ask about: is there %s in the image?\n%s", Article(cn), shortHint), capitalise(cn), ctx
 	case "copy":
-		return pick(r, []string{"What does the sign say?", "What is written on the sign?", "What word is on the sign?"}) + "\n" + shortHint,
-			s.Texts[0].Words, ctx
+		q = pick(r, []string{"What does the sign say?", "What is written on the sign?", "What word is on the sign?"})
+		if r.IntN(2) == 0 {
+			// TextVQA's prompt: the sign's word given as a reference OCR
+			// token after the question (sometimes beside a stray two-letter
+			// token, as the suite's), and not in the scene's text.
+			tokens := []string{s.Texts[0].Words}
+			if r.IntN(4) == 0 {
+				tokens = append(tokens, strings.ToLower(pick(r, signWords))[:2])
+			}
+			unsigned := *s
+			unsigned.Texts = nil
+			return q + "\nReference OCR token: " + strings.Join(tokens, ", ") + "\n" + shortHint, s.Texts[0].Words, w.sceneText(r, &unsigned, detailed)
+		}
+		return q + "\n" + shortHint, s.Texts[0].Words, ctx
 	case "unanswerable":
 		q = pick(r, []string{"What does this say?", "What is written here?"}) + "\n" + vizwizHint
 		if len(s.Texts) == 0 {

@@ -16,7 +16,7 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+	seen, copies := map[string]int{}, map[bool]int{}
 	for i, r := range recs {
 		if len(r.Conversations) != 2 || r.Image != "" || strings.Contains(r.Conversations[0].Value, "<image>") {
 			t.Fatalf("record %d is not one text-only question: %+v", i, r)
@@ -38,7 +38,13 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 			if !strings.Contains(strings.ToLower(q), strings.ToLower(a)) {
 				t.Errorf("record %d: echo answer %q is not in the question %q", i, a, q)
 			}
-		case "colour", "copy":
+		case "copy": // from the sign in the text, or from TextVQA's reference OCR token, never both
+			ocr := strings.Contains(q, "\nReference OCR token: "+a)
+			if ocr == strings.Contains(ctx, "reads \""+a+"\"") {
+				t.Errorf("record %d: the copy answer %q is in the text %v, in the OCR tokens %v\n%s", i, a, !ocr, ocr, text)
+			}
+			copies[ocr]++
+		case "colour":
 			if !strings.Contains(strings.ToLower(ctx), strings.ToLower(a)) {
 				t.Errorf("record %d: the %s answer %q is not in the text %q", i, skills[i], a, ctx)
 			}
@@ -62,6 +68,9 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 				t.Errorf("record %d: %q for a text whose sign is readable: %v\n%s", i, a, readable, ctx)
 			}
 		}
+	}
+	if copies[true] < 15 || copies[false] < 15 {
+		t.Errorf("copy questions from the text / from OCR tokens: %d / %d", copies[false], copies[true])
 	}
 	for _, s := range Skills {
 		if seen[s] < 30 {
@@ -110,5 +119,54 @@ func TestLanguageOfNarrows(t *testing.T) {
 		if _, _, err := LanguageOf(cfg, "language", k, 0, 1, 3); err == nil {
 			t.Errorf("%+v accepted", k)
 		}
+	}
+}
+
+// TestGridLanguage: each grid text is grid(scene), a line break and a
+// yes/no question whose answer is whether the scene of the vision stream
+// has the concept it names; the texts are a pure function of (seed,
+// purpose, index) and of no rendering.
+func TestGridLanguage(t *testing.T) {
+	cfg := Config{Profile: "tiny", Assets: "shapes", Seed: 4}
+	concepts, _, err := VisionLabels(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := func(s VisionScene) []string {
+		if s.Image != nil {
+			t.Fatal("grid texts render their scenes")
+		}
+		return []string{strings.ToLower(s.Place), fmt.Sprint(len(s.Objects))}
+	}
+	recs, err := GridLanguage(cfg, "grid-test", 0, 300, grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenes, err := VisionScenes(cfg, "grid-test", 0, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]int{}
+	for i, r := range recs {
+		human, a := r.Conversations[0].Value, r.Conversations[1].Value
+		head, q, _ := strings.Cut(human, "\n")
+		if want := strings.Join(grid(VisionScene{Place: scenes[i].Place, Objects: scenes[i].Objects}), " "); head != want {
+			t.Fatalf("text %d states %q, want its scene's grid %q", i, head, want)
+		}
+		there := false
+		for _, o := range scenes[i].Objects {
+			there = there || strings.HasPrefix(q, "Is there "+Article(concepts[o.Concept])+" in ")
+		}
+		if !strings.HasPrefix(q, "Is there ") || a != yesNo(there) {
+			t.Errorf("text %d: %q answered %q, the scene has it: %v", i, q, a, there)
+		}
+		answers[a]++
+	}
+	if answers["Yes"] < 100 || answers["No"] < 100 {
+		t.Errorf("answers %v: want both about half", answers)
+	}
+	again, _ := GridLanguage(cfg, "grid-test", 100, 5, grid)
+	if !reflect.DeepEqual(again, recs[100:105]) {
+		t.Error("texts 100-104 drawn alone differ from the same texts drawn with the rest")
 	}
 }

@@ -57,6 +57,11 @@ func VisionLabels(cfg Config) (concepts, colours []string, err error) {
 // a sign, on a random place. Rendering is parallel; the output is a pure
 // function of (cfg, purpose, first, n).
 func VisionScenes(cfg Config, purpose string, first, n int) ([]VisionScene, error) {
+	return visionScenes(cfg, purpose, first, n, true)
+}
+
+// visionScenes is VisionScenes, with the images left nil unless render.
+func visionScenes(cfg Config, purpose string, first, n int, render bool) ([]VisionScene, error) {
 	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
@@ -77,7 +82,10 @@ func VisionScenes(cfg Config, purpose string, first, n int) ([]VisionScene, erro
 			texts = []string{pick(r, signWords)}
 		}
 		s := w.sample(r, sceneOpts{min: 1, max: 4, styles: []int{st}, texts: texts})
-		vs := VisionScene{Image: w.render(&s), Style: styles[st], Place: places[s.Place].name}
+		vs := VisionScene{Style: styles[st], Place: places[s.Place].name}
+		if render {
+			vs.Image = w.render(&s)
+		}
 		for _, o := range s.visible() {
 			c := slices.Index(assets.ColourNames, o.Colour)
 			if c < 0 {

@@ -171,13 +171,7 @@ func alignEval(ctx context.Context, m *model.Model, cfg world.Config, concepts, 
 	}
 	sc.ObjectWord, sc.Background = ratio(obj, objN), ratio(bg, bgN)
 	yesNo := func(prompts []model.Prompt) (float64, error) {
-		got, err := model.Generate(ctx, m, prompts, imgs, 2)
-		right := 0
-		for i, g := range got {
-			if strings.TrimSuffix(strings.TrimSpace(g), ".") == answers[i] {
-				right++
-			}
-		}
+		right, err := shortAnswers(ctx, m, prompts, imgs, answers)
 		return ratio(right, n), err
 	}
 	if sc.YesNoImage, err = yesNo(real); err != nil {
@@ -185,6 +179,20 @@ func alignEval(ctx context.Context, m *model.Model, cfg world.Config, concepts, 
 	}
 	sc.YesNoBlack, err = yesNo(black)
 	return sc, err
+}
+
+// shortAnswers is how many of prompts m answers with exactly answers[i]
+// (greedy, up to two tokens, surrounding space and a final full stop
+// ignored).
+func shortAnswers(ctx context.Context, m *model.Model, prompts []model.Prompt, images model.ImageSource, answers []string) (int, error) {
+	got, err := model.Generate(ctx, m, prompts, images, 2)
+	right := 0
+	for i, g := range got {
+		if strings.TrimSuffix(strings.TrimSpace(g), ".") == answers[i] {
+			right++
+		}
+	}
+	return right, err
 }
 
 func ratio(a, b int) float64 {

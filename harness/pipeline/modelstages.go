@@ -261,19 +261,14 @@ func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p 
 func gridEval(ctx context.Context, m *model.Model, p languageParams) (SkillScore, error) {
 	sc := SkillScore{Skill: "grid", N: p.Eval}
 	texts, err := gridTexts(p, "language-eval", p.Eval)
-	if err != nil || p.Eval == 0 {
+	if err != nil {
 		return sc, err
 	}
-	prompts := make([]model.Prompt, len(texts))
+	prompts, answers := make([]model.Prompt, len(texts)), make([]string, len(texts))
 	for i, r := range texts {
-		prompts[i] = model.Prompt{Text: r.Conversations[0].Value}
+		prompts[i], answers[i] = model.Prompt{Text: r.Conversations[0].Value}, r.Conversations[1].Value
 	}
-	got, err := model.Generate(ctx, m, prompts, nil, 2)
-	for i, g := range got {
-		if strings.TrimSuffix(strings.TrimSpace(g), ".") == texts[i].Conversations[1].Value {
-			sc.Right++
-		}
-	}
+	sc.Right, err = shortAnswers(ctx, m, prompts, nil, answers)
 	sc.Accuracy = ratio(sc.Right, sc.N)
 	return sc, err
 }

@@ -83,22 +83,16 @@ func isThere(r *rand.Rand, name string) string {
 // language model drilled on them reads the scene in the form the aligned
 // projector hands it (README, "Word tokens").
 func GridLanguage(cfg Config, purpose string, first, n int, grid func(VisionScene) []string) ([]data.Record, error) {
-	scenes, err := visionScenes(cfg, purpose, first, n, false)
+	scenes, w, err := visionScenes(cfg, purpose, first, n, false)
 	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.WithDefaults()
-	pack, err := openPack(cfg)
-	if err != nil {
-		return nil, err
-	}
-	concepts := pack.Concepts()
 	recs := make([]data.Record, n)
 	for k, s := range scenes {
-		r := stream(cfg.Seed, "grid/"+purpose, first+k)
+		r := stream(w.cfg.Seed, "grid/"+purpose, first+k)
 		c := s.Objects[r.IntN(len(s.Objects))].Concept
 		if r.IntN(2) == 0 {
-			c = r.IntN(len(concepts))
+			c = r.IntN(len(w.concepts))
 		}
 		there := false
 		for _, o := range s.Objects {
@@ -106,7 +100,7 @@ func GridLanguage(cfg Config, purpose string, first, n int, grid func(VisionScen
 		}
 		recs[k] = data.Record{Index: first + k, ID: fmt.Sprintf("grid-%s-%08d", purpose, first+k), Dataset: "language", Task: "language",
 			Conversations: []data.Turn{
-				{From: "human", Value: strings.Join(grid(s), " ") + "\n" + isThere(r, concepts[c].Name)},
+				{From: "human", Value: strings.Join(grid(s), " ") + "\n" + isThere(r, w.concepts[c].Name)},
 				{From: "gpt", Value: yesNo(there)}}}
 	}
 	return recs, nil

@@ -57,18 +57,20 @@ func VisionLabels(cfg Config) (concepts, colours []string, err error) {
 // a sign, on a random place. Rendering is parallel; the output is a pure
 // function of (cfg, purpose, first, n).
 func VisionScenes(cfg Config, purpose string, first, n int) ([]VisionScene, error) {
-	return visionScenes(cfg, purpose, first, n, true)
+	scenes, _, err := visionScenes(cfg, purpose, first, n, true)
+	return scenes, err
 }
 
-// visionScenes is VisionScenes, with the images left nil unless render.
-func visionScenes(cfg Config, purpose string, first, n int, render bool) ([]VisionScene, error) {
+// visionScenes is VisionScenes, with the images left nil unless render, and
+// the world it drew them in.
+func visionScenes(cfg Config, purpose string, first, n int, render bool) ([]VisionScene, *world, error) {
 	if err := Validate(cfg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg = cfg.WithDefaults()
 	pack, err := openPack(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := newWorld(cfg, pack)
 	styles := pack.Styles()
@@ -96,7 +98,7 @@ func visionScenes(cfg Config, purpose string, first, n int, render bool) ([]Visi
 		out[k] = vs
 		return nil
 	})
-	return out, err
+	return out, w, err
 }
 
 // parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns the first

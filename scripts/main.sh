@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job (README): fetch the pinned art, build tive, run the main study
-# on the built-in world through the run store (.tive/store), print the results.
+# on the built-in world through the run store (.tive/store); tive run ends
+# with the result table and the paths of its table and plot files.
 #   scripts/main.sh [--profile NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."

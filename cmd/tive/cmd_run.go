@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/report"
+	"github.com/tive-dev/tive/harness/spec"
 )
 
 func init() {
@@ -83,6 +86,12 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		r.Workers = st.Runs[0].Workers
 	}
 	sum, runErr := r.Run(ctx, st)
+	var result *report.Result
+	if runErr == nil && sum != nil && sum.Results != "" {
+		if result, err = writeResult(st, sum.Results); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		if err := writeJSONLine(stdout, sum); err != nil {
 			return err
@@ -96,6 +105,28 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if sum.Results != "" {
 			fmt.Fprintf(stdout, "results: %s\n", sum.Results)
 		}
+		if result != nil {
+			fmt.Fprintln(stdout)
+			if err := result.Print(stdout); err != nil {
+				return err
+			}
+		}
 	}
 	return runErr
+}
+
+// writeResult summarises the study from the results file a run wrote and
+// writes its table and plot beside it (report.WriteResult): results.json
+// gives results.md, .csv, .tex, .png and .svg. Nil for a study without
+// scores.
+func writeResult(st *spec.Study, results string) (*report.Result, error) {
+	res, err := pipeline.ReadResults(results)
+	if err != nil {
+		return nil, err
+	}
+	study, err := report.Build(st, res)
+	if err != nil {
+		return nil, err
+	}
+	return report.WriteResult(study, strings.TrimSuffix(results, filepath.Ext(results)))
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +68,108 @@ func TestShippedSpecsValidate(t *testing.T) {
 	}
 	if strings.Count(out, ": ok") != len(specs) {
 		t.Errorf("validate output:\n%s", out)
+	}
+}
+
+// TestRunPrintsResultTable: `tive run` of a spec that scores ends with its
+// result: the table of methods × suites (mean ± the 95% half-width over
+// seeds, read back here from each run's scores.json), the best constant
+// answers (chance.json) as the last row, what the cells are, and the paths
+// of the table and plot files it wrote beside the results file.
+func TestRunPrintsResultTable(t *testing.T) {
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, "r.yaml", `name: tiny-result
+data: {source: world}
+world: {profile: tiny, assets: shapes, seed: 2}
+model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
+pretrain: {epochs: 1, batch_size: 32}
+reference: {train: {epochs: 1, batch_size: 16}}
+features: {projector: {kind: rademacher, dim: 64, seed: 0}, shard_size: 256}
+selection: {method: tive, budget: 0.3, exclude: [textcaps]}
+train: {mode: lora, epochs: 1, batch_size: 16}
+predict: {max_new_tokens: 3}
+benchmarks: [pope, gqa]
+sweep:
+  selection.method: [tive, random]
+  seed: [0, 1]
+`)
+	store := filepath.Join(dir, "store")
+	code, out, errs := runTive(t, "run", spec, "--store", store)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	results := filepath.Join(store, "results", "tiny-result.json")
+	if !strings.Contains(out, "results: "+results+"\n") {
+		t.Fatalf("no results line:\n%s", out)
+	}
+	res, err := pipeline.ReadResults(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type scored map[string]struct {
+		Score float64 `json:"score"`
+	}
+	read := func(path string) scored {
+		var s scored
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(b, &s)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Two seeds: the half-width is t(0.975, 1) · sd / √2.
+	cell := func(a, b float64) string {
+		m, sd := (a+b)/2, math.Abs(a-b)/math.Sqrt2
+		return fmt.Sprintf("%.1f ± %.1f", m, 12.706204736*sd/math.Sqrt2)
+	}
+	var want []string
+	for _, method := range []string{"tive", "random"} {
+		row := []string{method, "2"}
+		for _, b := range []string{"pope", "gqa"} {
+			var v []float64
+			for _, r := range res.Runs {
+				if strings.Contains(r.Label, "selection.method="+method+" ") {
+					v = append(v, read(filepath.Join(r.Outputs["score"], "scores.json"))[b].Score)
+				}
+			}
+			row = append(row, cell(v[0], v[1]))
+		}
+		want = append(want, strings.Join(row, " | "))
+	}
+	ch := read(filepath.Join(res.Runs[0].Outputs["chance"], "chance.json"))
+	want = append(want, fmt.Sprintf("best constant answer | – | %.1f | %.1f", ch["pope"].Score, ch["gqa"].Score))
+
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rows []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| method") {
+			cells := strings.Split(strings.Trim(l, "| "), "|")
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			// method, seeds, then the suites (subset % between them).
+			rows = append(rows, strings.Join(append(cells[:2:2], cells[3:5]...), " | "))
+		}
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("table rows:\n%s\nwant:\n%s\nstdout:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"), out)
+	}
+	stem := strings.TrimSuffix(results, ".json")
+	tail := lines[len(lines)-3:]
+	wantTail := []string{
+		"Cells are mean ± half-width of the 95% Student-t interval over 2 seeds (t with 1 degrees of freedom). The last row is the best constant answer of each suite.",
+		"table: " + stem + ".md, " + stem + ".csv, " + stem + ".tex",
+		"plot: " + stem + ".png, " + stem + ".svg",
+	}
+	if strings.Join(tail, "\n") != strings.Join(wantTail, "\n") {
+		t.Errorf("stdout ends:\n%s\nwant:\n%s", strings.Join(tail, "\n"), strings.Join(wantTail, "\n"))
+	}
+	for _, ext := range []string{".md", ".csv", ".tex", ".png", ".svg"} {
+		if fi, err := os.Stat(stem + ext); err != nil || fi.Size() == 0 {
+			t.Errorf("%s%s: %v", stem, ext, err)
+		}
 	}
 }

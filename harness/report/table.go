@@ -78,6 +78,11 @@ func (t *Table) Markdown(w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%s\n\n", t.Caption); err != nil {
 		return err
 	}
+	return t.rows(w)
+}
+
+// rows writes the table without its caption, in GitHub Markdown.
+func (t *Table) rows(w io.Writer) error {
 	tab := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewMarkdown()),
 		tablewriter.WithHeaderAutoFormat(tw.Off),

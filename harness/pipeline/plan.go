@@ -85,7 +85,7 @@ func (p *planner) base() *Node {
 		tc := trainConfig(l.Train)
 		tc.PromptWeight = l.PromptWeight
 		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
-			Params: languageParams{World: r.World.Config().WithDefaults(), Model: partConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
+			Params: languageParams{World: r.World.Config().WithDefaults(), Model: decoderConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
 				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
@@ -204,6 +204,18 @@ func modelConfig(m spec.Model) model.Config {
 func partConfig(m spec.Model) model.Config {
 	c := modelConfig(m)
 	c.ProjectorWidth, c.WordTokens = 0, false
+	return c
+}
+
+// decoderConfig is the language stage's model configuration: partConfig
+// with the tower's own settings at their smallest (the patch embedding, no
+// encoder blocks, the decoder's width). The stage trains the decoder alone
+// and the pretrain stage keeps nothing else of it, so a change of tower
+// neither changes its key nor, through the order of the initial draws, its
+// decoder. The patch grid stays: the grid drill's texts are laid out on it.
+func decoderConfig(m spec.Model) model.Config {
+	c := partConfig(m)
+	c.Stem, c.VisionWidth, c.VisionLayers = "", 0, 0
 	return c
 }
 

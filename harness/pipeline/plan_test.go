@@ -59,7 +59,8 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 // TestWordAlignmentPlanned: the projector's settings and the word alignment
 // reach the pretrain stage only; the vision and language stages, which
 // train the tower and the decoder alone, keep the keys they have without
-// them (so a spec that adds them reuses its pretrained parts).
+// them (so a spec that adds them reuses its pretrained parts); and the
+// language stage keeps its key when the tower changes.
 func TestWordAlignmentPlanned(t *testing.T) {
 	nodes := func(extra string) map[string]*Node {
 		file := filepath.Join(t.TempDir(), "s.yaml")
@@ -82,6 +83,14 @@ func TestWordAlignmentPlanned(t *testing.T) {
 		b, _ := json.Marshal(words[stage].Params)
 		if string(a) != string(b) {
 			t.Errorf("%s parameters change with the projector's settings:\n%s\n%s", stage, a, b)
+		}
+	}
+	tower := nodes("model: {stem: conv, vision_width: 128, vision_layers: 2}\n")
+	for stage, same := range map[string]bool{"language": true, "vision": false} {
+		a, _ := json.Marshal(plain[stage].Params)
+		b, _ := json.Marshal(tower[stage].Params)
+		if (string(a) == string(b)) != same {
+			t.Errorf("%s parameters, the tower changed (want the same: %v):\n%s\n%s", stage, same, a, b)
 		}
 	}
 	if p := plain["pretrain"].Params.(pretrainParams); p.Align != nil {

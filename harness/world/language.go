@@ -144,7 +144,11 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 	if (skill == "colour" || skill == "side") && len(s.unique()) == 0 {
 		skill = "count" // every object is repeated: nothing has one colour or side
 	}
-	detailed := skill == "colour" || skill == "side" || r.IntN(2) == 0
+	form := ""
+	if skill == "choice" {
+		form = pick(r, choiceForms(s))
+	}
+	detailed := skill == "colour" || skill == "side" || form == "colour" || r.IntN(2) == 0
 	ctx = w.sceneText(r, s, detailed)
 	switch skill {
 	case "yesno":
@@ -162,19 +166,9 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		o = pick(r, s.unique())
 		return fmt.Sprintf("Which side is the %s on?\n%s", w.name(o), shortHint), capitalise(horiz(o.Box, s.Size)), ctx
 	case "choice":
-		right := nm
-		pool := make([]string, 0, 8)
-		for _, c := range w.otherConcepts(r, 8, s.has) {
-			pool = append(pool, w.concepts[c].Name)
-		}
+		q, right, pool := w.choiceQA(r, form, s, o)
 		opts, ans := choices(r, right, pool, 2+r.IntN(3))
-		var b strings.Builder
-		b.WriteString("Which of these is in the image?")
-		for k, op := range opts {
-			fmt.Fprintf(&b, "\n%c. %s", 'A'+k, capitalise(op))
-		}
-		b.WriteString("\n" + mcHint)
-		return b.String(), string(rune('A' + ans)), ctx
+		return mc(q, opts) + "\n" + mcHint, string(rune('A' + ans)), ctx
 	case "echo":
 		// Repeating what the question names teaches the model to carry the
 		// question's words to where it answers (the other skills then look
@@ -211,6 +205,42 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		return q, s.Texts[0].Words, ctx
 	}
 	return pick(r, briefPrompts), w.captionText(s), w.sceneText(r, s, true)
+}
+
+// choiceForms are the multiple-choice questions a text about s can
+// answer, as the suites ask them: which object, what colour (when an object
+// is the only one of its kind), how many, which place, and the sign's word
+// (when there is a sign).
+func choiceForms(s *Scene) []string {
+	forms := []string{"object", "count", "place"}
+	if len(s.unique()) > 0 {
+		forms = append(forms, "colour")
+	}
+	if len(s.Texts) > 0 {
+		forms = append(forms, "sign")
+	}
+	return forms
+}
+
+// choiceQA is the question of a choiceForms form about s (o a visible
+// object), its right option and the pool of wrong ones, written as the
+// suites write options (bench_mc.go: lower case, as the world names them).
+func (w *world) choiceQA(r *rand.Rand, form string, s *Scene, o Object) (q, right string, pool []string) {
+	switch form {
+	case "colour":
+		o = pick(r, s.unique())
+		return fmt.Sprintf("What color is the %s?", w.name(o)), o.Colour, otherColours(o.Colour)
+	case "count":
+		return fmt.Sprintf("How many %s are there?", plural(w.name(o))), fmt.Sprint(s.count(o.Concept)), []string{"1", "2", "3", "4", "5"}
+	case "place":
+		return "Which place is shown in the image?", places[s.Place].name, placeNames()
+	case "sign":
+		return "What word is written on the sign?", s.Texts[0].Words, signWords
+	}
+	for _, c := range w.otherConcepts(r, 8, s.has) {
+		pool = append(pool, w.concepts[c].Name)
+	}
+	return "Which of these is in the image?", w.name(o), pool
 }
 
 // sceneText states a scene: the caption's list of objects and place, and,

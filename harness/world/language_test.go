@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen, copies := map[string]int{}, map[bool]int{}
+	seen, copies, choiceForms := map[string]int{}, map[bool]int{}, map[string]int{}
 	for i, r := range recs {
 		if len(r.Conversations) != 2 || r.Image != "" || strings.Contains(r.Conversations[0].Value, "<image>") {
 			t.Fatalf("record %d is not one text-only question: %+v", i, r)
@@ -59,7 +60,13 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 					opt = strings.TrimPrefix(l, a+". ")
 				}
 			}
-			if opt == "" || !strings.Contains(strings.ToLower(ctx), strings.ToLower(opt)) {
+			choiceForms[strings.SplitN(q, " ", 3)[1]]++
+			if many, ok := strings.CutPrefix(q, "How many "); ok { // "2 rams", or one named with an article
+				objs, _, _ := strings.Cut(many, " are there?")
+				if opt == "1" && regexp.MustCompile(`\b[2-9] `+regexp.QuoteMeta(objs)+`\b`).MatchString(ctx) || opt != "1" && !strings.Contains(ctx, opt+" "+objs) {
+					t.Errorf("record %d: %q answered %q from the text %q", i, q, opt, ctx)
+				}
+			} else if opt == "" || !strings.Contains(strings.ToLower(ctx), strings.ToLower(opt)) {
 				t.Errorf("record %d: option %s (%q) is not in the text %q", i, a, opt, ctx)
 			}
 		case "unanswerable":
@@ -68,6 +75,9 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 				t.Errorf("record %d: %q for a text whose sign is readable: %v\n%s", i, a, readable, ctx)
 			}
 		}
+	}
+	if len(choiceForms) != 5 {
+		t.Errorf("multiple-choice questions by their second word: %v, want the five forms", choiceForms)
 	}
 	if copies[true] < 15 || copies[false] < 15 {
 		t.Errorf("copy questions from the text / from OCR tokens: %d / %d", copies[false], copies[true])

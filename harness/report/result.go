@@ -6,8 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-
-	"github.com/tive-dev/tive/harness/atomic"
 )
 
 // Result is what one study's run shows of itself: its MainTable (every
@@ -18,8 +16,8 @@ type Result struct {
 	Table *Table
 	// Legend says what the cells are, in a line.
 	Legend string
-	// TableFiles and PlotFiles are the paths written: the table as .md, .csv and .tex, the
-	// plot as .png and .svg (none without a plot).
+	// TableFiles and PlotFiles are the paths written: the table as .md,
+	// .csv and .tex, the plot as .png and .svg (none without a plot).
 	TableFiles, PlotFiles []string
 }
 
@@ -36,28 +34,16 @@ func WriteResult(st *Study, stem string) (*Result, error) {
 	if len(st.Runs[0].Chance) > 0 {
 		res.Legend += " The last row is the best constant answer of each suite."
 	}
-	var md, csv, tex bytes.Buffer
-	if err := t.Markdown(&md); err != nil {
+	var err error
+	if res.TableFiles, _, err = saveTable(t, filepath.Dir(stem)); err != nil {
 		return nil, err
-	}
-	if err := t.CSV(&csv); err != nil {
-		return nil, err
-	}
-	if err := t.LaTeX(&tex); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
-		ext string
-		b   []byte
-	}{{".md", md.Bytes()}, {".csv", csv.Bytes()}, {".tex", tex.Bytes()}} {
-		if err := atomic.WriteFile(stem+f.ext, f.b, 0o644); err != nil {
-			return nil, err
-		}
-		res.TableFiles = append(res.TableFiles, stem+f.ext)
 	}
 	f, err := ScorePlot(st)
-	if err != nil || f == nil {
-		return res, err
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return res, nil
 	}
 	f.Name = filepath.Base(stem)
 	if err := f.Save(filepath.Dir(stem)); err != nil {

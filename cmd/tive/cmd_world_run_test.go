@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,27 +79,14 @@ func TestShippedSpecsValidate(t *testing.T) {
 // of the table and plot files it wrote beside the results file.
 func TestRunPrintsResultTable(t *testing.T) {
 	dir := t.TempDir()
-	spec := writeSpec(t, dir, "r.yaml", `name: tiny-result
-data: {source: world}
-world: {profile: tiny, assets: shapes, seed: 2}
-model: {width: 32, heads: 2, layers: 1, vision_layers: 1, max_len: 96}
-pretrain: {epochs: 1, batch_size: 32}
-reference: {train: {epochs: 1, batch_size: 16}}
-features: {projector: {kind: rademacher, dim: 64, seed: 0}, shard_size: 256}
-selection: {method: tive, budget: 0.3, exclude: [textcaps]}
-train: {mode: lora, epochs: 1, batch_size: 16}
-predict: {max_new_tokens: 3}
-benchmarks: [pope, gqa]
-sweep:
-  selection.method: [tive, random]
-  seed: [0, 1]
-`)
+	// jobsSpec's two methods, over two seeds.
+	spec := writeSpec(t, dir, "r.yaml", strings.Replace(jobsSpec, "sweep:\n", "sweep:\n  seed: [0, 1]\n", 1))
 	store := filepath.Join(dir, "store")
 	code, out, errs := runTive(t, "run", spec, "--store", store)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	results := filepath.Join(store, "results", "tiny-result.json")
+	results := filepath.Join(store, "results", "jobs-bytes.json")
 	if !strings.Contains(out, "results: "+results+"\n") {
 		t.Fatalf("no results line:\n%s", out)
 	}
@@ -131,7 +119,7 @@ sweep:
 		for _, b := range []string{"pope", "gqa"} {
 			var v []float64
 			for _, r := range res.Runs {
-				if strings.Contains(r.Label, "selection.method="+method+" ") {
+				if slices.Contains(strings.Fields(r.Label), "selection.method="+method) {
 					v = append(v, read(filepath.Join(r.Outputs["score"], "scores.json"))[b].Score)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -471,5 +472,25 @@ func TestExternalHello(t *testing.T) {
 	}
 	if _, err := self("version").Hello(context.Background()); !IsKind(err, KindVersion) {
 		t.Errorf("hello of a version-2 worker: %v, want %q", err, KindVersion)
+	}
+}
+
+// brokenPipe is a worker's stdin after the worker has exited.
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+func (brokenPipe) Close() error              { return nil }
+
+// TestAnswerBeforeBrokenPipe: a worker that wrote its answer and exited
+// before the request reached it (the write fails) is judged by what it
+// wrote: a line that is not JSON is a protocol error naming it, not a crash.
+func TestAnswerBeforeBrokenPipe(t *testing.T) {
+	lines := make(chan []byte, 1)
+	lines <- []byte("Traceback (most recent call last): oops")
+	close(lines)
+	s := &session{x: &External{}, op: "features", stdin: brokenPipe{}, lines: lines, stderr: &tailBuffer{max: stderrTail}}
+	err := s.roundTrip(context.Background(), Request{V: Version, ID: "0", Op: "hello"}, nil, &Hello{})
+	if !IsKind(err, KindProtocol) || !strings.Contains(err.Error(), "Traceback") {
+		t.Fatalf("error %v, want kind %q mentioning the line", err, KindProtocol)
 	}
 }

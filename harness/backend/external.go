@@ -302,12 +302,13 @@ func (s *session) run(ctx context.Context, args json.RawMessage, progress Progre
 }
 
 // roundTrip sends req and reads lines until its result (decoded into
-// result) or error.
+// result) or error. A worker that has already answered and exited breaks
+// the pipe before the request reaches it; what it wrote still decides
+// (a line that is not JSON is a protocol error, another protocol version a
+// version error), and only a worker that wrote nothing has crashed.
 func (s *session) roundTrip(ctx context.Context, req Request, progress Progress, result any) error {
 	b, _ := json.Marshal(req)
-	if _, err := s.stdin.Write(append(b, '\n')); err != nil {
-		return s.crashed(fmt.Sprintf("could not send the %s request: %v", req.Op, err))
-	}
+	_, sendErr := s.stdin.Write(append(b, '\n'))
 	var idle <-chan time.Time
 	for {
 		if s.x.IdleTimeout > 0 {
@@ -322,6 +323,9 @@ func (s *session) roundTrip(ctx context.Context, req Request, progress Progress,
 			return s.fail(KindTimeout, "silent for %v during %s: killed", s.x.IdleTimeout, req.Op)
 		case line, ok := <-s.lines:
 			if !ok {
+				if sendErr != nil {
+					return s.crashed(fmt.Sprintf("could not send the %s request: %v", req.Op, sendErr))
+				}
 				return s.crashed(fmt.Sprintf("no answer to %s", req.Op))
 			}
 			done, err := decodeLine(s.op, req, line, progress, result)

@@ -120,11 +120,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 // gives results.md, .csv, .tex, .png and .svg. Nil for a study without
 // scores.
 func writeResult(st *spec.Study, results string) (*report.Result, error) {
-	res, err := pipeline.ReadResults(results)
-	if err != nil {
-		return nil, err
-	}
-	study, err := report.Build(st, res)
+	study, err := report.BuildFile(st, results)
 	if err != nil {
 		return nil, err
 	}

@@ -20,10 +20,6 @@ func RunStudy(ctx context.Context, r *pipeline.Runner, st *spec.Study) (*Study, 
 	if err != nil {
 		return nil, res, fmt.Errorf("%s: %w", st.File, err)
 	}
-	results, err := pipeline.ReadResults(res.Results)
-	if err != nil {
-		return nil, res, err
-	}
-	b, err := Build(st, results)
+	b, err := BuildFile(st, res.Results)
 	return b, res, err
 }

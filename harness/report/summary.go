@@ -109,6 +109,15 @@ type Duplicates struct {
 	Kept []int `json:"kept"`
 }
 
+// BuildFile is Build of the results file at path.
+func BuildFile(st *spec.Study, path string) (*Study, error) {
+	res, err := pipeline.ReadResults(path)
+	if err != nil {
+		return nil, err
+	}
+	return Build(st, res)
+}
+
 // Build reads a study's results file (written by pipeline.Runner.Run for
 // st) and the stage outputs it names, and summarises every run.
 func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {

@@ -54,6 +54,9 @@ func choices(r *rand.Rand, right string, pool []string, k int) ([]string, int) {
 	panic("unreachable")
 }
 
+// countOptions are the options of a multiple-choice counting question.
+var countOptions = []string{"1", "2", "3", "4", "5"}
+
 func containsStr(xs []string, x string) bool {
 	for _, y := range xs {
 		if y == x {
@@ -338,7 +341,7 @@ func (s *suite) seedItem(r *rand.Rand, t int) mcItem {
 		}
 		it.scene = s.scene(r, sceneOpts{concepts: cs}, true)
 		it.question = fmt.Sprintf("How many %s are in the image?", plural(g.concepts[c].Name))
-		it.options, it.answer = choices(r, fmt.Sprint(k), []string{"1", "2", "3", "4", "5"}, 4)
+		it.options, it.answer = choices(r, fmt.Sprint(k), countOptions, 4)
 	case 6:
 		for {
 			it.scene = s.scene(r, sceneOpts{min: 2, max: 2}, true)

@@ -231,7 +231,7 @@ func (w *world) choiceQA(r *rand.Rand, form string, s *Scene, o Object) (q, righ
 		o = pick(r, s.unique())
 		return fmt.Sprintf("What color is the %s?", w.name(o)), o.Colour, otherColours(o.Colour)
 	case "count":
-		return fmt.Sprintf("How many %s are there?", plural(w.name(o))), fmt.Sprint(s.count(o.Concept)), []string{"1", "2", "3", "4", "5"}
+		return fmt.Sprintf("How many %s are there?", plural(w.name(o))), fmt.Sprint(s.count(o.Concept)), countOptions
 	case "place":
 		return "Which place is shown in the image?", places[s.Place].name, placeNames()
 	case "sign":

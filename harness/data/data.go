@@ -443,7 +443,9 @@ func readAt(f *os.File, path string, off, n int64) ([]byte, error) {
 }
 
 // RawJSON is the record's JSON as read, compacted. A record read by Load
-// reads it from its file again and fails if the file changed since.
+// reads it from its file again and fails if the file changed since. A
+// record made in memory (not read from JSON) is written in LLaVA's form:
+// id, image (when set), conversations, dataset (when set).
 func (r *Record) RawJSON() ([]byte, error) {
 	var f *os.File
 	if r.src != nil && r.src.b == nil {
@@ -456,12 +458,20 @@ func (r *Record) RawJSON() ([]byte, error) {
 	return r.rawFrom(f)
 }
 
+// llavaRecord is a record made in memory as RawJSON writes it.
+type llavaRecord struct {
+	ID            string `json:"id"`
+	Image         string `json:"image,omitempty"`
+	Conversations []Turn `json:"conversations"`
+	Dataset       string `json:"dataset,omitempty"`
+}
+
 // rawFrom is RawJSON with the record's file already open (nil for bytes).
 func (r *Record) rawFrom(f *os.File) ([]byte, error) {
 	var raw []byte
 	switch {
 	case r.src == nil:
-		return nil, fmt.Errorf("record %d (id %q) was not read from JSON", r.Index, r.ID)
+		return json.Marshal(llavaRecord{ID: r.ID, Image: r.Image, Conversations: r.Conversations, Dataset: r.Dataset})
 	case r.src.b != nil:
 		raw = r.src.b[r.off : r.off+r.n]
 	default:
@@ -525,7 +535,7 @@ func WriteJSON(path string, recs []Record, idx []int) error {
 }
 
 // EncodeJSON writes the records at idx as a JSON list, one record per line,
-// each as RawJSON gives it. Records must have been read from JSON.
+// each as RawJSON gives it.
 func EncodeJSON(w io.Writer, recs []Record, idx []int) error {
 	files := map[*source]*os.File{}
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -141,8 +142,20 @@ func TestWriteJSONRoundTripsRawRecords(t *testing.T) {
 	if err := WriteJSON(p, recs, []int{0}); err == nil || !strings.Contains(err.Error(), "changed since") {
 		t.Errorf("a record changed after Load: %v", err)
 	}
-	if _, err := (&Record{ID: "x"}).RawJSON(); err == nil {
-		t.Error("a record not read from JSON has no RawJSON")
+	// A record made in memory is written in LLaVA's form and reads back
+	// as it was.
+	mem := Record{ID: "t1", Conversations: []Turn{{"human", "Is there a \"cat\"?"}, {"gpt", "No"}}, Dataset: "language"}
+	if raw, err := mem.RawJSON(); err != nil || string(raw) != `{"id":"t1","conversations":[{"from":"human","value":"Is there a \"cat\"?"},{"from":"gpt","value":"No"}],"dataset":"language"}` {
+		t.Errorf("in-memory record: %s, %v", raw, err)
+	}
+	raws, _ := Parse("in.json", []byte(in))
+	if err := WriteJSON(p, append(raws[:1:1], mem), []int{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	back, err = Load(p)
+	if err != nil || len(back) != 2 || back[1].ID != "t1" || back[1].Dataset != "language" || back[1].HasImage() ||
+		!slices.Equal(back[1].Conversations, mem.Conversations) || back[0].ID != "7" {
+		t.Errorf("read back: %+v, %v", back, err)
 	}
 }
 

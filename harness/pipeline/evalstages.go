@@ -12,6 +12,7 @@ import (
 
 	"github.com/tive-dev/tive/benchmarks"
 	"github.com/tive-dev/tive/harness/backend"
+	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -71,14 +72,26 @@ func runChance(ctx context.Context, c *Call) error {
 }
 
 type trainParams struct {
-	Backend backendParams     `json:"backend"`
-	Mode    string            `json:"mode"` // full or lora
-	LoRA    model.LoRAConfig  `json:"lora"`
-	Train   model.TrainConfig `json:"train"`
+	Backend  backendParams     `json:"backend"`
+	Mode     string            `json:"mode"` // full or lora
+	LoRA     model.LoRAConfig  `json:"lora"`
+	Train    model.TrainConfig `json:"train"`
+	Rehearse *rehearseParams   `json:"rehearse,omitempty"`
+}
+
+// rehearseParams draws the language texts that instruction tuning
+// rehearses: PerRecord texts per subset record (rounded), the first of the
+// world's language corpus for purpose "rehearse", with at most MaxFill
+// filler sentences, as the language stage drew its own.
+type rehearseParams struct {
+	World     world.Config `json:"world"`
+	PerRecord float64      `json:"per_record"`
+	MaxFill   int          `json:"max_fill"`
 }
 
 // Train outputs: model/, the base model fine-tuned on the subset (with fresh
-// LoRA adapters in mode lora).
+// LoRA adapters in mode lora), and with p.Rehearse on the subset and its
+// language texts, shuffled together (rehearsal).
 func runTrain(ctx context.Context, c *Call) error {
 	var p trainParams
 	if err := c.Decode(&p); err != nil {
@@ -91,12 +104,42 @@ func runTrain(ctx context.Context, c *Call) error {
 	if p.Mode == "lora" {
 		req.LoRA = &p.LoRA
 	}
+	if p.Rehearse != nil {
+		work := filepath.Join(c.Out, "work")
+		defer os.RemoveAll(work)
+		req.Records = filepath.Join(work, "records.json")
+		if err := rehearsal(req.Records, c.Inputs["subset"], *p.Rehearse); err != nil {
+			return err
+		}
+	}
 	be, err := p.Backend.open(c)
 	if err != nil {
 		return err
 	}
 	_, err = be.Train(ctx, req, c.Progress)
 	return err
+}
+
+// rehearsal writes to out the records of the subset file followed by
+// their language texts (rehearseParams).
+func rehearsal(out, subset string, p rehearseParams) error {
+	recs, err := data.Load(subset)
+	if err != nil {
+		return err
+	}
+	texts, _, err := world.Language(p.World, "rehearse", 0, int(math.Round(p.PerRecord*float64(len(recs)))), p.MaxFill)
+	if err != nil {
+		return err
+	}
+	all := append(recs, texts...)
+	idx := make([]int, len(all))
+	for i := range idx {
+		idx[i] = i
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	return data.WriteJSON(out, all, idx)
 }
 
 type predictParams struct {

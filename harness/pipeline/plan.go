@@ -165,9 +165,13 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 func (p *planner) evaluation(sel *Node) {
 	r, t := p.r, p.r.Train
 	base := p.base()
+	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: p.tuning(t.Train)}
+	if t.Rehearse > 0 {
+		tp.Rehearse = &rehearseParams{World: r.World.Config().WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
+	}
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
-		Params: trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: p.tuning(t.Train)}}
+		Params: tp}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
 	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
 	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}

@@ -260,9 +260,16 @@ type Backend struct {
 
 // Finetune configures instruction tuning of the base model on the selected
 // subset (the train stage): the mode, and the schedule keys of Train.
+//
+// Rehearse r > 0 shuffles round(r·n) texts of the world's language corpus
+// into the n records of the subset (every method alike): the language
+// model's reading skills, which instruction tuning on the mixture alone
+// wears down, stay in use, as ShareGPT's text keeps Vicuna's in LLaVA's
+// mixture. It needs the language stage (language.records).
 type Finetune struct {
-	Mode  string `yaml:"mode" json:"mode"` // full or lora
-	LoRA  LoRA   `yaml:"lora" json:"lora"`
+	Mode     string  `yaml:"mode" json:"mode"` // full or lora
+	LoRA     LoRA    `yaml:"lora" json:"lora"`
+	Rehearse float64 `yaml:"rehearse" json:"rehearse,omitempty"`
 	Train `yaml:",inline" json:"schedule"`
 }
 
@@ -979,6 +986,11 @@ func (d *decoder) validate(s *Spec) {
 	}
 	if l := s.Train.LoRA; s.Train.Mode == "lora" && (l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1) {
 		bad("train.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
+	}
+	if r := s.Train.Rehearse; !(r >= 0 && r <= 100) {
+		bad("train.rehearse", "%g (want language texts per subset record, 0 to 100)", r)
+	} else if r > 0 && s.Language.Records == 0 {
+		bad("train.rehearse", "rehearses the language corpus: set language.records too")
 	}
 	switch b := s.Backend; {
 	case b.Kind == "builtin" && len(b.Argv) > 0:

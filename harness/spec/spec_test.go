@@ -127,6 +127,10 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:20: language.drills: drills follow the first phase: set language.records too"}},
 		{"instruct past records", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, instruct: 20}\n",
 			[]string{"language: records, max_fill and eval must be >= 0, and instruct in [0, records]"}},
+		{"rehearsal without the language corpus", "name: x\ndata: {source: world}\nselection: {method: random}\ntrain: {rehearse: 1}\n",
+			[]string{"s.yaml:4:19: train.rehearse: rehearses the language corpus: set language.records too"}},
+		{"negative tuning rehearsal", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10}\ntrain: {rehearse: -0.5}\n",
+			[]string{"s.yaml:5:19: train.rehearse: -0.5 (want language texts per subset record, 0 to 100)"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {
@@ -210,7 +214,7 @@ func TestInlineScheduleKeys(t *testing.T) {
 	}
 	os.WriteFile(p, []byte("name: x\ndata: {source: world}\nselection: {method: random}\ntrain: {epoch: 3}\n"), 0o644)
 	_, err = Load(p, "")
-	if err == nil || !strings.Contains(err.Error(), "train.epoch: unknown key (valid keys: mode, lora, epochs, batch_size, lr, warmup_ratio, weight_decay)") {
+	if err == nil || !strings.Contains(err.Error(), "train.epoch: unknown key (valid keys: mode, lora, rehearse, epochs, batch_size, lr, warmup_ratio, weight_decay)") {
 		t.Errorf("error = %v", err)
 	}
 }

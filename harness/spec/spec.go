@@ -270,7 +270,7 @@ type Finetune struct {
 	Mode     string  `yaml:"mode" json:"mode"` // full or lora
 	LoRA     LoRA    `yaml:"lora" json:"lora"`
 	Rehearse float64 `yaml:"rehearse" json:"rehearse,omitempty"`
-	Train `yaml:",inline" json:"schedule"`
+	Train    `yaml:",inline" json:"schedule"`
 }
 
 // Predict configures decoding on the benchmark suites.

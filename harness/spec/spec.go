@@ -13,6 +13,11 @@
 //	  selection.method: [tive, random]     # product, first key slowest
 //	  seed: [0, 1, 2]
 //
+// A swept key replaces whatever an earlier key of the sweep set under it:
+// with `selection.method` from a base and `selection: [{...}, {...}]` here,
+// the whole sections win and the method axis is dropped (it would only
+// repeat every run once per method).
+//
 // The rest decodes into Spec; unknown keys, wrong types, missing required
 // values and out-of-range values are Problems "FILE:LINE:COL: key.path: what
 // is wrong (what would be valid)". Relative file paths are resolved against
@@ -711,6 +716,9 @@ func (l *loader) expand(sweep *yaml.Node) [][]assign {
 	}
 	for i := 0; i+1 < len(sweep.Content); i += 2 {
 		k, v := sweep.Content[i], sweep.Content[i+1]
+		if replacedLater(sweep.Content[i+2:], k.Value) {
+			continue
+		}
 		path := "sweep." + k.Value
 		if ok, why := schemaHas(reflect.TypeOf(Spec{}), k.Value); !ok {
 			l.addf(k, path, "sweeps over a key that does not exist: %s", why)
@@ -729,6 +737,17 @@ func (l *loader) expand(sweep *yaml.Node) [][]assign {
 		runs = next
 	}
 	return runs
+}
+
+// replacedLater reports whether a key of the sweep's remaining key-value
+// pairs sets a section that holds path (so path's values would be lost).
+func replacedLater(rest []*yaml.Node, path string) bool {
+	for j := 0; j+1 < len(rest); j += 2 {
+		if strings.HasPrefix(path, rest[j].Value+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // flowText renders a sweep value for run labels: a scalar as written, a

@@ -2,8 +2,10 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -190,6 +192,37 @@ func TestSweepOverMappingsLabelsRuns(t *testing.T) {
 	}
 }
 
+// TestSweepOfASectionReplacesItsKeys: a base sweeps selection.method, the
+// spec sweeps whole selection sections; the sections win and the method
+// axis is dropped, rather than repeating every run once per method (which
+// a report would count as seeds). The other order crosses the two.
+func TestSweepOfASectionReplacesItsKeys(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "base.yaml"), []byte("name: b\ndata: {records: a.json}\nselection: {method: random}\nsweep:\n  selection.method: [full, tive, random]\n  seed: [0, 1]\n"), 0o644)
+	p := filepath.Join(dir, "s.yaml")
+	os.WriteFile(p, []byte("include: base.yaml\nname: x\nsweep:\n  selection: [{method: random, budget: 0.05}, {method: full}]\n"), 0o644)
+	st, err := Load(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range st.Runs {
+		got = append(got, fmt.Sprintf("%s %s %g", r.Label, r.Selection.Method, r.Selection.Budget))
+	}
+	want := []string{"seed=0 selection={method: random, budget: 0.05} random 0.05", "seed=0 selection={method: full} full 0.15",
+		"seed=1 selection={method: random, budget: 0.05} random 0.05", "seed=1 selection={method: full} full 0.15"}
+	if !slices.Equal(got, want) {
+		t.Errorf("runs\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	os.WriteFile(p, []byte("include: base.yaml\nname: x\nsweep:\n  selection.method: [random]\n  seed: [0]\n  selection.budget: [0.05, 0.1]\n"), 0o644)
+	if st, err = Load(p, ""); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Runs) != 2 || st.Runs[1].Label != "selection.method=random seed=0 selection.budget=0.1" {
+		t.Errorf("keys under one section cross: %+v", st.Runs)
+	}
+}
+
 func TestSeedDerivation(t *testing.T) {
 	a, b, c := Seed(0, "select", 0), Seed(0, "select", 1), Seed(1, "select", 0)
 	if a == b || a == c || Seed(0, "select", 0) != a {
@@ -261,8 +294,8 @@ func TestOverrides(t *testing.T) {
 			t.Errorf("%s: budget %g, want 0.3", r.Label, r.Selection.Budget)
 		}
 	}
-	// (The spec also sweeps selection.method, which the section sweep, faster, overrides.)
-	if len(st.Runs) != 8 || st.Runs[1].Selection.Q != 3 || st.Runs[1].Selection.Method != "random" || st.Runs[0].Selection.Method != "tive" {
+	// (The spec also sweeps selection.method, which the section sweep, later, replaces.)
+	if len(st.Runs) != 4 || st.Runs[1].Selection.Q != 3 || st.Runs[1].Selection.Method != "random" || st.Runs[0].Selection.Method != "tive" {
 		t.Errorf("runs %s", labels(st))
 	}
 	// The same overrides give the same hash as the same spec written out.

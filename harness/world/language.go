@@ -14,8 +14,9 @@ import (
 // (Vicuna's role in LLaVA's recipe). Each record states a scene in words, in
 // the place where an image record has its <image> token, and asks about it
 // in the wordings of the mixture and the suites; the answer is read off the
-// scene graph, so it is always in the text (or, for "unanswerable", the text
-// says why it cannot be known). Filler sentences of random number go first,
+// scene graph, so it is always in the text (or, for "unanswerable", VizWiz's
+// questions, the text does not say it: no sign or a blurred one, or nothing
+// named but the place). Filler sentences of random number go first,
 // so that the question does not always sit at the same position (the visual
 // tokens shift it in image records).
 
@@ -45,10 +46,14 @@ func (w *world) languageRecord(seed uint64, purpose string, i, maxFill int, k Te
 	if skill == "copy" || skill == "unanswerable" || r.IntN(5) == 0 {
 		texts = []string{pick(r, signWords)}
 	}
-	if skill == "unanswerable" && r.IntN(2) == 0 {
-		texts = nil
+	objects := k.objects()
+	if skill == "unanswerable" {
+		if r.IntN(2) == 0 {
+			texts = nil
+		}
+		objects = 1 // VizWiz's pictures: one thing, or one sign
 	}
-	s := w.textScene(r, texts, k.objects())
+	s := w.textScene(r, texts, objects)
 	q, a, ctx := w.textQA(r, skill, &s)
 	var b strings.Builder
 	for range r.IntN(maxFill + 1) {
@@ -145,8 +150,11 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		skill = "count" // every object is repeated: nothing has one colour or side
 	}
 	form := ""
-	if skill == "choice" {
+	switch skill {
+	case "choice":
 		form = pick(r, choiceForms(s))
+	case "unanswerable":
+		form = pick(r, []string{"sign", "object", "colour"})
 	}
 	detailed := skill == "colour" || skill == "side" || form == "colour" || r.IntN(2) == 0
 	ctx = w.sceneText(r, s, detailed)
@@ -195,6 +203,20 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		}
 		return q + "\n" + shortHint, s.Texts[0].Words, ctx
 	case "unanswerable":
+		return w.vizwizQA(r, form, s, o, ctx)
+	}
+	return pick(r, briefPrompts), w.captionText(s), w.sceneText(r, s, true)
+}
+
+// vizwizQA asks one of VizWiz's questions (with its hint) about ctx, the
+// text of s: form "sign", what the sign says ("Unanswerable" without a sign
+// or with a blurred one); "object" or "colour", what o (the only object) is
+// or what colour it is, "Unanswerable" half the time, when the text names
+// nothing but the place (as a covered or cut-off thing shows nothing to
+// name).
+func (w *world) vizwizQA(r *rand.Rand, form string, s *Scene, o Object, ctx string) (q, a, text string) {
+	switch form {
+	case "sign":
 		q = pick(r, []string{"What does this say?", "What is written here?"}) + "\n" + vizwizHint
 		if len(s.Texts) == 0 {
 			return q, "Unanswerable", ctx
@@ -203,8 +225,15 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 			return q, "Unanswerable", ctx + " The sign is too blurry to read."
 		}
 		return q, s.Texts[0].Words, ctx
+	case "object":
+		q, a = pick(r, []string{"What is this?", "Can you tell me what this is?"}), capitalise(w.name(o))
+	default:
+		q, a = "What color is this?", capitalise(o.Colour)
 	}
-	return pick(r, briefPrompts), w.captionText(s), w.sceneText(r, s, true)
+	if r.IntN(2) == 0 {
+		return q + "\n" + vizwizHint, "Unanswerable", fmt.Sprintf("The image shows nothing %s.", places[s.Place].phrase)
+	}
+	return q + "\n" + vizwizHint, a, ctx
 }
 
 // choiceForms are the multiple-choice questions a text about s can

@@ -18,6 +18,7 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen, copies, choiceForms := map[string]int{}, map[bool]int{}, map[string]int{}
+	vizwiz, answerable := map[string]int{}, map[bool]int{}
 	for i, r := range recs {
 		if len(r.Conversations) != 2 || r.Image != "" || strings.Contains(r.Conversations[0].Value, "<image>") {
 			t.Fatalf("record %d is not one text-only question: %+v", i, r)
@@ -69,12 +70,40 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 			} else if opt == "" || !strings.Contains(strings.ToLower(ctx), strings.ToLower(opt)) {
 				t.Errorf("record %d: option %s (%q) is not in the text %q", i, a, opt, ctx)
 			}
-		case "unanswerable":
-			readable := strings.Contains(ctx, "reads \"") && !strings.Contains(ctx, "too blurry")
-			if (a == "Unanswerable") == readable {
-				t.Errorf("record %d: %q for a text whose sign is readable: %v\n%s", i, a, readable, ctx)
+		case "unanswerable": // VizWiz's questions, with its hint
+			if !strings.HasSuffix(q, "\n"+vizwizHint) || strings.Count(ctx, "The image shows") != 1 {
+				t.Fatalf("record %d: not a VizWiz question about one text: %q", i, text)
 			}
+			q, _, _ = strings.Cut(q, "\n")
+			vizwiz[q]++
+			var known bool
+			switch q {
+			case "What does this say?", "What is written here?":
+				known = strings.Contains(ctx, "reads \""+a+"\"") && !strings.Contains(ctx, "too blurry")
+				if a == "Unanswerable" {
+					known = strings.Contains(ctx, "reads \"") && !strings.Contains(ctx, "too blurry")
+				}
+			case "What is this?", "Can you tell me what this is?":
+				known = strings.Contains(ctx, "The image shows "+Article(strings.ToLower(a))+" ")
+				if a == "Unanswerable" {
+					known = !strings.Contains(ctx, "The image shows nothing ")
+				}
+			case "What color is this?":
+				known = strings.Contains(ctx, "mostly "+strings.ToLower(a)+".")
+				if a == "Unanswerable" {
+					known = !strings.Contains(ctx, "The image shows nothing ")
+				}
+			default:
+				t.Fatalf("record %d: %q is not one of VizWiz's questions", i, q)
+			}
+			if known == (a == "Unanswerable") {
+				t.Errorf("record %d: %q answered %q from the text %q", i, q, a, ctx)
+			}
+			answerable[a != "Unanswerable"]++
 		}
+	}
+	if len(vizwiz) != 5 || answerable[true] < 10 || answerable[false] < 10 {
+		t.Errorf("VizWiz questions %v; answerable / not: %d / %d", vizwiz, answerable[true], answerable[false])
 	}
 	if len(choiceForms) != 5 {
 		t.Errorf("multiple-choice questions by their second word: %v, want the five forms", choiceForms)

@@ -9,4 +9,4 @@ scripts/fetch-assets.sh
 scripts/setup-blas.sh || echo "main.sh: OpenBLAS unavailable; the model runs on gonum's pure-Go products" >&2
 mkdir -p bin
 go build -o bin/tive ./cmd/tive
-bin/tive run experiments/world-select.yaml "$@"
+bin/tive run experiments/world-recipe.yaml "$@"

@@ -72,6 +72,30 @@ func TestShippedSpecsValidate(t *testing.T) {
 	}
 }
 
+// TestMainJobSmoke runs the main job's spec (scripts/main.sh) in its smoke
+// profile: LLaVA's recipe end to end (vision tower, language model, word
+// alignment, TIVE's selection, instruction tuning with rehearsal, scoring)
+// on the tiny shapes world, ending with the result table.
+func TestMainJobSmoke(t *testing.T) {
+	main, err := os.ReadFile("../../scripts/main.sh")
+	if err != nil || !strings.Contains(string(main), "bin/tive run experiments/world-recipe.yaml") {
+		t.Fatalf("scripts/main.sh does not run experiments/world-recipe.yaml: %v", err)
+	}
+	store := filepath.Join(t.TempDir(), "store")
+	code, out, errs := runTive(t, "run", "../../experiments/world-recipe.yaml", "--profile", "smoke", "--store", store)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, stage := range []string{"vision", "language", "pretrain", "features", "train (selection.method=tive seed=0)"} {
+		if !strings.Contains(errs, "] "+stage+": ran in ") {
+			t.Errorf("stage %s did not run:\n%s", stage, errs)
+		}
+	}
+	if !strings.Contains(out, "| best constant answer |") || !strings.Contains(out, "table: "+filepath.Join(store, "results", "world-recipe-smoke.md")) {
+		t.Errorf("no result table:\n%s", out)
+	}
+}
+
 // TestRunPrintsResultTable: `tive run` of a spec that scores ends with its
 // result: the table of methods × suites (mean ± the 95% half-width over
 // seeds, read back here from each run's scores.json), the best constant

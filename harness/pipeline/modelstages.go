@@ -27,7 +27,7 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "language", Version: "5", Arith: true, Run: runLanguage})
+	Register(&Stage{Name: "language", Version: "6", Arith: true, Run: runLanguage})
 	Register(&Stage{Name: "pretrain", Version: "2", Arith: true, Run: runPretrain})
 	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})

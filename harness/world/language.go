@@ -210,9 +210,9 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 // vizwizQA asks one of VizWiz's questions (with its hint) about ctx, the
 // text of s: form "sign", what the sign says ("Unanswerable" without a sign
 // or with a blurred one); "object" or "colour", what o (the only object) is
-// or what colour it is. (Texts that name nothing but the place, answered
-// "Unanswerable", taught the tuned models to answer "No" to POPE's
-// questions, 433 times of 540: README, "Rehearsal".)
+// or what colour it is. (With texts that name nothing but the place
+// answered "Unanswerable" as well, language stage version 5, the tuned
+// models answered "No" to 433 of POPE's 540 questions: README, "Rehearsal".)
 func (w *world) vizwizQA(r *rand.Rand, form string, s *Scene, o Object, ctx string) (q, a, text string) {
 	switch form {
 	case "sign":

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -20,20 +19,12 @@ import (
 // on every call.
 func TestRehearsal(t *testing.T) {
 	train := func(extra string) trainParams {
-		file := filepath.Join(t.TempDir(), "s.yaml")
-		os.WriteFile(file, []byte("name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: random}\nbenchmarks: [pope]\n"+
-			"language: {records: 10, max_fill: 2}\n"+extra), 0o644)
-		st, err := spec.Load(file, "")
-		if err != nil {
-			t.Fatal(err)
+		n := planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: random}\nbenchmarks: [pope]\n"+
+			"language: {records: 10, max_fill: 2}\n"+extra)["train"]
+		if n == nil {
+			t.Fatal("no train stage planned")
 		}
-		for _, n := range Plan(&st.Runs[0]) {
-			if n.Stage == "train" {
-				return n.Params.(trainParams)
-			}
-		}
-		t.Fatal("no train stage planned")
-		return trainParams{}
+		return n.Params.(trainParams)
 	}
 	if b, _ := json.Marshal(train("")); strings.Contains(string(b), "rehearse") {
 		t.Errorf("train parameters without train.rehearse name it: %s", b)

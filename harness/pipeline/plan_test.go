@@ -12,25 +12,36 @@ import (
 	"github.com/tive-dev/tive/harness/world"
 )
 
+// planned plans the first run of the spec text and returns its nodes by
+// stage.
+func planned(t *testing.T, text string) map[string]*Node {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := spec.Load(file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*Node{}
+	for _, n := range Plan(&st.Runs[0]) {
+		out[n.Stage] = n
+	}
+	return out
+}
+
 // TestLanguageOptionsPlanned checks that language.prompt_weight and
 // language.drills reach the language stage's parameters, and that leaving
 // them out (or a drill's rehearse) leaves the stage's parameters (so its
 // key) without them.
 func TestLanguageOptionsPlanned(t *testing.T) {
 	params := func(language string) languageParams {
-		file := filepath.Join(t.TempDir(), "s.yaml")
-		os.WriteFile(file, []byte("name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\nlanguage: "+language+"\n"), 0o644)
-		st, err := spec.Load(file, "")
-		if err != nil {
-			t.Fatal(err)
+		n := planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\nlanguage: "+language+"\n")["language"]
+		if n == nil {
+			t.Fatal("no language stage planned")
 		}
-		for _, n := range Plan(&st.Runs[0]) {
-			if n.Stage == "language" {
-				return n.Params.(languageParams)
-			}
-		}
-		t.Fatal("no language stage planned")
-		return languageParams{}
+		return n.Params.(languageParams)
 	}
 	if got := params("{records: 10, prompt_weight: 0.01}").Train.PromptWeight; got != 0.01 {
 		t.Errorf("prompt_weight 0.01 planned as %v", got)
@@ -63,18 +74,8 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 // language stage keeps its key when the tower changes.
 func TestWordAlignmentPlanned(t *testing.T) {
 	nodes := func(extra string) map[string]*Node {
-		file := filepath.Join(t.TempDir(), "s.yaml")
-		os.WriteFile(file, []byte("name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\n"+
-			"vision: {images: 10}\nlanguage: {records: 10}\n"+extra), 0o644)
-		st, err := spec.Load(file, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]*Node{}
-		for _, n := range Plan(&st.Runs[0]) {
-			out[n.Stage] = n
-		}
-		return out
+		return planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\n"+
+			"vision: {images: 10}\nlanguage: {records: 10}\n"+extra)
 	}
 	plain := nodes("")
 	words := nodes("model: {projector_width: 96, word_tokens: true}\nalign: {images: 30, eval: 5, epochs: 2, lr: 0.01}\n")

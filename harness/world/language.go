@@ -15,9 +15,10 @@ import (
 // the place where an image record has its <image> token, and asks about it
 // in the wordings of the mixture and the suites; the answer is read off the
 // scene graph, so it is always in the text (or, for "unanswerable", VizWiz's
-// questions, the sign's word is not: no sign, or a blurred one). Filler sentences of random number go first,
-// so that the question does not always sit at the same position (the visual
-// tokens shift it in image records).
+// questions, the sign's word is not: no sign, or a blurred one). Filler
+// sentences of random number go first, so that the question does not
+// always sit at the same position (the visual tokens shift it in image
+// records).
 
 // Skills are the question families of the language corpus.
 var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "echo", "unanswerable", "caption"}

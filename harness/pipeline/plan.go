@@ -72,27 +72,45 @@ func (p *planner) pool() {
 // derived from the world's; on the language model and the vision tower
 // (planned here, before the caller adds the base) when the spec has
 // language records and vision images.
+//
+// The pretrained parts are the world's, not its mixture's: they train on
+// the world's streams, which planted copies (world.Redundancy) do not
+// change, and the language model's vocabulary comes from the world without
+// planted copies (whose mixture has every word a copy repeats). So a world
+// with planted copies shares them with the same world without: the run
+// plans that world too, after its own, for the language stage and the
+// pretrain stage on the language model to read.
 func (p *planner) base() *Node {
 	r := p.r
 	in := map[string]Ref{"world": {Node: p.world}}
+	parts := r.World.Config().WithDefaults()
+	parts.Redundancy = world.Redundancy{}
+	partsWorld := p.world
+	if parts != p.world.Params {
+		partsWorld = &Node{Stage: "world", Params: parts}
+	}
 	if v := r.Vision; v.Images > 0 {
 		vis := &Node{Stage: "vision", Seed: spec.Seed(r.World.Seed, "vision", 0),
-			Params: visionParams{World: r.World.Config().WithDefaults(), Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
+			Params: visionParams{World: parts, Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
 		in["vision"] = Ref{Node: vis}
 	}
 	if l := r.Language; l.Records > 0 {
+		if partsWorld != p.world {
+			p.add(partsWorld)
+			in["world"] = Ref{Node: partsWorld}
+		}
 		tc := trainConfig(l.Train)
 		tc.PromptWeight = l.PromptWeight
-		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: p.world}},
-			Params: languageParams{World: r.World.Config().WithDefaults(), Model: decoderConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
+		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: partsWorld}},
+			Params: languageParams{World: parts, Model: decoderConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
 				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
 	}
 	pp := pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}
 	if a := r.Align; a.Images > 0 {
-		pp.Align = &alignParams{World: r.World.Config().WithDefaults(), Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
+		pp.Align = &alignParams{World: parts, Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
 	}
 	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in, Params: pp}
 }

@@ -1,13 +1,17 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -15,6 +19,16 @@ import (
 // planned plans the first run of the spec text and returns its nodes by
 // stage.
 func planned(t *testing.T, text string) map[string]*Node {
+	t.Helper()
+	out := map[string]*Node{}
+	for _, n := range plannedNodes(t, text) {
+		out[n.Stage] = n
+	}
+	return out
+}
+
+// plannedNodes plans the first run of the spec text.
+func plannedNodes(t *testing.T, text string) []*Node {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "s.yaml")
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
@@ -24,11 +38,7 @@ func planned(t *testing.T, text string) map[string]*Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]*Node{}
-	for _, n := range Plan(&st.Runs[0]) {
-		out[n.Stage] = n
-	}
-	return out
+	return Plan(&st.Runs[0])
 }
 
 // TestLanguageOptionsPlanned checks that language.prompt_weight and
@@ -103,5 +113,69 @@ func TestWordAlignmentPlanned(t *testing.T) {
 	}
 	if a := p.Align; a == nil || a.Images != 30 || a.Eval != 5 || a.Train.Epochs != 2 || a.Train.LR != 0.01 || a.World.Profile != "tiny" {
 		t.Errorf("align planned as %+v", a)
+	}
+}
+
+// TestPlantedWorldSharesPretrainedParts: a world with planted copies plans
+// the same vision, language and pretrain stages (the same keys) as the same
+// world without them, and its run's outputs still name its own world; the
+// language model's vocabulary, built from the plain world, has every word
+// of the planted mixture; without a language model the pretrain stage
+// builds its vocabulary from the planted mixture itself, so it keeps that
+// world.
+func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
+	store, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := func(text string) map[string]string { // the first node's key of each stage
+		out := map[string]string{}
+		for _, n := range plannedNodes(t, text) {
+			if n.key, _, err = store.computeKey(n); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := out[n.Stage]; !ok {
+				out[n.Stage] = n.key
+			}
+		}
+		return out
+	}
+	const base = "name: x\ndata: {source: world}\nselection: {method: tive}\n"
+	const parts = "vision: {images: 10}\nlanguage: {records: 10}\n"
+	plain := keys(base + parts + "world: {profile: tiny, assets: shapes}\n")
+	planted := keys(base + parts + "world: {profile: tiny, assets: shapes, exact_duplicates: 0.2, near_duplicates: 0.1}\n")
+	for _, stage := range []string{"vision", "language", "pretrain"} {
+		if plain[stage] == "" || plain[stage] != planted[stage] {
+			t.Errorf("%s: key %.12s with planted copies, %.12s without", stage, planted[stage], plain[stage])
+		}
+	}
+	for _, stage := range []string{"world", "warmup", "select"} {
+		if plain[stage] == planted[stage] {
+			t.Errorf("%s: the planted world's run has the plain world's key %.12s", stage, plain[stage])
+		}
+	}
+	if a, b := keys(base + "world: {profile: tiny, assets: shapes}\n")["pretrain"], keys(base + "world: {profile: tiny, assets: shapes, exact_duplicates: 0.2}\n")["pretrain"]; a == b {
+		t.Errorf("without a language model the planted world's pretrain stage has the plain world's key %.12s", a)
+	}
+
+	vocab := func(red world.Redundancy) (*model.Vocab, []data.Record) {
+		dir := t.TempDir()
+		if err := world.Generate(context.Background(), world.Config{Profile: "tiny", Assets: "shapes", Redundancy: red}, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		caps, mix, err := worldText(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model.BuildVocab(append(caps, mix...), 1), mix
+	}
+	v, _ := vocab(world.Redundancy{})
+	_, mix := vocab(world.Redundancy{Exact: 0.2, Near: 0.1})
+	for _, r := range mix {
+		for _, turn := range r.Conversations {
+			if ids := v.Encode(turn.Value); slices.Contains(ids, model.UnkTok) {
+				t.Fatalf("record %v of the planted world has a word the plain world's vocabulary lacks: %q", r.ID, turn.Value)
+			}
+		}
 	}
 }

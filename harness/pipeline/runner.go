@@ -144,6 +144,9 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	for _, p := range plans {
 		rr := RunResult{Label: p.run.Label, Seed: p.run.Seed, SpecHash: p.run.Hash(), Outputs: map[string]string{}, Keys: map[string]string{}}
 		for _, n := range p.nodes {
+			if _, ok := rr.Keys[n.Stage]; ok {
+				continue // a stage planned twice (Plan: a planted world's parts) names its first node
+			}
 			rr.Outputs[n.Stage] = r.Store.Path(n.key)
 			rr.Keys[n.Stage] = n.key
 		}

@@ -15,7 +15,7 @@ import (
 func init() {
 	Register(&Stage{Name: "world", Version: "2", Run: runWorld})
 	Register(&Stage{Name: "warmup", Version: "1", Run: runWarmup})
-	Register(&Stage{Name: "select", Version: "1", Run: runSelectStage})
+	Register(&Stage{Name: "select", Version: "2", Run: runSelectStage}) // 2: every method draws a task from the same random numbers
 }
 
 // poolParams are the parameters shared by stages that read the pool.

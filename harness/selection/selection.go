@@ -18,6 +18,14 @@
 // keys E_s / w(s), E_s ~ Exp(1), smallest first: the same distribution as
 // numpy's sequential np.random.choice(replace=False, p=w), and seeded.
 //
+// Every per-task draw of every method (tive, tive-task, tive-instance,
+// random-per-task, keep) uses the same E_s for the same seed and task
+// (common random numbers): methods differ only in their budgets and
+// weights, not in their luck. So tive with q = 0 picks tive-task's records,
+// tive-instance with q = 0 random-per-task's (both share budgets by task
+// size), and the overlap of tive with tive-task at one seed measures what
+// the influence weights change.
+//
 // full keeps every record (the full-data baseline).
 //
 // The output order is TIVE's: task by task in order of first appearance,
@@ -157,7 +165,7 @@ func Select(pool Pool, opt Options) (*Result, error) {
 		}
 		excluded[k] = true
 	}
-	s := &selector{pool: pool, opt: opt, tasks: tasks, index: index, excluded: excluded, members: make([][]int, len(tasks))}
+	s := &selector{pool: pool, opt: opt, stream: "per-task", tasks: tasks, index: index, excluded: excluded, members: make([][]int, len(tasks))}
 	for i, t := range pool.Tasks {
 		s.members[index[t]] = append(s.members[index[t]], i)
 	}
@@ -271,6 +279,7 @@ func (o *Options) check() error {
 type selector struct {
 	pool     Pool
 	opt      Options
+	stream   string // the kind of draw named in Stream: "per-task" for every method, "warmup"
 	tasks    []string
 	index    map[string]int
 	excluded []bool
@@ -378,12 +387,14 @@ func (s *selector) tive(res *Result) error {
 }
 
 // draw picks k of members without replacement with probabilities
-// softmax(logits) (uniform when logits is nil), in draw order.
+// softmax(logits) (uniform when logits is nil), in draw order, from the
+// task's random numbers (Stream(s.stream, task): the same for every
+// selection method).
 func (s *selector) draw(task int, members []int, logits []float64, k int) []int {
 	if k <= 0 {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream(s.opt.Method, s.tasks[task])))
+	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream(s.stream, s.tasks[task])))
 	type key struct {
 		v float64
 		i int
@@ -413,12 +424,12 @@ func (s *selector) draw(task int, members []int, logits []float64, k int) []int 
 	return out
 }
 
-// Stream derives the PCG stream of a random step from its method and task
-// names (FNV-1a of "method/task"), so each task's draw is independent of the
-// others and of the pool order: rand.NewPCG(seed, Stream(method, task)).
-func Stream(method, task string) uint64 {
+// Stream derives the PCG stream of a random step from the names of its kind
+// and its task (FNV-1a of "kind/task"), so each task's draw is independent
+// of the others and of the pool order: rand.NewPCG(seed, Stream(kind, task)).
+func Stream(kind, task string) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(method + "/" + task))
+	h.Write([]byte(kind + "/" + task))
 	return h.Sum64()
 }
 
@@ -661,7 +672,7 @@ func Warmup(labels []string, ratio float64, seed uint64) ([]int, error) {
 	if per == 0 {
 		return nil, errorf("warm-up ratio %g of %d records over %d tasks gives 0 records per task", ratio, len(labels), len(tasks))
 	}
-	s := &selector{opt: Options{Method: "warmup", Seed: seed}, tasks: tasks, members: make([][]int, len(tasks))}
+	s := &selector{opt: Options{Method: "warmup", Seed: seed}, stream: "warmup", tasks: tasks, members: make([][]int, len(tasks))}
 	for i, t := range labels {
 		s.members[index[t]] = append(s.members[index[t]], i)
 	}

@@ -557,3 +557,45 @@ func TestSelectsNothingAgreesWithSelect(t *testing.T) {
 		t.Errorf("refusals by method %v: every method should be refused in some trials", refused)
 	}
 }
+
+// TestPerTaskDrawsShareRandomNumbers: every method draws a task from the
+// same random numbers, so tive with q = 0 picks exactly tive-task's
+// records in the same order, tive-instance with q = 0 random-per-task's
+// records, and with the released q = 0.001 tive picks (nearly) tive-task's;
+// a large q moves the draw away from the uniform one.
+func TestPerTaskDrawsShareRandomNumbers(t *testing.T) {
+	p := testPool(3, sizes, order, 16)
+	sel := func(method string, q float64) []int {
+		opt := Defaults(method)
+		opt.Seed, opt.Q = 9, q
+		res, err := Select(p, opt)
+		if err != nil {
+			t.Fatal(method, err)
+		}
+		return res.Order
+	}
+	if a, b := sel("tive", 0), sel("tive-task", 0); !reflect.DeepEqual(a, b) {
+		t.Errorf("tive at q = 0 picks %v,\ntive-task %v", a, b)
+	}
+	a, b := slices.Clone(sel("tive-instance", 0)), sel("random-per-task", 0)
+	slices.Sort(a)
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("tive-instance at q = 0 picks %v,\nrandom-per-task %v", a, b)
+	}
+	shared := func(x, y []int) float64 {
+		n := 0
+		for _, i := range x {
+			if slices.Contains(y, i) {
+				n++
+			}
+		}
+		return float64(n) / float64(len(x))
+	}
+	uniform := sel("tive-task", 0)
+	if f := shared(sel("tive", 0.001), uniform); f < 0.95 {
+		t.Errorf("tive at q = 0.001 shares %.2f of its records with tive-task, want ≥ 0.95", f)
+	}
+	if f := shared(sel("tive", 100), uniform); f > 0.8 {
+		t.Errorf("tive at q = 100 shares %.2f of its records with tive-task, want ≤ 0.8", f)
+	}
+}

@@ -44,7 +44,7 @@ func fmtIV(iv Interval) string {
 // rests only on differences the intervals call; "holds" for a parity claim
 // means no difference was called.
 func Claims(s *Summary) []Claim {
-	scores := []Claim{parityClaim(s), baselineClaim(s), ablationClaim(s), redundancyClaim(s), ratioClaim(s)}
+	scores := []Claim{parityClaim(s), baselineClaim(s), ablationClaim(s), withinClaim(s), redundancyClaim(s), ratioClaim(s)}
 	if ok, why := learned(s); !ok {
 		for i, c := range scores {
 			if c.Verdict == Holds || c.Verdict == DoesNotHold || c.Verdict == Mixed {
@@ -268,6 +268,52 @@ func ratioClaim(s *Summary) Claim {
 	case wins == len(parts):
 		c.Verdict = Holds
 	case wins == 0:
+		c.Verdict = DoesNotHold
+	default:
+		c.Verdict = Mixed
+	}
+	return c
+}
+
+// sameDraw is the share of records (%) from which a within-task draw counts
+// as practically the uniform one (withinClaim).
+const sameDraw = 95
+
+// withinClaim checks, on the ablation study, whether TIVE's influence
+// weights as released (its first condition, q = 0.001) move its draw away
+// from tive-task's uniform one (Run.TaskDraw below sameDraw) and its average
+// score (intervals that do not overlap): holds when both do, does not hold
+// when neither does, mixed otherwise.
+func withinClaim(s *Summary) Claim {
+	c := Claim{Text: fmt.Sprintf("(ours) Instance influence as released (q = 0.001) changes which records TIVE picks (fewer than %d%% of them the uniform per-task draw's) and its scores", sameDraw), Verdict: NotRun}
+	st := s.Study("ablation")
+	if st == nil {
+		return c
+	}
+	conds, benches := st.Conditions(), st.Benchmarks()
+	tive, task := Find(conds, "tive"), Find(conds, "tive-task")
+	if tive == nil || task == nil || len(benches) == 0 || slices.ContainsFunc(tive.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+		return c
+	}
+	avg := func(r *Run) float64 { return r.Average(benches) }
+	share := tive.Over(func(r *Run) float64 { return *r.TaskDraw })
+	a, u := tive.Over(avg), task.Over(avg)
+	names := shortNames(st, conds)
+	var others []string
+	for i, o := range conds {
+		if o != tive && o != task && !slices.ContainsFunc(o.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+			others = append(others, fmt.Sprintf("%s %s%%", names[i], fmtIV(o.Over(func(r *Run) float64 { return *r.TaskDraw }))))
+		}
+	}
+	c.Numbers = fmt.Sprintf("TIVE (%s) shares %s%% of its records with tive-task's draw from the same random numbers (other conditions: [%s]); average score %s vs tive-task %s points",
+		tive.Name, fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
+	picks, scores := share.Mean < sameDraw, Compare(a, u) != 0
+	switch {
+	case !share.HasCI() || !a.HasCI():
+		c.Verdict = Undetermined
+	case picks && scores:
+		c.Verdict = Holds
+	case !picks && !scores:
 		c.Verdict = DoesNotHold
 	default:
 		c.Verdict = Mixed

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"gonum.org/v1/gonum/floats"
@@ -47,7 +48,7 @@ func (f *Figure) Save(dir string) error {
 // Plots returns every plot the summary supports.
 func Plots(s *Summary) ([]*Figure, error) {
 	var out []*Figure
-	for _, mk := range []func(*Summary) (*Figure, error){RedundancyPlot, RatioPlot, ProportionPlot, InfluencePlot, CostPlot} {
+	for _, mk := range []func(*Summary) (*Figure, error){RedundancyPlot, RatioPlot, ProportionPlot, InfluencePlot, WithinPlot, CostPlot} {
 		f, err := mk(s)
 		if err != nil {
 			return nil, err
@@ -455,6 +456,103 @@ func InfluencePlot(s *Summary) (*Figure, error) {
 	// Room above the curves for the legend.
 	p.Y.Min, p.Y.Max = 0, 1.6*top
 	return &Figure{Name: "influence", Title: p.Title.Text, Plot: p, W: 18 * vg.Centimeter, H: 12 * vg.Centimeter}, nil
+}
+
+// WithinPlot sets, for each condition of the ablation study that has a
+// tive-task run to compare with (Run.TaskDraw), the share of its records
+// that tive-task chose as well against its average score, each with its 95%
+// interval over seeds: how far a within-task draw moves from the uniform
+// one, and what that does to the scores. Each condition is a colour of the
+// legend, named by what sets it apart (shortNames); the best constant
+// answer's average is the dashed line.
+func WithinPlot(s *Summary) (*Figure, error) {
+	st := s.Study("ablation")
+	if st == nil || len(st.Benchmarks()) == 0 {
+		return nil, nil
+	}
+	benches := st.Benchmarks()
+	conds := st.Conditions()
+	names := shortNames(st, conds)
+	p := newPlot(fmt.Sprintf("Within-task draw: records shared with the uniform draw vs score (%s profile, 95%% t intervals)", s.Profile),
+		"records also chosen by tive-task (%)", fmt.Sprintf("average score over %d benchmarks (points, MME / 20)", len(benches)))
+	shown := 0
+	for i, c := range conds {
+		if slices.ContainsFunc(c.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+			continue
+		}
+		x := c.Over(func(r *Run) float64 { return *r.TaskDraw })
+		y := c.Over(func(r *Run) float64 { return r.Average(benches) })
+		pt := plotter.XYs{{X: x.Mean, Y: y.Mean}}
+		sc, err := plotter.NewScatter(pt)
+		if err != nil {
+			return nil, err
+		}
+		col := tab10[shown%len(tab10)]
+		sc.Color, sc.Shape, sc.Radius = col, plotutil.Shape(shown), vg.Points(4)
+		xe, err := plotter.NewXErrorBars(struct {
+			plotter.XYer
+			plotter.XErrorer
+		}{pt, plotter.XErrors{whiskers(x)}})
+		if err != nil {
+			return nil, err
+		}
+		ye, err := plotter.NewYErrorBars(struct {
+			plotter.XYer
+			plotter.YErrorer
+		}{pt, plotter.YErrors{whiskers(y)}})
+		if err != nil {
+			return nil, err
+		}
+		xe.Color, ye.Color = col, col
+		p.Add(sc, xe, ye)
+		p.Legend.Add(names[i], sc)
+		shown++
+	}
+	if shown == 0 {
+		return nil, nil
+	}
+	if y := chanceAverage(st, benches); !math.IsNaN(y) {
+		if err := addChance(p, plotter.XYs{{X: 0, Y: y}, {X: 100, Y: y}}); err != nil {
+			return nil, err
+		}
+	}
+	p.X.Min, p.X.Max = 0, 100
+	p.Legend.Left, p.Legend.Top = true, false
+	return &Figure{Name: "within", Title: p.Title.Text, Plot: p, W: 18 * vg.Centimeter, H: 12 * vg.Centimeter}, nil
+}
+
+// shortNames names each condition of st by the sweep values that set it
+// apart from the first condition (the first one by those that set it apart
+// from the second), "key=value" joined by ", ": "q=100" where the full
+// name is "method=tive, q=100, within=sample, difficulty=norm".
+func shortNames(st *Study, conds []*Condition) []string {
+	out := make([]string, len(conds))
+	for i, c := range conds {
+		ref := conds[0]
+		if i == 0 && len(conds) > 1 {
+			ref = conds[1]
+		}
+		var parts []string
+		for _, k := range st.Sweep {
+			if v, ok := c.Sweep[k]; ok && v != ref.Sweep[k] {
+				parts = append(parts, shortKey(k)+"="+v)
+			}
+		}
+		out[i] = strings.Join(parts, ", ")
+		if out[i] == "" {
+			out[i] = c.Name
+		}
+	}
+	return out
+}
+
+// whiskers are the distances from an interval's mean down to its low end
+// and up to its high end (none without an interval).
+func whiskers(iv Interval) struct{ Low, High float64 } {
+	if !iv.HasCI() {
+		return struct{ Low, High float64 }{}
+	}
+	return struct{ Low, High float64 }{iv.Mean - iv.Lo, iv.Hi - iv.Mean}
 }
 
 // CostPlot stacks the mean wall time of each per-run stage for every

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -62,23 +63,38 @@ func ScorePlot(st *Study) (*Figure, error) {
 		}
 		p.Add(eb)
 	}
-	if ch := st.Runs[0].Chance; len(ch) > 0 {
-		x := (&Run{Scores: ch}).Average(benches)
-		if !math.IsNaN(x) {
-			l, err := plotter.NewLine(plotter.XYs{{X: x, Y: -0.5}, {X: x, Y: float64(n) - 0.5}})
-			if err != nil {
-				return nil, err
-			}
-			l.Color = color.Gray{60}
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			p.Add(l)
-			p.Legend.Add("best constant answer", l)
-			top = max(top, x)
+	if x := chanceAverage(st, benches); !math.IsNaN(x) {
+		if err := addChance(p, plotter.XYs{{X: x, Y: -0.5}, {X: x, Y: float64(n) - 0.5}}); err != nil {
+			return nil, err
 		}
+		top = max(top, x)
 	}
 	p.NominalY(names...)
 	p.Legend.Top, p.Legend.Left = true, false
 	p.X.Min, p.X.Max = 0, 1.1*max(top, 1)
 	p.Y.Min, p.Y.Max = -0.5, float64(n)+0.9 // room for the legend above the top bar
 	return &Figure{Name: st.Name + "-scores", Title: p.Title.Text, Plot: p, W: 20 * vg.Centimeter, H: vg.Length(4+0.8*float64(n)) * vg.Centimeter}, nil
+}
+
+// chanceAverage is the average of the best constant answers of st's first
+// run over benches (NaN without them).
+func chanceAverage(st *Study, benches []string) float64 {
+	if len(st.Runs) == 0 || len(st.Runs[0].Chance) == 0 {
+		return math.NaN()
+	}
+	return (&Run{Scores: st.Runs[0].Chance}).Average(benches)
+}
+
+// addChance draws the best constant answer's line through pts, dashed grey,
+// with its legend entry.
+func addChance(p *plot.Plot, pts plotter.XYs) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = color.Gray{60}
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	p.Legend.Add("best constant answer", l)
+	return nil
 }

@@ -59,9 +59,17 @@ type Run struct {
 	Influence []Distribution `json:"influence,omitempty"`
 	// Duplicates measures planted redundancy kept, in worlds that plant it.
 	Duplicates *Duplicates `json:"duplicates,omitempty"`
+	// TaskDraw is, in a study with a tive-task run of the same seed and
+	// budget, the percentage of this run's distinct chosen records that
+	// tive-task (TIVE's task budgets, uniform within each task) also chose.
+	// The draws share their random numbers (selection's package doc), so for
+	// tive it is what the influence weights leave of the uniform draw.
+	TaskDraw *float64 `json:"task_draw,omitempty"`
 	// Seconds is the wall time of each stage of the run (MANIFEST.json),
 	// stages shared with other runs included.
 	Seconds map[string]float64 `json:"seconds"`
+
+	chosen []int // distinct chosen record indices, ascending (Build only)
 }
 
 // TaskCount is one task of a selection.
@@ -150,7 +158,31 @@ func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {
 		}
 		out.Runs = append(out.Runs, r)
 	}
+	taskDraws(out.Runs)
 	return out, nil
+}
+
+// taskDraws sets Run.TaskDraw of every run that has a tive-task run of the
+// same seed and budget among runs (the tive-task run itself included).
+func taskDraws(runs []*Run) {
+	for _, ref := range runs {
+		if ref.Method != "tive-task" {
+			continue
+		}
+		for _, r := range runs {
+			if r.Seed != ref.Seed || r.Budget != ref.Budget || len(r.chosen) == 0 {
+				continue
+			}
+			n := 0
+			for _, i := range r.chosen {
+				if _, ok := slices.BinarySearch(ref.chosen, i); ok {
+					n++
+				}
+			}
+			share := 100 * float64(n) / float64(len(r.chosen))
+			r.TaskDraw = &share
+		}
+	}
 }
 
 // read fills r from the run's stage outputs.
@@ -180,6 +212,12 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 		r.Selected += t.Selected
 	}
 	r.Influence = influence(lines, exclude)
+	for _, l := range lines {
+		if l.Selected > 0 {
+			r.chosen = append(r.chosen, l.Index)
+		}
+	}
+	slices.Sort(r.chosen)
 	if w, ok := rr.Outputs["world"]; ok {
 		groups, ok := worlds[w]
 		if !ok {

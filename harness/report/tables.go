@@ -255,6 +255,20 @@ func ScoreTable(st *Study) *Table {
 	t.Rows = scoreRows(conds, conds[0], benches, false)
 	t.Caption = fmt.Sprintf("Table: %s. Benchmark scores (points). %s ▲/▼: interval wholly above/below the first row's (%s).",
 		st.Description, seedsText(seeds(conds)), conds[0].Name)
+	if !slices.ContainsFunc(st.Runs, func(r *Run) bool { return r.TaskDraw != nil }) {
+		return t
+	}
+	// The share of each condition's records that tive-task chose as well,
+	// after "subset %" ("–" where no tive-task run matches its budget).
+	t.Header = slices.Insert(t.Header, 3, "as tive-task %")
+	for i, c := range conds {
+		cell := Text("–")
+		if !slices.ContainsFunc(c.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+			cell = Num(c.Over(func(r *Run) float64 { return *r.TaskDraw }), 1)
+		}
+		t.Rows[i] = slices.Insert(t.Rows[i], 3, cell)
+	}
+	t.Caption += " as tive-task % = the share of a run's chosen records that tive-task (TIVE's task budgets, a uniform draw within each task) chose at the same seed and budget; every method draws a task from the same random numbers, so for TIVE it is what the influence weights leave of the uniform draw."
 	return t
 }
 

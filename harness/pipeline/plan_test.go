@@ -118,7 +118,8 @@ func TestWordAlignmentPlanned(t *testing.T) {
 
 // TestPlantedWorldSharesPretrainedParts: a world with planted copies plans
 // the same vision, language and pretrain stages (the same keys) as the same
-// world without them, and its run's outputs still name its own world; the
+// world without them, and plans its own world first (the one the runner's
+// results name: TestReproduceSmoke's planted-kept table reads its copies); the
 // language model's vocabulary, built from the plain world, has every word
 // of the planted mixture; without a language model the pretrain stage
 // builds its vocabulary from the planted mixture itself, so it keeps that

@@ -300,13 +300,17 @@ func withinClaim(s *Summary) Claim {
 	a, u := tive.Over(avg), task.Over(avg)
 	names := shortNames(st, conds)
 	var others []string
+	var name string // TIVE's short name (Find took it from conds)
 	for i, o := range conds {
-		if o != tive && o != task && !slices.ContainsFunc(o.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+		switch {
+		case o == tive:
+			name = names[i]
+		case o != task && !slices.ContainsFunc(o.Runs, func(r *Run) bool { return r.TaskDraw == nil }):
 			others = append(others, fmt.Sprintf("%s %s%%", names[i], fmtIV(o.Over(func(r *Run) float64 { return *r.TaskDraw }))))
 		}
 	}
 	c.Numbers = fmt.Sprintf("TIVE (%s) shares %s%% of its records with tive-task's draw from the same random numbers (other conditions: [%s]); average score %s vs tive-task %s points",
-		tive.Name, fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
+		name, fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
 	picks, scores := share.Mean < sameDraw, Compare(a, u) != 0
 	switch {
 	case !share.HasCI() || !a.HasCI():

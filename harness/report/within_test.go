@@ -61,7 +61,7 @@ func TestWithinClaim(t *testing.T) {
 		if got.Verdict != c.want {
 			t.Errorf("share %v%%, scores %v vs %v: %s (%s), want %s", c.share, c.tive, c.task, got.Verdict, got.Numbers, c.want)
 		}
-		if !strings.Contains(got.Numbers, "[q=100 30.1 ± 0.2%]") {
+		if !strings.Contains(got.Numbers, "TIVE (q=0.001) shares") || !strings.Contains(got.Numbers, "[q=100 30.1 ± 0.2%]") {
 			t.Errorf("numbers lack q = 100's share: %s", got.Numbers)
 		}
 	}

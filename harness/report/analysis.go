@@ -153,6 +153,15 @@ func (c *Condition) Over(f func(*Run) float64) Interval {
 	return MeanCI(xs)
 }
 
+// TaskDraw is the interval over c's runs of Run.TaskDraw, and whether every
+// run has one (false: no interval).
+func (c *Condition) TaskDraw() (Interval, bool) {
+	if slices.ContainsFunc(c.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+		return Interval{}, false
+	}
+	return c.Over(func(r *Run) float64 { return *r.TaskDraw }), true
+}
+
 // Find returns the first condition whose runs use method (nil if none).
 func Find(conds []*Condition, method string) *Condition {
 	i := slices.IndexFunc(conds, func(c *Condition) bool { return c.Runs[0].Method == method })

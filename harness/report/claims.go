@@ -292,25 +292,24 @@ func withinClaim(s *Summary) Claim {
 	}
 	conds, benches := st.Conditions(), st.Benchmarks()
 	tive, task := Find(conds, "tive"), Find(conds, "tive-task")
-	if tive == nil || task == nil || len(benches) == 0 || slices.ContainsFunc(tive.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+	if tive == nil || task == nil || len(benches) == 0 {
+		return c
+	}
+	share, ok := tive.TaskDraw()
+	if !ok {
 		return c
 	}
 	avg := func(r *Run) float64 { return r.Average(benches) }
-	share := tive.Over(func(r *Run) float64 { return *r.TaskDraw })
 	a, u := tive.Over(avg), task.Over(avg)
 	names := shortNames(st, conds)
 	var others []string
-	var name string // TIVE's short name (Find took it from conds)
 	for i, o := range conds {
-		switch {
-		case o == tive:
-			name = names[i]
-		case o != task && !slices.ContainsFunc(o.Runs, func(r *Run) bool { return r.TaskDraw == nil }):
-			others = append(others, fmt.Sprintf("%s %s%%", names[i], fmtIV(o.Over(func(r *Run) float64 { return *r.TaskDraw }))))
+		if iv, ok := o.TaskDraw(); ok && o != tive && o != task {
+			others = append(others, fmt.Sprintf("%s %s%%", names[i], fmtIV(iv)))
 		}
 	}
 	c.Numbers = fmt.Sprintf("TIVE (%s) shares %s%% of its records with tive-task's draw from the same random numbers (other conditions: [%s]); average score %s vs tive-task %s points",
-		name, fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
+		names[slices.Index(conds, tive)], fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
 	picks, scores := share.Mean < sameDraw, Compare(a, u) != 0
 	switch {
 	case !share.HasCI() || !a.HasCI():

@@ -467,20 +467,22 @@ func InfluencePlot(s *Summary) (*Figure, error) {
 // answer's average is the dashed line.
 func WithinPlot(s *Summary) (*Figure, error) {
 	st := s.Study("ablation")
-	if st == nil || len(st.Benchmarks()) == 0 {
+	if st == nil {
 		return nil, nil
 	}
-	benches := st.Benchmarks()
-	conds := st.Conditions()
+	benches, conds := st.Benchmarks(), st.Conditions()
+	if len(benches) == 0 {
+		return nil, nil
+	}
 	names := shortNames(st, conds)
 	p := newPlot(fmt.Sprintf("Within-task draw: records shared with the uniform draw vs score (%s profile, 95%% t intervals)", s.Profile),
 		"records also chosen by tive-task (%)", fmt.Sprintf("average score over %d benchmarks (points, MME / 20)", len(benches)))
 	shown := 0
 	for i, c := range conds {
-		if slices.ContainsFunc(c.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
+		x, ok := c.TaskDraw()
+		if !ok {
 			continue
 		}
-		x := c.Over(func(r *Run) float64 { return *r.TaskDraw })
 		y := c.Over(func(r *Run) float64 { return r.Average(benches) })
 		pt := plotter.XYs{{X: x.Mean, Y: y.Mean}}
 		sc, err := plotter.NewScatter(pt)

@@ -263,8 +263,8 @@ func ScoreTable(st *Study) *Table {
 	t.Header = slices.Insert(t.Header, 3, "as tive-task %")
 	for i, c := range conds {
 		cell := Text("–")
-		if !slices.ContainsFunc(c.Runs, func(r *Run) bool { return r.TaskDraw == nil }) {
-			cell = Num(c.Over(func(r *Run) float64 { return *r.TaskDraw }), 1)
+		if iv, ok := c.TaskDraw(); ok {
+			cell = Num(iv, 1)
 		}
 		t.Rows[i] = slices.Insert(t.Rows[i], 3, cell)
 	}

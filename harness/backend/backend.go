@@ -47,6 +47,10 @@ type TrainRequest struct {
 	ModelOut  string `json:"model_out"`  // folder the trained checkpoint is saved to (created)
 	Records   string `json:"records"`    // LLaVA JSON list or JSON lines
 	ImageRoot string `json:"image_root"` // record image paths are relative to it
+	// TowerTokens, when set, is a model.TowerTokens file of the model's
+	// frozen tower (the tokens stage): Builtin reads images' tower outputs
+	// from it instead of running the tower. Workers may ignore it.
+	TowerTokens string `json:"tower_tokens,omitempty"`
 	// LoRA, when set, attaches fresh adapters (seeded by Seed) before
 	// training; nil trains what ModelIn has (its adapters, if any).
 	LoRA  *model.LoRAConfig `json:"lora,omitempty"`
@@ -81,6 +85,10 @@ type FeaturesRequest struct {
 	Model     string             `json:"model"`
 	Records   string             `json:"records"`
 	ImageRoot string             `json:"image_root"`
+	// TowerTokens, when set, is a model.TowerTokens file of the model's
+	// frozen tower (the tokens stage): Builtin reads images' tower outputs
+	// from it instead of running the tower. Workers may ignore it.
+	TowerTokens string `json:"tower_tokens,omitempty"`
 	Params    model.ParamSet     `json:"params,omitempty"` // "" = lora-attn (TIVE)
 	Projector grad.ProjectorSpec `json:"projector"`
 	// Precondition "adam" projects LESS's Adam gradient features
@@ -110,6 +118,10 @@ type PredictRequest struct {
 	Model        string `json:"model"`
 	Questions    string `json:"questions"`
 	ImageRoot    string `json:"image_root"`
+	// TowerTokens, when set, is a model.TowerTokens file of the model's
+	// frozen tower (the tokens stage): Builtin reads images' tower outputs
+	// from it instead of running the tower. Workers may ignore it.
+	TowerTokens string `json:"tower_tokens,omitempty"`
 	Answers      string `json:"answers"`
 	MaxNewTokens int    `json:"max_new_tokens,omitempty"` // 0: 32
 	ModelID      string `json:"model_id,omitempty"`       // written in every answer line

@@ -26,10 +26,27 @@ type Builtin struct {
 	ShardDone func(start, end int)
 }
 
+// load loads the model saved in dir, reading its tower's outputs from the
+// TowerTokens file tokens when one is named.
+func load(dir, tokens string) (*model.Model, error) {
+	m, err := model.Load(dir)
+	if err != nil || tokens == "" {
+		return m, err
+	}
+	t, err := model.LoadTowerTokens(tokens)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.UseTowerTokens(t); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return m, nil
+}
+
 // Train loads ModelIn, attaches LoRA when asked, trains with model.Train
 // and saves the result to ModelOut.
 func (Builtin) Train(ctx context.Context, req TrainRequest, progress Progress) (*TrainResult, error) {
-	m, err := model.Load(req.ModelIn)
+	m, err := load(req.ModelIn, req.TowerTokens)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +84,7 @@ func (Builtin) Train(ctx context.Context, req TrainRequest, progress Progress) (
 // Features extracts the shards of the requested range with grad.Extract,
 // skipping shards already whole in Out.
 func (b Builtin) Features(ctx context.Context, req FeaturesRequest, progress Progress) (*FeaturesResult, error) {
-	m, err := model.Load(req.Model)
+	m, err := load(req.Model, req.TowerTokens)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +211,7 @@ func (Builtin) Predict(ctx context.Context, req PredictRequest, progress Progres
 	if req.Answers == "" {
 		return nil, errors.New("predict: no answers file named")
 	}
-	m, err := model.Load(req.Model)
+	m, err := load(req.Model, req.TowerTokens)
 	if err != nil {
 		return nil, err
 	}

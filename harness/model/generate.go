@@ -28,7 +28,7 @@ const generateBatch = 64
 // that both decode the same). Tokens other than words, the newline and </s>
 // are never chosen.
 func Generate(ctx context.Context, m *Model, prompts []Prompt, images ImageSource, maxNew int) ([]string, error) {
-	cache := newImageCache(images, m.Cfg.ImageSize)
+	cache := m.imageCache(images, false)
 	out := make([]string, len(prompts))
 	V := m.Vocab.Size()
 	for lo := 0; lo < len(prompts); lo += generateBatch {

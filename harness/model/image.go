@@ -73,35 +73,56 @@ func pixels(img image.Image, s int) []uint8 {
 	return out
 }
 
-// imageCache holds decoded images as bytes, loaded once per path.
+// imageCache holds decoded images as bytes, loaded once per path, and,
+// with tokens set, each image's tower output from them (nil where they
+// lack it).
 type imageCache struct {
-	src  ImageSource
-	size int
-	mu   sync.Mutex
-	px   map[string][]uint8
+	src    ImageSource
+	size   int
+	tokens *TowerTokens
+	mu     sync.Mutex
+	px     map[string]cachedImage
+}
+
+type cachedImage struct {
+	px  []uint8
+	tok []float32
 }
 
 func newImageCache(src ImageSource, size int) *imageCache {
-	return &imageCache{src: src, size: size, px: map[string][]uint8{}}
+	return &imageCache{src: src, size: size, px: map[string]cachedImage{}}
 }
 
-func (c *imageCache) get(path string) ([]uint8, error) {
+// imageCache is a cache of src for m, reading tower outputs from m's
+// TowerTokens unless towerTrains (its tower's gradients need the tower run).
+func (m *Model) imageCache(src ImageSource, towerTrains bool) *imageCache {
+	c := newImageCache(src, m.Cfg.ImageSize)
+	if !towerTrains {
+		c.tokens = m.tokens
+	}
+	return c
+}
+
+func (c *imageCache) get(path string) ([]uint8, []float32, error) {
 	c.mu.Lock()
 	p, ok := c.px[path]
 	c.mu.Unlock()
 	if ok {
-		return p, nil
+		return p.px, p.tok, nil
 	}
 	if c.src == nil {
-		return nil, fmt.Errorf("model: image %q but no image source", path)
+		return nil, nil, fmt.Errorf("model: image %q but no image source", path)
 	}
 	img, err := c.src.Image(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p = pixels(img, c.size)
+	p.px = pixels(img, c.size)
+	if c.tokens != nil {
+		p.tok = c.tokens.lookup(p.px)
+	}
 	c.mu.Lock()
 	c.px[path] = p
 	c.mu.Unlock()
-	return p, nil
+	return p.px, p.tok, nil
 }

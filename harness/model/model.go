@@ -130,6 +130,7 @@ type Model struct {
 
 	params []*Param
 	act    activations
+	tokens *TowerTokens // UseTowerTokens; nil computes every image's tower output
 }
 
 // activations are the buffers of one forward/backward pass, grown on demand
@@ -137,6 +138,7 @@ type Model struct {
 type activations struct {
 	b                         *batch
 	patches, vx, vln, p1, p1a []float32
+	vtok                      []float32 // visualRows: the tower's rows of images TowerTokens lacks
 	vis                       []float32
 	vout                      [][]float32
 	x0, lnf, sel, logits      []float32
@@ -314,6 +316,7 @@ type batch struct {
 	pos    []int32
 	nImg   int
 	images [][]uint8
+	toks   [][]float32 // image k's tower output from TowerTokens, or nil
 	rows   []int
 	rowEx  []int
 	y      []int32
@@ -331,13 +334,14 @@ func (m *Model) newBatch(exs []encoded, cache *imageCache, withTargets bool) (*b
 		for t, tok := range ex.tokens {
 			if tok == ImageTok {
 				if img < 0 {
-					px, err := cache.get(ex.image)
+					px, vt, err := cache.get(ex.image)
 					if err != nil {
 						return nil, err
 					}
 					img = b.nImg
 					b.nImg++
 					b.images = append(b.images, px)
+					b.toks = append(b.toks, vt)
 				}
 				tok = int32(-(img*P + slot) - 1)
 				slot++
@@ -428,6 +432,38 @@ func (m *Model) towerForward(images [][]uint8) {
 	m.VLN.Forward(a.vln, x, nv)
 }
 
+// visualRows leaves the tower's output for b's images in act.vln [nv,
+// TowerWidth]: the rows TowerTokens holds, the tower run (in one batch)
+// over the others.
+func (m *Model) visualRows(b *batch) {
+	var todo [][]uint8
+	for k, t := range b.toks {
+		if t == nil {
+			todo = append(todo, b.images[k])
+		}
+	}
+	if len(todo) == len(b.images) {
+		m.towerForward(b.images)
+		return
+	}
+	a := &m.act
+	n := m.Cfg.visualTokens() * m.Cfg.TowerWidth()
+	if len(todo) > 0 {
+		m.towerForward(todo)
+	}
+	a.vtok = grow(a.vtok, len(todo)*n)
+	copy(a.vtok, a.vln[:len(todo)*n])
+	a.vln = grow(a.vln, len(b.images)*n)
+	j := 0
+	for k, t := range b.toks {
+		if t == nil {
+			t = a.vtok[j*n : (j+1)*n]
+			j++
+		}
+		copy(a.vln[k*n:(k+1)*n], t)
+	}
+}
+
 // project runs the projector on the tower's nv output rows (act.vln) into
 // act.vis [nv, D].
 func (m *Model) project(nv int) {
@@ -446,7 +482,7 @@ func (m *Model) forward(b *batch, rng *rand.Rand) {
 	d, P := m.Cfg.Width, m.Cfg.visualTokens()
 	nv := b.nImg * P
 	if nv > 0 {
-		m.towerForward(b.images)
+		m.visualRows(b)
 		m.project(nv)
 		if m.Cfg.WordTokens {
 			m.snapWords(a.vis, nv)

@@ -99,7 +99,7 @@ func (m *Model) PerExample(recs []data.Record, images ImageSource, set ParamSet)
 			return nil, err
 		}
 	}
-	b, err := m.newBatch(exs, newImageCache(images, m.Cfg.ImageSize), true)
+	b, err := m.newBatch(exs, m.imageCache(images, false), true)
 	if err != nil {
 		return nil, err
 	}

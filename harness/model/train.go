@@ -123,7 +123,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		}
 		start, res.Resumed = s, s
 	}
-	cache := newImageCache(images, m.Cfg.ImageSize)
+	cache := m.imageCache(images, !m.towerFrozen())
 	var perm []int
 	permEpoch := -1
 	for s := start; s < total; s++ {

@@ -100,7 +100,7 @@ func runTrain(ctx context.Context, c *Call) error {
 	req := backend.TrainRequest{
 		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
 		Records: c.Inputs["subset"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		Train: p.Train, Seed: c.Seed, Meta: stageMeta("train", c.Seed)}
+		Train: p.Train, Seed: c.Seed, Meta: stageMeta("train", c.Seed), TowerTokens: c.Inputs["tokens"]}
 	if p.Mode == "lora" {
 		req.LoRA = &p.LoRA
 	}
@@ -182,7 +182,7 @@ func runPredict(ctx context.Context, c *Call) error {
 		}
 		out := filepath.Join(work, b+"-answers.jsonl")
 		_, err = be.Predict(ctx, backend.PredictRequest{Model: filepath.Join(c.Inputs["model"], "model"), Questions: qfile, ImageRoot: root,
-			Answers: out, MaxNewTokens: p.MaxNewTokens, ModelID: "tive"}, nil)
+			Answers: out, MaxNewTokens: p.MaxNewTokens, ModelID: "tive", TowerTokens: c.Inputs["tokens"]}, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b, err)
 		}

@@ -368,7 +368,8 @@ func runReference(ctx context.Context, c *Call) error {
 	_, err = be.Train(ctx, backend.TrainRequest{
 		ModelIn: filepath.Join(c.Inputs["base"], "model"), ModelOut: filepath.Join(c.Out, "model"),
 		Records: c.Inputs["warmup"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed), SaveOptimizer: p.SaveOptimizer}, c.Progress)
+		LoRA: &p.LoRA, Train: p.Train, Seed: c.Seed, Meta: stageMeta("reference", c.Seed), SaveOptimizer: p.SaveOptimizer,
+		TowerTokens: c.Inputs["tokens"]}, c.Progress)
 	return err
 }
 
@@ -398,7 +399,8 @@ func runFeatures(ctx context.Context, c *Call) error {
 	}
 	req := backend.FeaturesRequest{
 		Model: filepath.Join(c.Inputs["model"], "model"), Records: c.Inputs["records"], ImageRoot: filepath.Join(c.Inputs["world"], "images"),
-		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Precondition: p.Precondition, Out: c.Out}
+		Params: p.Params, Projector: p.Projector, BatchSize: p.BatchSize, ShardSize: p.ShardSize, Precondition: p.Precondition, Out: c.Out,
+		TowerTokens: c.Inputs["tokens"]}
 	if c.Tasks > 1 {
 		recs, err := data.Load(c.Inputs["records"])
 		if err != nil {

@@ -21,7 +21,10 @@ import (
 //
 // with the vision tower and the language model (stages vision and
 // language) before pretrain when the spec sets vision.images and
-// language.records.
+// language.records; with the vision tower, the tokens stage (the frozen
+// tower's output for every image of the world) feeds every stage after
+// pretrain that runs the model on images (reference, features, train,
+// predict) unless the backend is external.
 //
 // Stages a run does not need are left out: a pool read from a file has no
 // world, a method without gradients no reference model, a run without
@@ -43,6 +46,7 @@ type planner struct {
 	warm   *Node          // the warm-up sample
 	labels poolParams     // how records get their task labels
 	inputs map[string]Ref // the pool: records (and a labelling rule file)
+	tokens *Node          // the frozen tower's outputs (tokens stage), nil without a vision stage
 }
 
 func (p *planner) add(n ...*Node) { p.nodes = append(p.nodes, n...) }
@@ -94,6 +98,10 @@ func (p *planner) base() *Node {
 			Params: visionParams{World: parts, Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
 		in["vision"] = Ref{Node: vis}
+		if r.Backend.Kind != "external" && p.world != nil {
+			p.tokens = &Node{Stage: "tokens", Params: tokensParams{}, Inputs: map[string]Ref{"vision": {Node: vis}, "world": {Node: p.world}}}
+			p.add(p.tokens)
+		}
 	}
 	if l := r.Language; l.Records > 0 {
 		if partsWorld != p.world {
@@ -113,6 +121,15 @@ func (p *planner) base() *Node {
 		pp.Align = &alignParams{World: parts, Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
 	}
 	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in, Params: pp}
+}
+
+// withTokens adds the tower's outputs (the tokens stage) to the inputs of
+// a stage that runs the model on the world's images with the tower frozen.
+func (p *planner) withTokens(in map[string]Ref) map[string]Ref {
+	if p.tokens != nil {
+		in["tokens"] = Ref{Node: p.tokens, File: "tokens.safetensors"}
+	}
+	return in
 }
 
 // selection plans the select stage and whatever gradients its method reads.
@@ -157,14 +174,14 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 	r, f := p.r, p.r.Features
 	base := p.base()
 	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
-		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}},
+		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}}),
 		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
 	pool := fp // the validation gradients (valfeatures) stay plain
 	pool.Precondition = f.Precondition
-	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]}}
+	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]})}
 	p.add(base, ref, feat)
 	if validation {
 		suites := r.Benchmarks
@@ -188,10 +205,10 @@ func (p *planner) evaluation(sel *Node) {
 		tp.Rehearse = &rehearseParams{World: r.World.Config().WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
-		Inputs: map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}},
+		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}}),
 		Params: tp}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
-	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: map[string]Ref{"model": {Node: train}, "world": {Node: p.world}}}
+	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: train}, "world": {Node: p.world}})}
 	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
 	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
 	p.add(base, train, pred, score, chance)

@@ -5,6 +5,7 @@ import (
 	"image"
 	"path/filepath"
 
+	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -149,4 +150,65 @@ func TowerEval(m *model.Model, cfg world.Config, n int) ([]TowerScore, error) {
 		rows[i].Colour /= float64(rows[i].Objects)
 	}
 	return rows, nil
+}
+
+// The tokens stage runs the vision stage's tower once over every image a
+// run on the world reads, so that instruction tuning, the reference model,
+// the gradient features and prediction (which keep the tower frozen) pay
+// only for the projector and the decoder.
+func init() {
+	Register(&Stage{Name: "tokens", Version: "1", Arith: true, Run: runTokens})
+}
+
+// tokensParams has no settings: the inputs (the tower and the world) are
+// the key.
+type tokensParams struct{}
+
+// Tokens outputs tokens.safetensors (model.TowerTokens): the tower's output
+// for the image of every record of the world's mixture, then of every
+// question of its suites (MMBench's embedded in its TSV).
+func runTokens(ctx context.Context, c *Call) error {
+	m, err := model.Load(filepath.Join(c.Inputs["vision"], "model"))
+	if err != nil {
+		return err
+	}
+	w := c.Inputs["world"]
+	recs, err := data.Load(filepath.Join(w, "mixture.json"))
+	if err != nil {
+		return err
+	}
+	var srcs []func() (image.Image, error)
+	for _, r := range recs {
+		if r.Image != "" {
+			srcs = append(srcs, func() (image.Image, error) { return worldImages(w).Image(r.Image) })
+		}
+	}
+	for _, b := range world.Suites() {
+		f, err := world.Files(w, b)
+		if err != nil {
+			return err
+		}
+		qs, err := world.Questions(w, b)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			switch {
+			case q.Embedded != nil:
+				srcs = append(srcs, func() (image.Image, error) { return q.Embedded, nil })
+			case q.Image != "":
+				srcs = append(srcs, func() (image.Image, error) { return model.DirImages{Root: f.Images}.Image(q.Image) })
+			}
+		}
+	}
+	t, err := model.ComputeTowerTokens(m, len(srcs), func(i int) (image.Image, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return srcs[i]()
+	}, c.Progress)
+	if err != nil {
+		return err
+	}
+	return t.Save(filepath.Join(c.Out, "tokens.safetensors"))
 }

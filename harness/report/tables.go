@@ -307,7 +307,7 @@ func PlantedTable(st *Study) *Table {
 }
 
 // stageOrder is the order stages run in.
-var stageOrder = []string{"world", "pretrain", "warmup", "reference", "features", "valfeatures", "select", "train", "predict", "score", "chance"}
+var stageOrder = []string{"world", "pretrain", "tokens", "warmup", "reference", "features", "valfeatures", "select", "train", "predict", "score", "chance"}
 
 // selectionStages are the stages that only selection needs.
 var selectionStages = []string{"warmup", "reference", "features", "valfeatures", "select"}
@@ -346,6 +346,6 @@ func CostTable(st *Study) *Table {
 		}
 	}
 	t.Rows = append(t.Rows, rowOf("selection (warmup..select)", sec(selectionStages...)), rowOf("selection + train", sec(append(slices.Clone(selectionStages), "train")...)))
-	t.Caption = fmt.Sprintf("Table: stage wall time (seconds, as recorded in each stage's manifest when it ran; world, pretrain and chance are shared by all runs of a world). %s", seedsText(seeds(conds)))
+	t.Caption = fmt.Sprintf("Table: stage wall time (seconds, as recorded in each stage's manifest when it ran; world, pretrain, tokens and chance are shared by all runs of a world). %s", seedsText(seeds(conds)))
 	return t
 }

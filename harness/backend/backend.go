@@ -82,15 +82,12 @@ type TrainResult struct {
 // arrays give each task a Start that is a multiple of ShardSize, so their
 // shards together are the single-process layout.
 type FeaturesRequest struct {
-	Model     string             `json:"model"`
-	Records   string             `json:"records"`
-	ImageRoot string             `json:"image_root"`
-	// TowerTokens, when set, is a model.TowerTokens file of the model's
-	// frozen tower (the tokens stage): Builtin reads images' tower outputs
-	// from it instead of running the tower. Workers may ignore it.
-	TowerTokens string `json:"tower_tokens,omitempty"`
-	Params    model.ParamSet     `json:"params,omitempty"` // "" = lora-attn (TIVE)
-	Projector grad.ProjectorSpec `json:"projector"`
+	Model       string             `json:"model"`
+	Records     string             `json:"records"`
+	ImageRoot   string             `json:"image_root"`
+	TowerTokens string             `json:"tower_tokens,omitempty"` // as TrainRequest's
+	Params      model.ParamSet     `json:"params,omitempty"`       // "" = lora-attn (TIVE)
+	Projector   grad.ProjectorSpec `json:"projector"`
 	// Precondition "adam" projects LESS's Adam gradient features
 	// (grad.Config.Adam) with the optimizer state saved beside Model; ""
 	// projects the plain gradients.
@@ -118,10 +115,7 @@ type PredictRequest struct {
 	Model        string `json:"model"`
 	Questions    string `json:"questions"`
 	ImageRoot    string `json:"image_root"`
-	// TowerTokens, when set, is a model.TowerTokens file of the model's
-	// frozen tower (the tokens stage): Builtin reads images' tower outputs
-	// from it instead of running the tower. Workers may ignore it.
-	TowerTokens string `json:"tower_tokens,omitempty"`
+	TowerTokens  string `json:"tower_tokens,omitempty"` // as TrainRequest's
 	Answers      string `json:"answers"`
 	MaxNewTokens int    `json:"max_new_tokens,omitempty"` // 0: 32
 	ModelID      string `json:"model_id,omitempty"`       // written in every answer line

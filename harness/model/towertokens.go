@@ -21,10 +21,11 @@ import (
 // An image is found by the key of its pixels at the model's input size
 // (pixelKey), whatever file or folder it was read from.
 //
-// Tokens are computed 64 images at a time (TowerFeatures); a batch of
-// another size rounds differently in the last bits, so a run on tokens is
-// not byte-identical to the same run computing its tower in its own
-// batches, only as good.
+// Tokens are computed 64 images at a time. A matrix product whose rounding
+// depended on the number of rows would make a run on tokens differ in the
+// last bits from the same run with its tower in its own batches; with
+// OpenBLAS on the development machine they do not (the quick profile's
+// trained models are byte-identical either way).
 type TowerTokens struct {
 	Tower    string // towerSum of the tower they came from
 	P, Width int

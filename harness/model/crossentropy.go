@@ -26,28 +26,12 @@ func (c *CrossEntropy) Forward(logits []float32, y []int32, w []float32, loss, e
 	m := len(y)
 	c.probs, c.y, c.w = logits[:m*V], y, w
 	parallelFor(m, 8, func(lo, hi int) {
+		sq := make([]float64, hi-lo)
+		kernels.SoftmaxRows(logits[lo*V:hi*V], sq, V)
 		for r := lo; r < hi; r++ {
-			z := logits[r*V : (r+1)*V]
-			mx := z[0]
-			for _, v := range z {
-				mx = max(mx, v)
-			}
-			var s float64
-			for i, v := range z {
-				p := float64(kernels.Exp32(v - mx))
-				z[i] = float32(p)
-				s += p
-			}
-			inv := 1 / s
-			var e2 float64
-			for i := range z {
-				p := float64(z[i]) * inv
-				z[i] = float32(p)
-				e2 += p * p
-			}
-			py := float64(z[y[r]])
+			py := float64(logits[r*V+int(y[r])])
 			loss[r] = float32(-math.Log(math.Max(py, 1e-30)))
-			e2 += 1 - 2*py // ‖p − e_y‖² = Σp² − 2p_y + 1
+			e2 := sq[r-lo] + (1 - 2*py) // ‖p − e_y‖² = Σp² − 2p_y + 1
 			el2n[r] = float32(math.Sqrt(math.Max(e2, 0)))
 		}
 	})

@@ -264,6 +264,43 @@ func (gonumImpl) addRows(dst, x []float32, rows, cols int) {
 	}
 }
 
+// SoftmaxRows turns each row z_r of z [len(sq), V] into its softmax in
+// place, p_i = float32(e_i / Σ_j e_j) with e_i = Exp32(z_ri − max_j z_rj)
+// and the sum and the division in float64 (in index order), and writes
+// Σ_i p_i² (the float64 p_i, in index order) to sq[r]. Both back ends give
+// the same bytes (the native one vectorises the exponentials only).
+func SoftmaxRows(z []float32, sq []float64, V int) {
+	if len(sq) == 0 || V == 0 {
+		return
+	}
+	z = z[:len(sq)*V]
+	cur.softmaxSq(z, sq, V)
+}
+
+func (gonumImpl) softmaxSq(z []float32, sq []float64, V int) {
+	for r := range sq {
+		zr := z[r*V : (r+1)*V]
+		mx := zr[0]
+		for _, v := range zr {
+			mx = max(mx, v)
+		}
+		var s float64
+		for i, v := range zr {
+			p := float64(Exp32(v - mx))
+			zr[i] = float32(p)
+			s += p
+		}
+		inv := 1 / s
+		var e2 float64
+		for i := range zr {
+			p := float64(zr[i]) * inv
+			zr[i] = float32(p)
+			e2 += p * p
+		}
+		sq[r] = e2
+	}
+}
+
 // AdamStep is one AdamW step's constants: Beta1, Beta2, Decay = 1 − lr·λ,
 // LR = lr/(1 − β₁ᵗ), S2 = 1/√(1 − β₂ᵗ) and Eps.
 type AdamStep struct {

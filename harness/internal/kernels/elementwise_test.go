@@ -351,3 +351,83 @@ func BenchmarkElementwise(b *testing.B) {
 		})
 	}
 }
+
+// softmaxCase runs SoftmaxRows on 9 rows of 1,658 logits (the quick world's
+// vocabulary; not a multiple of 8), scaled up to ±150 so that the
+// exponential's clamps run too, and returns the probabilities and the sums
+// of squares.
+func softmaxCase() ([]float32, []float64) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const rows, V = 9, 1658
+	z := randSlice(rng, rows*V)
+	for r := range rows {
+		for i := range V {
+			z[r*V+i] *= float32(1 + 15*r)
+		}
+	}
+	sq := make([]float64, rows)
+	SoftmaxRows(z, sq, V)
+	return z, sq
+}
+
+// TestSoftmaxRowsSameBytes: SoftmaxRows gives the same bytes on both back
+// ends and in both builds of the native one (its doc promises it: the
+// model's losses and probabilities must not depend on the back end), and
+// matches a float64 softmax within 1e-6.
+func TestSoftmaxRowsSameBytes(t *testing.T) {
+	var refZ []float32
+	var refSq []float64
+	for _, be := range Available() {
+		defer use(t, be)()
+		z, sq := softmaxCase()
+		if refZ == nil {
+			refZ, refSq = z, sq
+		}
+		if !slices.Equal(z, refZ) || !slices.Equal(sq, refSq) {
+			t.Fatalf("%s: SoftmaxRows differs from gonum's", be)
+		}
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	const rows, V = 9, 1658
+	x := randSlice(rng, rows*V)
+	for r := range rows {
+		row := make([]float64, V)
+		mx := math.Inf(-1)
+		for i := range V {
+			row[i] = float64(x[r*V+i]) * float64(float32(1+15*r))
+			mx = math.Max(mx, row[i])
+		}
+		var s, e2 float64
+		for i := range row {
+			row[i] = math.Exp(row[i] - mx)
+			s += row[i]
+		}
+		for i := range row {
+			p := row[i] / s
+			e2 += p * p
+			if d := math.Abs(float64(refZ[r*V+i]) - p); d > 1e-6 {
+				t.Fatalf("row %d [%d]: %g, float64 %g", r, i, refZ[r*V+i], p)
+			}
+		}
+		if math.Abs(refSq[r]-e2) > 1e-6 {
+			t.Fatalf("row %d: Σp² %g, float64 %g", r, refSq[r], e2)
+		}
+	}
+}
+
+// BenchmarkSoftmaxRows times both back ends on 256 rows of the quick
+// world's vocabulary (a training batch's response tokens).
+func BenchmarkSoftmaxRows(b *testing.B) {
+	const rows, V = 256, 1658
+	src := randSlice(rand.New(rand.NewPCG(1, 1)), rows*V)
+	z, sq := make([]float32, rows*V), make([]float64, rows)
+	for _, be := range Available() {
+		b.Run(be, func(b *testing.B) {
+			defer use(b, be)()
+			for range b.N {
+				copy(z, src)
+				SoftmaxRows(z, sq, V)
+			}
+		})
+	}
+}

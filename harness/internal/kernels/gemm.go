@@ -54,6 +54,7 @@ type impl interface {
 	layerNormBackward(dx, pg, pb, x, dy, g, mean, rstd []float32, rows, d int)
 	adamW(w, g, m, v []float32, h AdamStep)
 	addRows(dst, x []float32, rows, cols int)
+	softmaxSq(z []float32, sq []float64, V int)
 }
 
 var (

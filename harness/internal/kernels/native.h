@@ -306,6 +306,28 @@ static void FN(add_rows)(float *restrict dst, const float *restrict x, long rows
 	}
 }
 
+// softmax_sq is kernels.SoftmaxRows: each row of z [rows, V] becomes its
+// softmax in place, and sq[r] its Σ p², with the Go loop's operations in its
+// order (exp32 in float32, the sums and the division in double, index
+// order): only the exp32 loop vectorises.
+static void FN(softmax_sq)(float *restrict z, double *restrict sq, long rows, long V) {
+	for (long r = 0; r < rows; r++) {
+		float *restrict zr = z + r * V;
+		float mx = zr[0];
+		for (long i = 0; i < V; i++) mx = zr[i] > mx ? zr[i] : mx;
+		for (long i = 0; i < V; i++) zr[i] = FN(exp32)(zr[i] - mx);
+		double s = 0;
+		for (long i = 0; i < V; i++) s += (double)zr[i];
+		double inv = 1 / s, e2 = 0;
+		for (long i = 0; i < V; i++) {
+			double p = (double)zr[i] * inv;
+			zr[i] = (float)p;
+			e2 += p * p;
+		}
+		sq[r] = e2;
+	}
+}
+
 // sgemm_small is C = alpha·op(A)·op(B) + beta·C by plain loops, for
 // products too small to repay OpenBLAS's per-call set-up (attention over a
 // few tokens). beta 0 overwrites C.

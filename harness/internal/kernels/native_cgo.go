@@ -81,6 +81,7 @@ static void tive_attn_bwd(int avx2, long t, long hd, long ld, float scale, int c
 static void tive_adamw(int avx2, float *w, const float *g, float *m, float *v, long n, float b1, float b2, float decay, float a, float s2, float eps) {
 	TIVE_PICK(adamw, avx2)(w, g, m, v, n, b1, b2, decay, a, s2, eps);
 }
+static void tive_softmax_sq(int avx2, float *z, double *sq, long rows, long V) { TIVE_PICK(softmax_sq, avx2)(z, sq, rows, V); }
 static void tive_add_rows(int avx2, float *dst, const float *x, long rows, long cols) { TIVE_PICK(add_rows, avx2)(dst, x, rows, cols); }
 static void tive_layernorm_fwd(int avx2, float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, long rows, long d) {
 	TIVE_PICK(layernorm_fwd, avx2)(y, mean, rstd, x, g, b, rows, d);
@@ -162,6 +163,10 @@ func (openblasImpl) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, 
 
 func (openblasImpl) adamW(w, g, m, v []float32, h AdamStep) {
 	C.tive_adamw(avx2, ptr(w), ptr(g), ptr(m), ptr(v), C.long(len(w)), C.float(h.Beta1), C.float(h.Beta2), C.float(h.Decay), C.float(h.LR), C.float(h.S2), C.float(h.Eps))
+}
+
+func (openblasImpl) softmaxSq(z []float32, sq []float64, V int) {
+	C.tive_softmax_sq(avx2, ptr(z), (*C.double)(unsafe.Pointer(unsafe.SliceData(sq))), C.long(len(sq)), C.long(V))
 }
 
 func (openblasImpl) addRows(dst, x []float32, rows, cols int) {

@@ -27,3 +27,21 @@ func TestNativeBuildsSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeSoftmaxBuildsSameBytes: SoftmaxRows in the AVX2 and the
+// baseline builds.
+func TestNativeSoftmaxBuildsSameBytes(t *testing.T) {
+	if native == nil {
+		t.Skip("OpenBLAS is not available: the native back end is off")
+	}
+	defer use(t, "openblas")()
+	old := avx2
+	defer func() { avx2 = old }()
+	avx2 = 0
+	bz, bsq := softmaxCase()
+	avx2 = old
+	fz, fsq := softmaxCase()
+	if !slices.Equal(bz, fz) || !slices.Equal(bsq, fsq) {
+		t.Fatal("SoftmaxRows differs between the baseline and the AVX2 build")
+	}
+}

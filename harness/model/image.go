@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/draw"
@@ -21,14 +22,26 @@ type DirImages struct{ Root string }
 
 // Image decodes Root/path.
 func (d DirImages) Image(path string) (image.Image, error) {
-	f, err := os.Open(filepath.Join(d.Root, path))
+	b, err := d.File(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	return decodeImage(b, filepath.Join(d.Root, path))
+}
+
+// File reads Root/path as it is (TowerTokens keys an image by its file's
+// bytes).
+func (d DirImages) File(path string) ([]byte, error) { return os.ReadFile(filepath.Join(d.Root, path)) }
+
+// fileImages is an ImageSource that also gives an image's file.
+type fileImages interface {
+	File(path string) ([]byte, error)
+}
+
+func decodeImage(b []byte, name string) (image.Image, error) {
+	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("model: image %s: %w", filepath.Join(d.Root, path), err)
+		return nil, fmt.Errorf("model: image %s: %w", name, err)
 	}
 	return img, nil
 }
@@ -74,8 +87,8 @@ func pixels(img image.Image, s int) []uint8 {
 }
 
 // imageCache holds decoded images as bytes, loaded once per path, and,
-// with tokens set, each image's tower output from them (nil where they
-// lack it).
+// with tokens set, each image's tower output from them instead where they
+// hold it (its file's key is in them: the image is then not decoded).
 type imageCache struct {
 	src    ImageSource
 	size   int
@@ -84,6 +97,7 @@ type imageCache struct {
 	px     map[string]cachedImage
 }
 
+// cachedImage is an image's pixels, or its tower output from TowerTokens.
 type cachedImage struct {
 	px  []uint8
 	tok []float32
@@ -103,6 +117,7 @@ func (m *Model) imageCache(src ImageSource, towerTrains bool) *imageCache {
 	return c
 }
 
+// get returns path's pixels, or (nil pixels) its tower output.
 func (c *imageCache) get(path string) ([]uint8, []float32, error) {
 	c.mu.Lock()
 	p, ok := c.px[path]
@@ -110,19 +125,37 @@ func (c *imageCache) get(path string) ([]uint8, []float32, error) {
 	if ok {
 		return p.px, p.tok, nil
 	}
-	if c.src == nil {
-		return nil, nil, fmt.Errorf("model: image %q but no image source", path)
-	}
-	img, err := c.src.Image(path)
+	p, err := c.load(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	p.px = pixels(img, c.size)
-	if c.tokens != nil {
-		p.tok = c.tokens.lookup(p.px)
 	}
 	c.mu.Lock()
 	c.px[path] = p
 	c.mu.Unlock()
 	return p.px, p.tok, nil
+}
+
+func (c *imageCache) load(path string) (cachedImage, error) {
+	if c.src == nil {
+		return cachedImage{}, fmt.Errorf("model: image %q but no image source", path)
+	}
+	var img image.Image
+	if fs, ok := c.src.(fileImages); ok && c.tokens != nil {
+		b, err := fs.File(path)
+		if err != nil {
+			return cachedImage{}, err
+		}
+		if tok := c.tokens.lookup(fileKey(b)); tok != nil {
+			return cachedImage{tok: tok}, nil
+		}
+		if img, err = decodeImage(b, path); err != nil {
+			return cachedImage{}, err
+		}
+	} else {
+		var err error
+		if img, err = c.src.Image(path); err != nil {
+			return cachedImage{}, err
+		}
+	}
+	return cachedImage{px: pixels(img, c.size)}, nil
 }

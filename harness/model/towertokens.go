@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"image"
 	"math"
 	"os"
 	"strings"
@@ -15,11 +14,12 @@ import (
 )
 
 // TowerTokens are a frozen vision tower's outputs (VLN's rows, before the
-// projector: P rows of TowerWidth per image) for a set of images, so that
-// later runs on the same tower pay only for the projector and the decoder
-// (LLaVA computes CLIP's features of an image the same whatever the step).
-// An image is found by the key of its pixels at the model's input size
-// (pixelKey), whatever file or folder it was read from.
+// projector: P rows of TowerWidth per image) for a set of image files, so
+// that later runs on the same tower pay only for the projector and the
+// decoder, and decode no image they hold (LLaVA computes CLIP's features
+// of an image the same whatever the step). An image is found by the key of
+// its file's bytes (fileKey), whatever folder it was read from; a model
+// reads it from them when its ImageSource gives files (DirImages).
 //
 // Tokens are computed 64 images at a time. A matrix product whose rounding
 // depended on the number of rows would make a run on tokens differ in the
@@ -34,12 +34,12 @@ type TowerTokens struct {
 }
 
 // towerTokensFormat names the file layout (TowerTokens.Save).
-const towerTokensFormat = "tive-tower-tokens-1"
+const towerTokensFormat = "tive-tower-tokens-2"
 
-// pixelKey is the hex of the first 16 bytes of the SHA-256 of an image's
-// pixels (CHW bytes at the model's input size).
-func pixelKey(px []uint8) string {
-	h := sha256.Sum256(px)
+// fileKey is the hex of the first 16 bytes of the SHA-256 of an image
+// file's bytes.
+func fileKey(file []byte) string {
+	h := sha256.Sum256(file)
 	return hex.EncodeToString(h[:16])
 }
 
@@ -71,10 +71,10 @@ func (m *Model) towerFrozen() bool {
 	return true
 }
 
-// ComputeTowerTokens runs m's tower over n images, image(i) the i-th, 64
-// at a time in order; an image whose pixels repeat an earlier one's is
-// kept once.
-func ComputeTowerTokens(m *Model, n int, image func(i int) (image.Image, error), progress func(done, total int)) (*TowerTokens, error) {
+// ComputeTowerTokens runs m's tower over n image files, file(i) the i-th
+// file's bytes (a PNG), 64 images at a time in order; a file whose bytes
+// repeat an earlier one's is kept once.
+func ComputeTowerTokens(m *Model, n int, file func(i int) ([]byte, error), progress func(done, total int)) (*TowerTokens, error) {
 	t := &TowerTokens{Tower: m.towerSum(), P: m.Cfg.visualTokens(), Width: m.Cfg.TowerWidth(), rows: map[string]int{}}
 	rows := t.P * t.Width
 	var pending [][]uint8
@@ -84,17 +84,20 @@ func ComputeTowerTokens(m *Model, n int, image func(i int) (image.Image, error),
 		pending = pending[:0]
 	}
 	for i := range n {
-		im, err := image(i)
+		b, err := file(i)
 		if err != nil {
 			return nil, err
 		}
-		px := pixels(im, m.Cfg.ImageSize)
-		k := pixelKey(px)
+		k := fileKey(b)
 		if _, ok := t.rows[k]; ok {
 			continue
 		}
+		im, err := decodeImage(b, fmt.Sprintf("%d of %d", i+1, n))
+		if err != nil {
+			return nil, err
+		}
 		t.rows[k] = len(t.rows)
-		if pending = append(pending, px); len(pending) == 64 {
+		if pending = append(pending, pixels(im, m.Cfg.ImageSize)); len(pending) == 64 {
 			flush()
 		}
 		if progress != nil && (i+1)%64 == 0 {
@@ -113,15 +116,17 @@ func ComputeTowerTokens(m *Model, n int, image func(i int) (image.Image, error),
 // Len is the number of images held.
 func (t *TowerTokens) Len() int { return len(t.rows) }
 
-// ReadsTokens reports whether m reads img's tower output from its
-// TowerTokens (UseTowerTokens) instead of running the tower.
-func (m *Model) ReadsTokens(img image.Image) bool {
-	return m.tokens != nil && m.tokens.lookup(pixels(img, m.Cfg.ImageSize)) != nil
+// ReadsTokens reports whether m reads the tower output of src's image at
+// path from its TowerTokens (UseTowerTokens) instead of running the tower.
+func (m *Model) ReadsTokens(src ImageSource, path string) (bool, error) {
+	_, tok, err := m.imageCache(src, false).get(path)
+	return tok != nil, err
 }
 
-// lookup returns the tokens of the image with pixels px ([P·Width]), or nil.
-func (t *TowerTokens) lookup(px []uint8) []float32 {
-	r, ok := t.rows[pixelKey(px)]
+// lookup returns the tokens of the image file with key k ([P·Width]), or
+// nil.
+func (t *TowerTokens) lookup(k string) []float32 {
+	r, ok := t.rows[k]
 	if !ok {
 		return nil
 	}
@@ -130,8 +135,8 @@ func (t *TowerTokens) lookup(px []uint8) []float32 {
 }
 
 // Save writes t atomically as safetensors: one F32 tensor "tokens"
-// [images, P, Width], and metadata format, tower, and keys (the pixel key
-// of each image, in row order, newline-separated).
+// [images, P, Width], and metadata format, tower, and keys (the file key of
+// each image, in row order, newline-separated).
 func (t *TowerTokens) Save(path string) error {
 	keys := make([]string, len(t.rows))
 	for k, r := range t.rows {

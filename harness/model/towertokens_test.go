@@ -1,7 +1,11 @@
 package model
 
 import (
+	"bytes"
 	"image"
+	"image/png"
+	"io/fs"
+	"os"
 	"math"
 	"path/filepath"
 	"slices"
@@ -9,8 +13,9 @@ import (
 	"testing"
 )
 
-// tokensFixture is a small model on synthetic records with their images.
-func tokensFixture(t *testing.T) (*Model, []encoded, MapImages) {
+// tokensFixture is a small model on synthetic records with their images,
+// written as PNG files under a folder (DirImages).
+func tokensFixture(t *testing.T) (*Model, []encoded, DirImages) {
 	t.Helper()
 	recs, imgs := Synthetic(24, 7)
 	m, err := New(DefaultConfig(), BuildVocab(recs, 1), 3)
@@ -23,7 +28,47 @@ func tokensFixture(t *testing.T) (*Model, []encoded, MapImages) {
 			t.Fatal(err)
 		}
 	}
-	return m, exs, imgs
+	dir := DirImages{Root: t.TempDir()}
+	for p, im := range imgs {
+		var b bytes.Buffer
+		if err := png.Encode(&b, im); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir.Root, p)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, exs, dir
+}
+
+// filesOf lists the image files under dir, sorted.
+func filesOf(t *testing.T, dir DirImages) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir.Root, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, strings.TrimPrefix(p, dir.Root+"/"))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// tokensOf computes the tokens of paths (the first one twice).
+func tokensOf(t *testing.T, m *Model, dir DirImages, paths []string) *TowerTokens {
+	t.Helper()
+	tok, err := ComputeTowerTokens(m, len(paths)+1, func(i int) ([]byte, error) { return dir.File(paths[i%len(paths)]) }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // logitsOf is a forward pass over exs with training targets.
@@ -52,31 +97,32 @@ func maxDiff(a, b []float32) float64 {
 // the tokens hold still gives those logits, and a batch that also holds an
 // image they lack computes that one (NaN, from the broken tower) and no
 // other. An image given twice is kept once; Save and Load give the same
-// tokens back.
+// tokens back; ReadsTokens says which images the model reads from them
+// (none from a source without files).
 func TestTowerTokensStandInForTheTower(t *testing.T) {
 	m, exs, imgs := tokensFixture(t)
-	var paths []string
-	for p := range imgs {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
+	paths := filesOf(t, imgs)
 	held := paths[:len(paths)-1] // the last image is left out of the tokens
-	var list []image.Image
-	for _, p := range held {
-		list = append(list, imgs[p])
-	}
-	// The first image twice: kept once.
-	tok, err := ComputeTowerTokens(m, len(list)+1, func(i int) (image.Image, error) { return list[i%len(list)], nil }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := tokensOf(t, m, imgs, held)
 	if tok.Len() != len(held) {
 		t.Fatalf("%d images held, want %d", tok.Len(), len(held))
 	}
+	var list []image.Image
+	for _, p := range held {
+		im, err := imgs.Image(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, im)
+	}
 	feats := TowerFeatures(m, list)
-	for i, im := range list {
-		if got := tok.lookup(pixels(im, m.Cfg.ImageSize)); !slices.Equal(got, feats[i]) {
-			t.Fatalf("tokens of %s differ from TowerFeatures'", held[i])
+	for i, p := range held {
+		b, err := imgs.File(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.lookup(fileKey(b)); !slices.Equal(got, feats[i]) {
+			t.Fatalf("tokens of %s differ from TowerFeatures'", p)
 		}
 	}
 	path := filepath.Join(t.TempDir(), "tokens.safetensors")
@@ -115,6 +161,14 @@ func TestTowerTokensStandInForTheTower(t *testing.T) {
 	if err := m.UseTowerTokens(back); err != nil {
 		t.Fatal(err)
 	}
+	for i, p := range paths {
+		if reads, err := m.ReadsTokens(imgs, p); err != nil || reads != (i < len(held)) {
+			t.Fatalf("ReadsTokens(%s) = %v, %v", p, reads, err)
+		}
+	}
+	if reads, err := m.ReadsTokens(MapImages{"x": list[0]}, "x"); err != nil || reads {
+		t.Fatalf("an image source without files reads tokens: %v, %v", reads, err)
+	}
 	got := logitsOf(t, m, covered, m.imageCache(imgs, false))
 	if d := maxDiff(got, want); d > 1e-4 {
 		t.Fatalf("logits on tokens differ from the tower's by %g", d)
@@ -150,14 +204,7 @@ func TestTowerTokensStandInForTheTower(t *testing.T) {
 // came from, and a file of another format is refused with its path.
 func TestTowerTokensRefuseAnotherTower(t *testing.T) {
 	m, _, imgs := tokensFixture(t)
-	var list []image.Image
-	for _, im := range imgs {
-		list = append(list, im)
-	}
-	tok, err := ComputeTowerTokens(m, len(list), func(i int) (image.Image, error) { return list[i], nil }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := tokensOf(t, m, imgs, filesOf(t, imgs))
 	other, err := New(DefaultConfig(), m.Vocab, 4)
 	if err != nil {
 		t.Fatal(err)

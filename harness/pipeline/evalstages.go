@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -263,11 +264,11 @@ func questionFile(worldDir, dir, suite string, qs []world.Question) (string, str
 		if q.Embedded != nil {
 			root = filepath.Join(dir, "images")
 			img = fmt.Sprintf("%d.png", i)
-			var pb bytes.Buffer
-			if err := png.Encode(&pb, q.Embedded); err != nil {
+			b, err := embeddedPNG(q.Embedded)
+			if err != nil {
 				return "", "", err
 			}
-			if err := os.WriteFile(filepath.Join(root, img), pb.Bytes(), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(root, img), b, 0o644); err != nil {
 				return "", "", err
 			}
 		}
@@ -277,6 +278,14 @@ func questionFile(worldDir, dir, suite string, qs []world.Question) (string, str
 	}
 	path := filepath.Join(dir, "questions.jsonl")
 	return path, root, os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// embeddedPNG is the PNG file predict writes for an image embedded in a
+// question file (MMBench), and the tokens stage keys it by.
+func embeddedPNG(img image.Image) ([]byte, error) {
+	var b bytes.Buffer
+	err := png.Encode(&b, img)
+	return b.Bytes(), err
 }
 
 // Score outputs: scores.json, {benchmark: {"benchmark", "score", "metrics"}}

@@ -43,7 +43,7 @@ type pretrainParams struct {
 
 // worldImages reads images of a generated world: record image paths are
 // relative to DIR/images.
-func worldImages(worldDir string) model.ImageSource {
+func worldImages(worldDir string) model.DirImages {
 	return model.DirImages{Root: filepath.Join(worldDir, "images")}
 }
 

@@ -70,13 +70,13 @@ func TestTokensCoverEveryImage(t *testing.T) {
 	if err := m.UseTowerTokens(tok); err != nil {
 		t.Fatal(err)
 	}
-	check := func(what string, src model.ImageSource, path string) {
+	check := func(what string, src model.DirImages, path string) {
 		t.Helper()
-		img, err := src.Image(path)
+		reads, err := m.ReadsTokens(src, path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !m.ReadsTokens(img) {
+		if !reads {
 			t.Errorf("%s: image %s not in the tokens", what, path)
 		}
 	}

@@ -157,7 +157,7 @@ func TowerEval(m *model.Model, cfg world.Config, n int) ([]TowerScore, error) {
 // the gradient features and prediction (which keep the tower frozen) pay
 // only for the projector and the decoder.
 func init() {
-	Register(&Stage{Name: "tokens", Version: "1", Arith: true, Run: runTokens})
+	Register(&Stage{Name: "tokens", Version: "2", Arith: true, Run: runTokens})
 }
 
 // tokensParams has no settings: the inputs (the tower and the world) are
@@ -165,8 +165,9 @@ func init() {
 type tokensParams struct{}
 
 // Tokens outputs tokens.safetensors (model.TowerTokens): the tower's output
-// for the image of every record of the world's mixture, then of every
-// question of its suites (MMBench's embedded in its TSV).
+// for the image file of every record of the world's mixture, then of every
+// question of its suites (MMBench's as predict writes them out from its
+// TSV, embeddedPNG).
 func runTokens(ctx context.Context, c *Call) error {
 	m, err := model.Load(filepath.Join(c.Inputs["vision"], "model"))
 	if err != nil {
@@ -177,10 +178,10 @@ func runTokens(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	var srcs []func() (image.Image, error)
+	var files []func() ([]byte, error)
 	for _, r := range recs {
 		if r.Image != "" {
-			srcs = append(srcs, func() (image.Image, error) { return worldImages(w).Image(r.Image) })
+			files = append(files, func() ([]byte, error) { return worldImages(w).File(r.Image) })
 		}
 	}
 	for _, b := range world.Suites() {
@@ -195,17 +196,17 @@ func runTokens(ctx context.Context, c *Call) error {
 		for _, q := range qs {
 			switch {
 			case q.Embedded != nil:
-				srcs = append(srcs, func() (image.Image, error) { return q.Embedded, nil })
+				files = append(files, func() ([]byte, error) { return embeddedPNG(q.Embedded) })
 			case q.Image != "":
-				srcs = append(srcs, func() (image.Image, error) { return model.DirImages{Root: f.Images}.Image(q.Image) })
+				files = append(files, func() ([]byte, error) { return model.DirImages{Root: f.Images}.File(q.Image) })
 			}
 		}
 	}
-	t, err := model.ComputeTowerTokens(m, len(srcs), func(i int) (image.Image, error) {
+	t, err := model.ComputeTowerTokens(m, len(files), func(i int) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return srcs[i]()
+		return files[i]()
 	}, c.Progress)
 	if err != nil {
 		return err

@@ -8,8 +8,8 @@ import (
 )
 
 // TestNativeBuildsSameBytes: the AVX2 and the baseline builds of the C
-// kernels give the same bytes (on a machine without AVX2 both runs take the
-// baseline build).
+// kernels, SoftmaxRows among them, give the same bytes (on a machine
+// without AVX2 both runs take the baseline build).
 func TestNativeBuildsSameBytes(t *testing.T) {
 	if native == nil {
 		t.Skip("OpenBLAS is not available: the native back end is off")
@@ -19,29 +19,16 @@ func TestNativeBuildsSameBytes(t *testing.T) {
 	defer func() { avx2 = old }()
 	avx2 = 0
 	base := elementwiseCase()
+	bz, bsq := softmaxCase()
 	avx2 = old
 	fast := elementwiseCase()
+	fz, fsq := softmaxCase()
+	if !slices.Equal(bz, fz) || !slices.Equal(bsq, fsq) {
+		t.Fatal("SoftmaxRows differs between the baseline and the AVX2 build")
+	}
 	for i := range base {
 		if !slices.Equal(base[i], fast[i]) {
 			t.Fatalf("output %d differs between the baseline and the AVX2 build", i)
 		}
-	}
-}
-
-// TestNativeSoftmaxBuildsSameBytes: SoftmaxRows in the AVX2 and the
-// baseline builds.
-func TestNativeSoftmaxBuildsSameBytes(t *testing.T) {
-	if native == nil {
-		t.Skip("OpenBLAS is not available: the native back end is off")
-	}
-	defer use(t, "openblas")()
-	old := avx2
-	defer func() { avx2 = old }()
-	avx2 = 0
-	bz, bsq := softmaxCase()
-	avx2 = old
-	fz, fsq := softmaxCase()
-	if !slices.Equal(bz, fz) || !slices.Equal(bsq, fsq) {
-		t.Fatal("SoftmaxRows differs between the baseline and the AVX2 build")
 	}
 }

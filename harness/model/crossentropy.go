@@ -17,6 +17,7 @@ type CrossEntropy struct {
 	probs []float32 // softmax rows (the logits buffer, overwritten)
 	y     []int32
 	w     []float32
+	sq    []float64 // Σ_v p_rv² of each row (kernels.SoftmaxRows)
 }
 
 // Forward turns logits into probabilities in place and returns per-row
@@ -25,13 +26,16 @@ func (c *CrossEntropy) Forward(logits []float32, y []int32, w []float32, loss, e
 	V := c.V
 	m := len(y)
 	c.probs, c.y, c.w = logits[:m*V], y, w
+	if cap(c.sq) < m {
+		c.sq = make([]float64, m)
+	}
+	sq := c.sq[:m]
 	parallelFor(m, 8, func(lo, hi int) {
-		sq := make([]float64, hi-lo)
-		kernels.SoftmaxRows(logits[lo*V:hi*V], sq, V)
+		kernels.SoftmaxRows(logits[lo*V:hi*V], sq[lo:hi], V)
 		for r := lo; r < hi; r++ {
 			py := float64(logits[r*V+int(y[r])])
 			loss[r] = float32(-math.Log(math.Max(py, 1e-30)))
-			e2 := sq[r-lo] + (1 - 2*py) // ‖p − e_y‖² = Σp² − 2p_y + 1
+			e2 := sq[r] + (1 - 2*py) // ‖p − e_y‖² = Σp² − 2p_y + 1
 			el2n[r] = float32(math.Sqrt(math.Max(e2, 0)))
 		}
 	})

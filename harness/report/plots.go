@@ -558,8 +558,8 @@ func whiskers(iv Interval) struct{ Low, High float64 } {
 }
 
 // CostPlot stacks the mean wall time of each per-run stage for every
-// condition of the cost study (world, base model, tower tokens and chance
-// are shared by all runs and left out).
+// condition of the cost study (sharedStages are shared by all runs and
+// left out).
 func CostPlot(s *Summary) (*Figure, error) {
 	st := s.Study("cost")
 	if st == nil {
@@ -577,7 +577,7 @@ func CostPlot(s *Summary) (*Figure, error) {
 	totals := make([]float64, len(conds))
 	i := 0
 	for _, stage := range stageOrder {
-		if stage == "world" || stage == "pretrain" || stage == "tokens" || stage == "chance" {
+		if slices.Contains(sharedStages, stage) {
 			continue
 		}
 		vals := make(plotter.Values, len(conds))

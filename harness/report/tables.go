@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // seedsText states the statistic of a table's cells for n seeds.
@@ -306,6 +307,10 @@ func PlantedTable(st *Study) *Table {
 	return t
 }
 
+// sharedStages run once for every run of a world (the cost table lists
+// them, the cost plot leaves them out).
+var sharedStages = []string{"world", "pretrain", "tokens", "chance"}
+
 // stageOrder is the order stages run in.
 var stageOrder = []string{"world", "pretrain", "tokens", "warmup", "reference", "features", "valfeatures", "select", "train", "predict", "score", "chance"}
 
@@ -346,6 +351,7 @@ func CostTable(st *Study) *Table {
 		}
 	}
 	t.Rows = append(t.Rows, rowOf("selection (warmup..select)", sec(selectionStages...)), rowOf("selection + train", sec(append(slices.Clone(selectionStages), "train")...)))
-	t.Caption = fmt.Sprintf("Table: stage wall time (seconds, as recorded in each stage's manifest when it ran; world, pretrain, tokens and chance are shared by all runs of a world). %s", seedsText(seeds(conds)))
+	t.Caption = fmt.Sprintf("Table: stage wall time (seconds, as recorded in each stage's manifest when it ran; %s and %s are shared by all runs of a world). %s",
+		strings.Join(sharedStages[:len(sharedStages)-1], ", "), sharedStages[len(sharedStages)-1], seedsText(seeds(conds)))
 	return t
 }

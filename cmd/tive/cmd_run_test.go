@@ -217,6 +217,13 @@ func TestValidateCommand(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", w, errs)
 		}
 	}
+	// A model that model.New rejects (16 visual tokens leave no room in 20).
+	short := filepath.Join(dir, "short.yaml")
+	os.WriteFile(short, []byte("name: x\ndata: {records: a.json}\nselection: {method: random}\nmodel:\n  max_len: 20\n"), 0o644)
+	code, _, errs = runTive(t, "validate", short)
+	if w := short + ":5:12: model.max_len: 20 leaves no room for text after 16 visual tokens"; code != 1 || !strings.Contains(errs, w) {
+		t.Errorf("max_len 20: exit %d, stderr lacks %q:\n%s", code, w, errs)
+	}
 }
 
 // TestValidateRefusesBudgetsThatSelectNothing: tive validate refuses, as the

@@ -88,7 +88,7 @@ func checkBudgets(st *spec.Study) (msgs []string, notes string, err error) {
 		if sz == nil {
 			continue
 		}
-		msg, dep := selection.SelectsNothing(r.Selection.Options(r.Seed), sz)
+		msg, dep := selection.SelectsNothing(r.Selection.Options, sz)
 		if msg != "" {
 			msgs = append(msgs, fmt.Sprintf("%s: selection.budget: %s", where, msg))
 		}

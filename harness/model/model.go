@@ -5,46 +5,49 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/tive-dev/tive/harness/field"
 )
 
-// Config sizes the model.
+// Config sizes the model. A spec's model section is a Config (its yaml
+// keys), checked by Validate.
 type Config struct {
-	ImageSize    int `json:"image_size"`    // input images are ImageSize² RGB
-	PatchSize    int `json:"patch_size"`    // (ImageSize/PatchSize)² visual tokens
-	Width        int `json:"width"`         // model width D of the decoder (and of the encoder unless VisionWidth)
-	Heads        int `json:"heads"`         // attention heads, D/Heads wide
-	Layers       int `json:"layers"`        // decoder blocks
-	VisionLayers int `json:"vision_layers"` // encoder blocks (bidirectional attention)
-	MLPRatio     int `json:"mlp_ratio"`     // MLP hidden width / D
-	MaxLen       int `json:"max_len"`       // longest token sequence; longer records are truncated
+	ImageSize    int `yaml:"image_size" json:"image_size"`       // input images are ImageSize² RGB
+	PatchSize    int `yaml:"patch_size" json:"patch_size"`       // (ImageSize/PatchSize)² visual tokens
+	Width        int `yaml:"width" json:"width"`                 // model width D of the decoder (and of the encoder unless VisionWidth)
+	Heads        int `yaml:"heads" json:"heads"`                 // attention heads, D/Heads wide
+	Layers       int `yaml:"layers" json:"layers"`               // decoder blocks
+	VisionLayers int `yaml:"vision_layers" json:"vision_layers"` // encoder blocks (bidirectional attention)
+	MLPRatio     int `yaml:"mlp_ratio" json:"mlp_ratio"`         // MLP hidden width / D
+	MaxLen       int `yaml:"max_len" json:"max_len"`             // longest token sequence; longer records are truncated
 	// Stem turns an image into tokens: "" or "patch" is the linear patch
 	// embedding (ViT), "conv" the convolutional stem (ConvStem; PatchSize a
 	// power of two).
-	Stem string `json:"stem,omitempty"`
+	Stem string `yaml:"stem" json:"stem,omitempty"`
 	// RoPE gives the decoder rotary positions (RoPE, as LLaMA and Vicuna)
 	// instead of learned absolute ones (embed.pos): attention then sees how
 	// far apart two tokens are, wherever the visual tokens and a prompt's
 	// preamble put them. The head width D/Heads must be even.
-	RoPE bool `json:"rope,omitempty"`
+	RoPE bool `yaml:"rope" json:"rope,omitempty"`
 	// VisionWidth is the vision tower's width (CLIP's, where LLaVA's
 	// projector maps 1024 to the language model's 4096); 0 means Width.
-	VisionWidth int `json:"vision_width,omitempty"`
+	VisionWidth int `yaml:"vision_width" json:"vision_width,omitempty"`
 	// ProjectorWidth is the hidden width of the projector's MLP (LLaVA-1.5's
 	// is the language model's width); 0 means Width.
-	ProjectorWidth int `json:"projector_width,omitempty"`
+	ProjectorWidth int `yaml:"projector_width" json:"projector_width,omitempty"`
 	// WordTokens puts each visual token into the decoder as the word
 	// embedding nearest to the projector's output (snapWords), and keeps the
 	// projector out of Train: AlignWords alone trains it.
-	WordTokens bool `json:"word_tokens,omitempty"`
+	WordTokens bool `yaml:"word_tokens" json:"word_tokens,omitempty"`
 	// Init is the decoder blocks' initialisation of q, k, v and fc: ""
 	// draws them from N(0, 0.02²) (GPT-2), "fanin" from N(0, 1/D)
 	// (LeCun), which starts attention with scores of order one rather
 	// than near-uniform weights.
-	Init string `json:"init,omitempty"`
+	Init string `yaml:"init" json:"init,omitempty"`
 	// Sink gives every decoder attention head a learned sink logit
 	// (Attention.Sink, zero at the start): a key that every query can fall
 	// back on, of value zero, so that a head can find nothing.
-	Sink bool `json:"sink,omitempty"`
+	Sink bool `yaml:"sink" json:"sink,omitempty"`
 }
 
 // TowerWidth is the width of the vision tower's tokens: VisionWidth, or
@@ -76,30 +79,60 @@ func (c Config) visualTokens() int {
 	return g * g
 }
 
-func (c Config) validate() error {
-	switch {
-	case c.ImageSize <= 0 || c.PatchSize <= 0 || c.ImageSize%c.PatchSize != 0:
-		return fmt.Errorf("model: image_size %d must be a positive multiple of patch_size %d", c.ImageSize, c.PatchSize)
-	case c.Width <= 0 || c.Heads <= 0 || c.Width%c.Heads != 0:
-		return fmt.Errorf("model: width %d must be a positive multiple of heads %d", c.Width, c.Heads)
-	case c.Layers <= 0 || c.VisionLayers < 0 || c.MLPRatio <= 0:
-		return errors.New("model: layers and mlp_ratio must be positive, vision_layers non-negative")
-	case c.Init != "" && c.Init != "fanin":
-		return fmt.Errorf("model: init %q (want empty or fanin)", c.Init)
-	case c.Stem != "" && c.Stem != "patch" && c.Stem != "conv":
-		return fmt.Errorf("model: stem %q (want patch or conv)", c.Stem)
-	case c.Stem == "conv" && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0):
-		return fmt.Errorf("model: the conv stem needs a patch_size that is a power of two, got %d", c.PatchSize)
-	case c.ProjectorWidth < 0:
-		return fmt.Errorf("model: projector_width %d must be non-negative", c.ProjectorWidth)
-	case c.VisionWidth < 0 || c.TowerWidth()%c.Heads != 0:
-		return fmt.Errorf("model: vision_width %d must be a non-negative multiple of heads %d", c.VisionWidth, c.Heads)
-	case c.RoPE && (c.Width/c.Heads)%2 != 0:
-		return fmt.Errorf("model: rope needs an even head width, got width %d / heads %d", c.Width, c.Heads)
-	case c.MaxLen <= c.visualTokens()+8:
-		return fmt.Errorf("model: max_len %d leaves no room for text after %d visual tokens", c.MaxLen, c.visualTokens())
+// Validate returns every setting of c that New rejects, one field.Error
+// each, named by its key in a spec (model.<key>): sizes must be positive
+// (vision_layers, vision_width and projector_width non-negative), heads
+// must divide width and vision_width, patch_size image_size, rope needs an
+// even head width, the conv stem a patch_size that is a power of two, init
+// is "", gpt2 or fanin, stem "", patch or conv, and max_len leaves room for
+// text after the visual tokens.
+func (c Config) Validate() error {
+	var l field.List
+	for _, v := range []struct {
+		key string
+		n   int
+	}{{"image_size", c.ImageSize}, {"patch_size", c.PatchSize}, {"width", c.Width}, {"heads", c.Heads}, {"layers", c.Layers}, {"mlp_ratio", c.MLPRatio}, {"max_len", c.MaxLen}} {
+		if v.n <= 0 {
+			l.Add(v.key, "%d (want a positive number)", v.n)
+		}
 	}
-	return nil
+	for _, v := range []struct {
+		key string
+		n   int
+	}{{"vision_layers", c.VisionLayers}, {"projector_width", c.ProjectorWidth}} {
+		if v.n < 0 {
+			l.Add(v.key, "%d is negative", v.n)
+		}
+	}
+	sized := c.ImageSize > 0 && c.PatchSize > 0 && c.Width > 0 && c.Heads > 0
+	if c.VisionWidth < 0 || c.Heads > 0 && c.VisionWidth%c.Heads != 0 {
+		l.Add("vision_width", "%d must be 0 (the width) or a positive multiple of heads %d", c.VisionWidth, c.Heads)
+	}
+	if sized && c.Width%c.Heads != 0 {
+		l.Add("heads", "%d does not divide width %d", c.Heads, c.Width)
+	} else if sized && c.RoPE && (c.Width/c.Heads)%2 != 0 {
+		l.Add("rope", "needs an even head width, and width %d / heads %d is odd", c.Width, c.Heads)
+	}
+	if sized && c.ImageSize%c.PatchSize != 0 {
+		l.Add("patch_size", "%d does not divide image_size %d", c.PatchSize, c.ImageSize)
+	} else if sized && c.MaxLen > 0 && c.MaxLen <= c.visualTokens()+8 {
+		l.Add("max_len", "%d leaves no room for text after %d visual tokens (want more than %d)", c.MaxLen, c.visualTokens(), c.visualTokens()+8)
+	}
+	switch c.Init {
+	case "", "gpt2", "fanin":
+	default:
+		l.Add("init", "%q (want gpt2 or fanin)", c.Init)
+	}
+	switch c.Stem {
+	case "", "patch":
+	case "conv":
+		if c.PatchSize > 0 && (c.PatchSize < 2 || c.PatchSize&(c.PatchSize-1) != 0) {
+			l.Add("patch_size", "%d is not a power of two, which the conv stem needs (one stride-2 convolution per halving)", c.PatchSize)
+		}
+	default:
+		l.Add("stem", "%q (want patch or conv)", c.Stem)
+	}
+	return l.Err()
 }
 
 // Model is a LLaVA-shaped vision-language model:
@@ -155,8 +188,8 @@ type activations struct {
 // linear weights N(0, 0.02²) (residual output projections 0.02/√(2·Layers)),
 // patch embedding N(0, 1/(3·P²)), embeddings N(0, 0.02²), layer norms g=1 b=0.
 func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	d, vw := cfg.Width, cfg.TowerWidth()
 	pd := 3 * cfg.PatchSize * cfg.PatchSize
@@ -262,10 +295,27 @@ func (m *Model) NumParams() int {
 
 // LoRAConfig configures low-rank adapters on the decoder's linear layers.
 type LoRAConfig struct {
-	Rank    int     `json:"rank"`
-	Alpha   float64 `json:"alpha"`   // scale = Alpha/Rank
-	Dropout float64 `json:"dropout"` // on the adapter input, training only
-	MLP     bool    `json:"mlp"`     // also adapt mlp.fc and mlp.proj (attention q,k,v,o always)
+	Rank    int     `yaml:"rank" json:"rank"`
+	Alpha   float64 `yaml:"alpha" json:"alpha"`     // scale = Alpha/Rank
+	Dropout float64 `yaml:"dropout" json:"dropout"` // on the adapter input, training only
+	MLP     bool    `yaml:"mlp" json:"mlp"`         // also adapt mlp.fc and mlp.proj (attention q,k,v,o always)
+}
+
+// DefaultLoRA is the adapters of a spec that sets none: rank 8, alpha 16,
+// dropout 0.05, attention only.
+func DefaultLoRA() LoRAConfig { return LoRAConfig{Rank: 8, Alpha: 16, Dropout: 0.05} }
+
+// Validate returns every setting of c that AttachLoRA rejects, one
+// field.Error each: rank must be positive and dropout in [0, 1).
+func (c LoRAConfig) Validate() error {
+	var l field.List
+	if c.Rank <= 0 {
+		l.Add("rank", "%d (want a positive rank)", c.Rank)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		l.Add("dropout", "%g is outside [0, 1)", c.Dropout)
+	}
+	return l.Err()
 }
 
 // AttachLoRA adds adapters to the decoder's attention projections q, k, v,
@@ -275,8 +325,8 @@ func (m *Model) AttachLoRA(c LoRAConfig, seed uint64) error {
 	if m.LoRA != nil {
 		return errors.New("model: LoRA already attached")
 	}
-	if c.Rank <= 0 || c.Dropout < 0 || c.Dropout >= 1 {
-		return fmt.Errorf("model: LoRA rank %d must be positive and dropout %g in [0, 1)", c.Rank, c.Dropout)
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("model: LoRA %w", err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x6c6f7261)) // "lora"
 	for _, l := range m.loraTargets(c.MLP) {

@@ -116,7 +116,7 @@ func (p *planner) base() *Node {
 		p.add(lang)
 		in["language"] = Ref{Node: lang}
 	}
-	pp := pretrainParams{Model: modelConfig(r.Model), VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}
+	pp := pretrainParams{Model: r.Model.Config, VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}
 	if a := r.Align; a.Images > 0 {
 		pp.Align = &alignParams{World: parts, Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
 	}
@@ -159,7 +159,7 @@ func (p *planner) selection() *Node {
 	}
 	n := &Node{
 		Stage:  "select",
-		Params: selectParams{p.labels, sel.Method, sel.Budget, sel.Q, sel.Within, sel.Difficulty, sel.Exclude, sel.Keep, sel.Order},
+		Params: selectParams{p.labels, sel.Options},
 		Seed:   spec.Seed(r.Seed, "select", 0),
 		Inputs: in,
 		Label:  r.Label,
@@ -175,7 +175,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 	base := p.base()
 	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
 		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}}),
-		Params: referenceParams{Backend: backendOf(r), LoRA: model.LoRAConfig(r.Reference.LoRA), Train: p.tuning(r.Reference.Train),
+		Params: referenceParams{Backend: backendOf(r), LoRA: r.Reference.LoRA, Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
@@ -200,7 +200,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 func (p *planner) evaluation(sel *Node) {
 	r, t := p.r, p.r.Train
 	base := p.base()
-	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: model.LoRAConfig(t.LoRA), Train: p.tuning(t.Train)}
+	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: t.LoRA, Train: p.tuning(t.Train)}
 	if t.Rehearse > 0 {
 		tp.Rehearse = &rehearseParams{World: r.World.Config().WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
@@ -231,17 +231,11 @@ func backendRuntimeOf(r *spec.Run) backendRuntime {
 	return backendRuntime{Timeout: time.Duration(r.Backend.Timeout) * time.Minute, Retries: r.Backend.Retries}
 }
 
-func modelConfig(m spec.Model) model.Config {
-	return model.Config{ImageSize: m.ImageSize, PatchSize: m.PatchSize, Width: m.Width, Heads: m.Heads, Layers: m.Layers,
-		VisionLayers: m.VisionLayers, MLPRatio: m.MLPRatio, MaxLen: m.MaxLen, Stem: m.Stem, RoPE: m.RoPE, VisionWidth: m.VisionWidth, Init: m.Init, Sink: m.Sink,
-		ProjectorWidth: m.ProjectorWidth, WordTokens: m.WordTokens}
-}
-
 // partConfig is the model configuration of the vision and language stages:
 // they train the tower and the decoder alone, so the projector's settings,
 // the pretrain stage's to choose, are left out of their keys.
 func partConfig(m spec.Model) model.Config {
-	c := modelConfig(m)
+	c := m.Config
 	c.ProjectorWidth, c.WordTokens = 0, false
 	return c
 }

@@ -59,14 +59,7 @@ func runWarmup(ctx context.Context, c *Call) error {
 
 type selectParams struct {
 	poolParams
-	Method     string             `json:"method"`
-	Budget     float64            `json:"budget"`
-	Q          float64            `json:"q"`
-	Within     string             `json:"within"`
-	Difficulty string             `json:"difficulty"`
-	Exclude    []string           `json:"exclude"`
-	Keep       map[string]float64 `json:"keep"`
-	Order      string             `json:"order"`
+	selection.Options // its Seed is the stage's
 }
 
 // Select outputs: subset.json, scores.jsonl, tasks.json.
@@ -75,7 +68,8 @@ func runSelectStage(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	opt := selection.Options{Method: p.Method, Budget: p.Budget, Q: p.Q, Within: p.Within, Difficulty: p.Difficulty, Exclude: p.Exclude, Keep: p.Keep, Order: p.Order, Seed: c.Seed}
+	opt := p.Options
+	opt.Seed = c.Seed
 	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"], Validation: c.Inputs["validation"]}
 	out := SelectOutputs{Subset: filepath.Join(c.Out, "subset.json"), Scores: filepath.Join(c.Out, "scores.jsonl"), Tasks: filepath.Join(c.Out, "tasks.json")}
 	_, err := RunSelect(in, opt, out, c.Workers)

@@ -391,7 +391,8 @@ func readJSON(path string, v any) error {
 type kv struct{ key, value string }
 
 // flatten lists the scalar values of a resolved spec as dotted key paths
-// (lists as JSON), in field order.
+// (lists as JSON), in field order; a null (an unset list or mapping) is
+// left out.
 func flatten(s spec.Spec) []kv {
 	b, _ := json.Marshal(s)
 	var m json.RawMessage = b
@@ -417,6 +418,7 @@ func flatten(s spec.Spec) []kv {
 		var v any
 		json.Unmarshal(raw, &v)
 		switch x := v.(type) {
+		case nil:
 		case string:
 			out = append(out, kv{prefix, x})
 		case float64:

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 )
 
@@ -43,7 +44,7 @@ func TestInfluence(t *testing.T) {
 
 func TestVarying(t *testing.T) {
 	run := func(method string, keep map[string]float64) []kv {
-		s := spec.Spec{Name: "x", Selection: spec.Selection{Method: method, Keep: keep}}
+		s := spec.Spec{Name: "x", Selection: spec.Selection{Options: selection.Options{Method: method, Keep: keep}}}
 		return flatten(s)
 	}
 	got := varying([][]kv{run("full", nil), run("keep", map[string]float64{"vqav2": 0.5}), run("keep", map[string]float64{"gqa": 0.05})})

@@ -36,12 +36,14 @@ package selection
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/tive-dev/tive/harness/field"
 	"github.com/tive-dev/tive/harness/grad"
 )
 
@@ -95,17 +97,18 @@ type Pool struct {
 	Workers          int // goroutines for feature scans; <= 0: GOMAXPROCS
 }
 
-// Options configures a selection.
+// Options configures a selection. A spec's selection section is an
+// Options (its yaml keys; Seed is the run's), checked by Validate.
 type Options struct {
-	Method     string
-	Budget     float64            // p, fraction of N in (0, 1]; unused by keep
-	Q          float64            // softmax temperature factor (released: 0.001)
-	Within     string             // "sample" (weighted draws) or "topk" (highest influence)
-	Difficulty string             // "norm" (released) or "sqnorm"
-	Exclude    []string           // tasks that get nothing but still count in N
-	Keep       map[string]float64 // keep: fraction of each named task to keep (others: all)
-	Order      string             // perplexity: "high" (hardest first) or "low" (easiest first)
-	Seed       uint64
+	Method     string             `yaml:"method" json:"method"`
+	Budget     float64            `yaml:"budget" json:"budget"`         // p, fraction of N in (0, 1]; unused by full and keep
+	Q          float64            `yaml:"q" json:"q"`                   // softmax temperature factor (released: 0.001)
+	Within     string             `yaml:"within" json:"within"`         // "sample" (weighted draws) or "topk" (highest influence)
+	Difficulty string             `yaml:"difficulty" json:"difficulty"` // "norm" (released) or "sqnorm"
+	Exclude    []string           `yaml:"exclude" json:"exclude"`       // tasks that get nothing but still count in N
+	Keep       map[string]float64 `yaml:"keep" json:"keep"`             // keep: fraction of each named task to keep (others: all)
+	Order      string             `yaml:"order" json:"order"`           // perplexity: "high" (hardest first) or "low" (easiest first)
+	Seed       uint64             `yaml:"-" json:"-"`
 }
 
 // Defaults returns the released TIVE settings for method.
@@ -153,8 +156,8 @@ func Select(pool Pool, opt Options) (*Result, error) {
 	if n == 0 {
 		return nil, errorf("the pool is empty")
 	}
-	if err := opt.check(); err != nil {
-		return nil, err
+	if err := opt.Validate(); err != nil {
+		return nil, errorf("%v", err)
 	}
 	tasks, index := taskIndex(pool.Tasks)
 	excluded := make([]bool, len(tasks))
@@ -246,34 +249,40 @@ func SelectsNothing(opt Options, sizes map[string]int) (msg string, depends bool
 	return "", false
 }
 
-func (o *Options) check() error {
+// Validate returns every setting of o that Select rejects before it looks
+// at a pool, one field.Error each: a known method, a budget in (0, 1]
+// (but for full and keep), a finite q, within sample or topk, difficulty
+// norm or sqnorm, order high or low, and for keep at least one task, each
+// fraction in [0, 1] (keep.<task>, in task order).
+func (o Options) Validate() error {
+	var l field.List
 	if !slices.Contains(Methods, o.Method) {
-		return errorf("method %q is unknown (want one of %s)", o.Method, strings.Join(Methods, ", "))
+		l.Add("method", "unknown method %q (want one of %s)", o.Method, strings.Join(Methods, ", "))
 	}
 	if o.Method != "keep" && o.Method != "full" && !(o.Budget > 0 && o.Budget <= 1) {
-		return errorf("budget %g is outside (0, 1]", o.Budget)
+		l.Add("budget", "%g is outside (0, 1] (a fraction of the pool, e.g. 0.15)", o.Budget)
 	}
 	if math.IsNaN(o.Q) || math.IsInf(o.Q, 0) {
-		return errorf("q %g is not finite", o.Q)
+		l.Add("q", "%g is not finite", o.Q)
 	}
 	if o.Within != "sample" && o.Within != "topk" {
-		return errorf("within %q (want sample or topk)", o.Within)
+		l.Add("within", "%q (want sample or topk)", o.Within)
 	}
 	if o.Difficulty != "norm" && o.Difficulty != "sqnorm" {
-		return errorf("difficulty %q (want norm or sqnorm)", o.Difficulty)
+		l.Add("difficulty", "%q (want norm or sqnorm)", o.Difficulty)
 	}
 	if o.Order != "high" && o.Order != "low" {
-		return errorf("order %q (want high or low)", o.Order)
+		l.Add("order", "%q (want high or low)", o.Order)
 	}
 	if o.Method == "keep" && len(o.Keep) == 0 {
-		return errorf("keep needs at least one task=fraction")
+		l.Add("keep", "method keep needs at least one task: fraction")
 	}
-	for t, f := range o.Keep {
-		if !(f >= 0 && f <= 1) {
-			return errorf("keep %s=%g: fraction outside [0, 1]", t, f)
+	for _, t := range slices.Sorted(maps.Keys(o.Keep)) {
+		if f := o.Keep[t]; !(f >= 0 && f <= 1) {
+			l.Add("keep."+t, "%g is outside [0, 1] (the fraction of the task to keep)", f)
 		}
 	}
-	return nil
+	return l.Err()
 }
 
 type selector struct {

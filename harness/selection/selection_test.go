@@ -397,12 +397,12 @@ func TestBadInput(t *testing.T) {
 		{"nan feature", nanPool, nil, "features row 5 (record 5) holds a NaN"},
 		{"row count", short, nil, "features have 3 rows but the pool has 283 records"},
 		{"inf norm", infNorm, nil, "norm of record 4 is +Inf"},
-		{"budget", p, func(o *Options) { o.Budget = 1.5 }, "budget 1.5 is outside (0, 1]"},
+		{"budget", p, func(o *Options) { o.Budget = 1.5 }, "budget: 1.5 is outside (0, 1]"},
 		{"zero budget", p, func(o *Options) { o.Budget = 0.001 }, "selects nothing"},
 		{"exclude unknown", p, func(o *Options) { o.Exclude = []string{"vizwiz"} }, `exclude: task "vizwiz" has no records`},
 		{"keep unknown", p, func(o *Options) { o.Method = "keep"; o.Keep = map[string]float64{"nope": 0.5} }, `keep: task "nope" has no records`},
-		{"method", p, func(o *Options) { o.Method = "best" }, `method "best" is unknown`},
-		{"within", p, func(o *Options) { o.Within = "all" }, `within "all"`},
+		{"method", p, func(o *Options) { o.Method = "best" }, `method: unknown method "best"`},
+		{"within", p, func(o *Options) { o.Within = "all" }, `within: "all"`},
 	} {
 		opt := Defaults("tive")
 		if tc.mut != nil {

@@ -35,6 +35,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,6 +45,8 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/field"
+	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/world"
 	"go.yaml.in/yaml/v3"
@@ -126,38 +129,12 @@ type Projector struct {
 	Dtype string `yaml:"dtype" json:"dtype"` // float16 or float32
 }
 
-// Model sizes the built-in model (package model).
+// Model sizes the built-in model: a model.Config (its keys, its defaults
+// model.DefaultConfig, its checks Config.Validate) and the vocabulary's
+// cut-off.
 type Model struct {
-	ImageSize     int `yaml:"image_size" json:"image_size"`
-	PatchSize     int `yaml:"patch_size" json:"patch_size"`
-	Width         int `yaml:"width" json:"width"`
-	Heads         int `yaml:"heads" json:"heads"`
-	Layers        int `yaml:"layers" json:"layers"`
-	VisionLayers  int `yaml:"vision_layers" json:"vision_layers"`
-	MLPRatio      int `yaml:"mlp_ratio" json:"mlp_ratio"`
-	MaxLen        int `yaml:"max_len" json:"max_len"`
+	model.Config  `yaml:",inline"`
 	VocabMinCount int `yaml:"vocab_min_count" json:"vocab_min_count"` // words seen fewer times map to <unk>
-	// Stem turns images into visual tokens: patch (default, the linear patch
-	// embedding) or conv (a stride-2 convolutional stem, model.ConvStem).
-	Stem string `yaml:"stem" json:"stem,omitempty"`
-	// RoPE gives the decoder rotary positions (as LLaMA and Vicuna) instead
-	// of learned absolute ones; the head width width/heads must be even.
-	RoPE bool `yaml:"rope" json:"rope,omitempty"`
-	// VisionWidth is the vision tower's width (0: width); the projector
-	// maps it to width, as LLaVA's maps CLIP's 1024 to Vicuna's 4096.
-	VisionWidth int `yaml:"vision_width" json:"vision_width,omitempty"`
-	// Init draws the decoder's q, k, v and fc weights: gpt2 (default,
-	// N(0, 0.02²)) or fanin (N(0, 1/width)).
-	Init string `yaml:"init" json:"init,omitempty"`
-	// Sink gives every decoder attention head a learned sink logit (a key
-	// of value zero that a head can fall back on when it finds nothing).
-	Sink bool `yaml:"sink" json:"sink,omitempty"`
-	// ProjectorWidth is the hidden width of the projector's MLP (0: width).
-	ProjectorWidth int `yaml:"projector_width" json:"projector_width,omitempty"`
-	// WordTokens puts each visual token into the decoder as the word
-	// embedding nearest to the projector's output (model.Config.WordTokens);
-	// it needs align.images.
-	WordTokens bool `yaml:"word_tokens" json:"word_tokens,omitempty"`
 }
 
 // Vision configures the built-in model's vision tower (CLIP's role in
@@ -244,14 +221,6 @@ type Train struct {
 	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
 }
 
-// LoRA configures low-rank adapters.
-type LoRA struct {
-	Rank    int     `yaml:"rank" json:"rank"`
-	Alpha   float64 `yaml:"alpha" json:"alpha"`
-	Dropout float64 `yaml:"dropout" json:"dropout"`
-	MLP     bool    `yaml:"mlp" json:"mlp"`
-}
-
 // Backend says what trains models and extracts features for the reference,
 // features and train stages: the built-in model in process, or an external
 // worker (a process speaking the worker protocol, e.g. the PyTorch worker in
@@ -272,9 +241,9 @@ type Backend struct {
 // wears down, stay in use, as ShareGPT's text keeps Vicuna's in LLaVA's
 // mixture. It needs the language stage (language.records).
 type Finetune struct {
-	Mode     string  `yaml:"mode" json:"mode"` // full or lora
-	LoRA     LoRA    `yaml:"lora" json:"lora"`
-	Rehearse float64 `yaml:"rehearse" json:"rehearse,omitempty"`
+	Mode     string           `yaml:"mode" json:"mode"` // full or lora
+	LoRA     model.LoRAConfig `yaml:"lora" json:"lora"`
+	Rehearse float64          `yaml:"rehearse" json:"rehearse,omitempty"`
 	Train    `yaml:",inline" json:"schedule"`
 }
 
@@ -286,8 +255,8 @@ type Predict struct {
 // Reference configures TIVE's reference model: LoRA on the warm-up set,
 // starting from the pretrained base model.
 type Reference struct {
-	LoRA  LoRA  `yaml:"lora" json:"lora"`
-	Train Train `yaml:"train" json:"train"`
+	LoRA  model.LoRAConfig `yaml:"lora" json:"lora"`
+	Train Train            `yaml:"train" json:"train"`
 }
 
 // Warmup configures TIVE's warm-up sample.
@@ -295,40 +264,28 @@ type Warmup struct {
 	Ratio float64 `yaml:"ratio" json:"ratio"`
 }
 
-// Selection configures the selection method (package selection).
+// Selection configures the selection method: a selection.Options (its
+// keys and checks; the seed is the run's) and the size of less's
+// validation set.
 type Selection struct {
-	Method     string             `yaml:"method" json:"method"`
-	Budget     float64            `yaml:"budget" json:"budget"`
-	Q          float64            `yaml:"q" json:"q"`
-	Within     string             `yaml:"within" json:"within"`
-	Difficulty string             `yaml:"difficulty" json:"difficulty"`
-	Exclude    []string           `yaml:"exclude" json:"exclude,omitempty"`
-	Keep       map[string]float64 `yaml:"keep" json:"keep,omitempty"`
-	Order      string             `yaml:"order" json:"order"` // perplexity: high or low loss first
+	selection.Options `yaml:",inline"`
 	// ValidationPerSuite is the number of questions per benchmark suite in
 	// less's validation set.
 	ValidationPerSuite int `yaml:"validation_per_suite" json:"validation_per_suite"`
 }
 
-// Options converts the section to selection options with the run's seed for
-// the select stage.
-func (s Selection) Options(seed uint64) selection.Options {
-	return selection.Options{Method: s.Method, Budget: s.Budget, Q: s.Q, Within: s.Within, Difficulty: s.Difficulty, Exclude: s.Exclude, Keep: s.Keep, Order: s.Order, Seed: seed}
-}
-
 func defaults() Spec {
-	d := selection.Defaults("tive")
 	return Spec{
 		Data:      Data{Source: "file"},
 		World:     World{Profile: "quick", Assets: "emoji", ImageSize: 64},
-		Model:     Model{ImageSize: 64, PatchSize: 16, Width: 64, Heads: 4, Layers: 2, VisionLayers: 1, MLPRatio: 2, MaxLen: 160, VocabMinCount: 1},
-		Reference: Reference{LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
-		Train:     Finetune{Mode: "full", LoRA: LoRA{Rank: 8, Alpha: 16, Dropout: 0.05}},
+		Model:     Model{Config: model.DefaultConfig(), VocabMinCount: 1},
+		Reference: Reference{LoRA: model.DefaultLoRA()},
+		Train:     Finetune{Mode: "full", LoRA: model.DefaultLoRA()},
 		Backend:   Backend{Kind: "builtin", Retries: 1},
 		Predict:   Predict{MaxNewTokens: 16},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
-		Selection: Selection{Method: d.Method, Budget: d.Budget, Q: d.Q, Within: d.Within, Difficulty: d.Difficulty, Order: d.Order, ValidationPerSuite: 8},
+		Selection: Selection{Options: selection.Defaults("tive"), ValidationPerSuite: 8},
 	}
 }
 
@@ -846,27 +803,22 @@ func (d *decoder) validate(s *Spec) {
 		return d.pos[""]
 	}
 	bad := func(path, format string, args ...any) { d.addf(at(path), path, format, args...) }
-	sel := s.Selection
-	if !slices.Contains(selection.Methods, sel.Method) {
-		bad("selection.method", "unknown method %q (want one of %s)", sel.Method, strings.Join(selection.Methods, ", "))
-	}
-	if sel.Method != "keep" && sel.Method != "full" && !(sel.Budget > 0 && sel.Budget <= 1) {
-		bad("selection.budget", "%g is outside (0, 1] (a fraction of the pool, e.g. 0.15)", sel.Budget)
-	}
-	if sel.Within != "sample" && sel.Within != "topk" {
-		bad("selection.within", "%q (want sample or topk)", sel.Within)
-	}
-	if sel.Difficulty != "norm" && sel.Difficulty != "sqnorm" {
-		bad("selection.difficulty", "%q (want norm or sqnorm)", sel.Difficulty)
-	}
-	for _, t := range sortedKeys(sel.Keep) {
-		if f := sel.Keep[t]; f < 0 || f > 1 {
-			bad("selection.keep."+t, "%g is outside [0, 1] (the fraction of the task to keep)", f)
+	// domain puts a domain configuration's field errors (field.List) at
+	// their keys under prefix.
+	domain := func(prefix string, err error) {
+		var l field.List
+		if !errors.As(err, &l) {
+			if err != nil {
+				bad(prefix, "%v", err)
+			}
+			return
+		}
+		for _, e := range l {
+			bad(prefix+"."+e.Name, "%s", e.Msg)
 		}
 	}
-	if sel.Method == "keep" && len(sel.Keep) == 0 {
-		bad("selection.keep", "method keep needs at least one task: fraction")
-	}
+	sel := s.Selection
+	domain("selection", sel.Validate())
 	if !(s.Warmup.Ratio > 0 && s.Warmup.Ratio <= 1) {
 		bad("warmup.ratio", "%g is outside (0, 1] (the released value is 0.08)", s.Warmup.Ratio)
 	}
@@ -890,9 +842,6 @@ func (d *decoder) validate(s *Spec) {
 	}
 	need := selection.Needs(sel.Method)
 	needF, needN := need.Features, need.Norms
-	if sel.Order != "high" && sel.Order != "low" {
-		bad("selection.order", "%q (want high or low)", sel.Order)
-	}
 	if sel.ValidationPerSuite <= 0 {
 		bad("selection.validation_per_suite", "%d (want a positive number of questions)", sel.ValidationPerSuite)
 	}
@@ -955,47 +904,9 @@ func (d *decoder) validate(s *Spec) {
 		bad("features.source", "%q (want import or builtin)", f.Source)
 	}
 	m := s.Model
-	for _, c := range []struct {
-		key string
-		v   int
-	}{{"image_size", m.ImageSize}, {"patch_size", m.PatchSize}, {"width", m.Width}, {"heads", m.Heads}, {"layers", m.Layers}, {"mlp_ratio", m.MLPRatio}, {"max_len", m.MaxLen}, {"vocab_min_count", m.VocabMinCount}} {
-		if c.v <= 0 {
-			bad("model."+c.key, "%d (want a positive number)", c.v)
-		}
-	}
-	if m.VisionLayers < 0 {
-		bad("model.vision_layers", "%d is negative", m.VisionLayers)
-	}
-	if m.ProjectorWidth < 0 {
-		bad("model.projector_width", "%d is negative", m.ProjectorWidth)
-	}
-	if m.VisionWidth < 0 || m.Heads > 0 && m.VisionWidth%m.Heads != 0 {
-		bad("model.vision_width", "%d must be 0 (the width) or a positive multiple of heads %d", m.VisionWidth, m.Heads)
-	}
-	if m.Width > 0 && m.Heads > 0 && m.Width%m.Heads != 0 {
-		bad("model.heads", "%d does not divide width %d", m.Heads, m.Width)
-	} else if m.RoPE && m.Width > 0 && m.Heads > 0 && (m.Width/m.Heads)%2 != 0 {
-		bad("model.rope", "needs an even head width, and width %d / heads %d is odd", m.Width, m.Heads)
-	}
-	if m.ImageSize > 0 && m.PatchSize > 0 && m.ImageSize%m.PatchSize != 0 {
-		bad("model.patch_size", "%d does not divide image_size %d", m.PatchSize, m.ImageSize)
-	}
-	switch m.Init {
-	case "", "gpt2":
-		s.Model.Init = ""
-	case "fanin":
-	default:
-		bad("model.init", "%q (want gpt2 or fanin)", m.Init)
-	}
-	switch m.Stem {
-	case "", "patch":
-		s.Model.Stem = ""
-	case "conv":
-		if m.PatchSize > 0 && m.PatchSize&(m.PatchSize-1) != 0 {
-			bad("model.patch_size", "%d is not a power of two, which the conv stem needs (one stride-2 convolution per halving)", m.PatchSize)
-		}
-	default:
-		bad("model.stem", "%q (want patch or conv)", m.Stem)
+	domain("model", m.Validate())
+	if m.VocabMinCount <= 0 {
+		bad("model.vocab_min_count", "%d (want a positive number)", m.VocabMinCount)
 	}
 	if s.Data.Source == "world" && m.ImageSize != s.World.ImageSize {
 		bad("model.image_size", "%d differs from world.image_size %d", m.ImageSize, s.World.ImageSize)
@@ -1003,8 +914,8 @@ func (d *decoder) validate(s *Spec) {
 	if s.Train.Mode != "full" && s.Train.Mode != "lora" {
 		bad("train.mode", "%q (want full or lora)", s.Train.Mode)
 	}
-	if l := s.Train.LoRA; s.Train.Mode == "lora" && (l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1) {
-		bad("train.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
+	if s.Train.Mode == "lora" {
+		domain("train.lora", s.Train.LoRA.Validate())
 	}
 	if r := s.Train.Rehearse; !(r >= 0 && r <= 100) {
 		bad("train.rehearse", "%g (want language texts per subset record, 0 to 100)", r)
@@ -1067,9 +978,7 @@ func (d *decoder) validate(s *Spec) {
 			bad(path, "epochs, batch_size, lr and weight_decay must be >= 0 and warmup_ratio in [0, 1)")
 		}
 	}
-	if l := s.Reference.LoRA; l.Rank <= 0 || l.Dropout < 0 || l.Dropout >= 1 {
-		bad("reference.lora", "rank %d must be positive and dropout %g in [0, 1)", l.Rank, l.Dropout)
-	}
+	domain("reference.lora", s.Reference.LoRA.Validate())
 	switch s.Data.Source {
 	case "file":
 		if s.Data.Records == "" {

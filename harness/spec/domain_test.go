@@ -2,7 +2,6 @@ package spec
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,70 +14,87 @@ import (
 	"github.com/tive-dev/tive/harness/selection"
 )
 
-// TestModelAgreesWithTheDomain holds validate to model.New: every model
-// section the constructor rejects is a problem of the spec at the key that
-// is wrong (FILE:LINE:COL: model.<key>), and one it accepts is none.
+// The tests here hold validate to the domain: every section that a domain
+// constructor rejects is a problem of the spec at the key that is wrong
+// (FILE:LINE:COL: path.key), and one it accepts is none. Each case is a
+// flow mapping written on line 4 (3 for selection) of a spec; col is the
+// column of the wrong key's value there, or of the section where the key
+// is missing.
+
+// loadSection loads a spec of lines head and then line, and says whether
+// validate put a problem at path on the line's position col.
+func loadSection(t *testing.T, head, line, path string, col int) (ok bool, err error) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(file, []byte(head+line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(file, "")
+	at := strings.Count(head, "\n") + 1
+	var ps Problems
+	errors.As(err, &ps)
+	return slices.ContainsFunc(ps, func(p Problem) bool { return p.File == file && p.Path == path && p.Line == at && p.Col == col }), err
+}
+
+// valueCol is the column of key's value in line, or section's where line
+// lacks key (its value starts after "section: ").
+func valueCol(line, section, key string) int {
+	if i := strings.Index(line, key+":"); i >= 0 {
+		return i + len(key) + 3
+	}
+	return strings.Index(line, section+":") + len(section) + 3
+}
+
+// agree checks one case: rejected is the domain's verdict, key the key the
+// problem names ("" when the domain accepts).
+func agree(t *testing.T, head, section, line, key string, rejected error) {
+	t.Helper()
+	if (rejected == nil) != (key == "") {
+		t.Fatalf("%s: the domain says %v, want an error %v", line, rejected, key != "")
+	}
+	ok, err := loadSection(t, head, line, section+"."+key, valueCol(line, section, key[strings.LastIndex(key, ".")+1:]))
+	switch {
+	case key == "" && err != nil:
+		t.Errorf("%s: validate rejects what the domain accepts: %v", line, err)
+	case key != "" && !ok:
+		t.Errorf("%s: Load = %v\nwant a problem at %s:%d (the domain: %v)", line, err, section+"."+key, valueCol(line, section, key), rejected)
+	}
+}
+
+const head = "name: x\ndata: {records: a.json}\nselection: {method: random}\n"
+
+// TestModelAgreesWithTheDomain holds validate to model.New.
 func TestModelAgreesWithTheDomain(t *testing.T) {
-	for _, tc := range []struct {
-		model string // the spec's model section, a flow mapping
-		key   string // the key the problem names ("" for a valid section)
-		col   int    // the column of its value
-	}{
-		{"{max_len: 20}", "max_len", 18},
-		{"{max_len: 0}", "max_len", 18},
-		{"{image_size: 0}", "image_size", 21},
-		{"{patch_size: 0}", "patch_size", 21},
-		{"{patch_size: 24}", "patch_size", 21},
-		{"{width: -64}", "width", 16},
-		{"{width: 62}", "heads", 8},
-		{"{heads: 0}", "heads", 16},
-		{"{layers: 0}", "layers", 17},
-		{"{mlp_ratio: 0}", "mlp_ratio", 20},
-		{"{vision_layers: -1}", "vision_layers", 24},
-		{"{projector_width: -8}", "projector_width", 26},
-		{"{vision_width: 30}", "vision_width", 23},
-		{"{vision_width: -4}", "vision_width", 23},
-		{"{rope: true, width: 36, heads: 4}", "rope", 15},
-		{"{init: xavier}", "init", 15},
-		{"{stem: cnn}", "stem", 15},
-		{"{stem: conv, patch_size: 12, image_size: 48}", "patch_size", 33},
-		{"{}", "", 0},
-		{"{init: gpt2, stem: patch}", "", 0},
-		{"{stem: conv, rope: true, init: fanin, sink: true, vision_width: 128, projector_width: 256, max_len: 25}", "", 0},
+	for _, tc := range []struct{ model, key string }{
+		{"{max_len: 20}", "max_len"},
+		{"{max_len: 0}", "max_len"},
+		{"{image_size: 0}", "image_size"},
+		{"{patch_size: 0}", "patch_size"},
+		{"{patch_size: 24}", "patch_size"},
+		{"{width: -64}", "width"},
+		{"{width: 62}", "heads"},
+		{"{heads: 0}", "heads"},
+		{"{layers: 0}", "layers"},
+		{"{mlp_ratio: 0}", "mlp_ratio"},
+		{"{vision_layers: -1}", "vision_layers"},
+		{"{projector_width: -8}", "projector_width"},
+		{"{vision_width: 30}", "vision_width"},
+		{"{vision_width: -4}", "vision_width"},
+		{"{rope: true, width: 36, heads: 4}", "rope"},
+		{"{init: xavier}", "init"},
+		{"{stem: cnn}", "stem"},
+		{"{stem: conv, patch_size: 12, image_size: 48}", "patch_size"},
+		{"{}", ""},
+		{"{init: gpt2, stem: patch}", ""},
+		{"{stem: conv, rope: true, init: fanin, sink: true, vision_width: 128, projector_width: 256, max_len: 25}", ""},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			cfg := model.DefaultConfig()
 			if err := yaml.Unmarshal([]byte(tc.model), &cfg); err != nil {
 				t.Fatal(err)
 			}
-			_, newErr := model.New(cfg, model.NewVocab([]string{"a"}), 0)
-			if (newErr == nil) != (tc.key == "") {
-				t.Fatalf("model.New(%s) = %v, want an error %v", tc.model, newErr, tc.key != "")
-			}
-			dir := t.TempDir()
-			file := filepath.Join(dir, "s.yaml")
-			src := "name: x\ndata: {records: a.json}\nselection: {method: random}\nmodel: " + tc.model + "\n"
-			if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Load(file, "")
-			if tc.key == "" {
-				if err != nil {
-					t.Fatalf("validate rejects what model.New accepts: %v", err)
-				}
-				return
-			}
-			var ps Problems
-			if !errors.As(err, &ps) {
-				t.Fatalf("Load = %v, want problems (model.New: %v)", err, newErr)
-			}
-			want := fmt.Sprintf("%s:4:%d: model.%s", file, tc.col, tc.key)
-			for _, p := range ps {
-				if got := fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Path); got == want {
-					return
-				}
-			}
-			t.Errorf("Load = %v\nwant a problem at %s (model.New: %v)", err, want, newErr)
+			_, err := model.New(cfg, model.NewVocab([]string{"a"}), 0)
+			agree(t, head, "model", "model: "+tc.model, tc.key, err)
 		})
 	}
 }
@@ -86,10 +102,7 @@ func TestModelAgreesWithTheDomain(t *testing.T) {
 // TestLoRAAgreesWithTheDomain holds validate to model.AttachLoRA, for the
 // reference model's adapters and for instruction tuning's (mode lora).
 func TestLoRAAgreesWithTheDomain(t *testing.T) {
-	for _, tc := range []struct {
-		lora string // a lora section, a flow mapping
-		key  string // the key the problem names ("" for a valid section)
-	}{
+	for _, tc := range []struct{ lora, key string }{
 		{"{rank: 0}", "rank"},
 		{"{rank: -4}", "rank"},
 		{"{dropout: 1}", "dropout"},
@@ -105,45 +118,22 @@ func TestLoRAAgreesWithTheDomain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.AttachLoRA(cfg, 0); (err == nil) != (tc.key == "") {
-				t.Fatalf("AttachLoRA(%s) = %v, want an error %v", tc.lora, err, tc.key != "")
+			err = m.AttachLoRA(cfg, 0)
+			key := tc.key
+			if key != "" {
+				key = "lora." + key
 			}
-			for _, section := range []string{"reference: {lora: %s}", "train: {mode: lora, lora: %s}"} {
-				line := fmt.Sprintf(section, tc.lora)
-				file := filepath.Join(t.TempDir(), "s.yaml")
-				if err := os.WriteFile(file, []byte("name: x\ndata: {records: a.json}\nselection: {method: random}\n"+line+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				_, err := Load(file, "")
-				if tc.key == "" {
-					if err != nil {
-						t.Errorf("%s: validate rejects what AttachLoRA accepts: %v", line, err)
-					}
-					continue
-				}
-				prefix := line[:strings.Index(line, ":")]
-				col := strings.Index(line, tc.key+":") + len(tc.key) + 3 // the value's column
-				var ps Problems
-				errors.As(err, &ps)
-				if !slices.ContainsFunc(ps, func(p Problem) bool {
-					return p.Path == prefix+".lora."+tc.key && p.Line == 4 && p.Col == col
-				}) {
-					t.Errorf("%s: Load = %v, want a problem at 4:%d: %s.lora.%s", line, err, col, prefix, tc.key)
-				}
-			}
+			agree(t, head, "reference", "reference: {lora: "+tc.lora+"}", key, err)
+			agree(t, head, "train", "train: {mode: lora, lora: "+tc.lora+"}", key, err)
 		})
 	}
 }
 
-// TestSelectionAgreesWithTheDomain holds validate to selection.Select:
-// every selection section it rejects before looking at the pool is a
-// problem at the key that is wrong, and one it runs is none.
+// TestSelectionAgreesWithTheDomain holds validate to selection.Select, for
+// what it rejects before it looks at the pool.
 func TestSelectionAgreesWithTheDomain(t *testing.T) {
 	pool := selection.Pool{Tasks: []string{"a", "a", "a", "a", "b", "b", "b", "b"}}
-	for _, tc := range []struct {
-		sel string // the selection section, a flow mapping
-		key string // the key the problem names ("" for a valid section)
-	}{
+	for _, tc := range []struct{ sel, key string }{
 		{"{method: random, budget: 1.5}", "budget"},
 		{"{method: random, budget: 0}", "budget"},
 		{"{method: random, budget: -0.2}", "budget"},
@@ -163,33 +153,8 @@ func TestSelectionAgreesWithTheDomain(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(tc.sel), &opt); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := selection.Select(pool, opt); (err == nil) != (tc.key == "") {
-				t.Fatalf("Select(%s) = %v, want an error %v", tc.sel, err, tc.key != "")
-			}
-			line := "selection: " + tc.sel
-			file := filepath.Join(t.TempDir(), "s.yaml")
-			if err := os.WriteFile(file, []byte("name: x\ndata: {records: a.json}\n"+line+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Load(file, "")
-			if tc.key == "" {
-				if err != nil {
-					t.Fatalf("validate rejects what Select accepts: %v", err)
-				}
-				return
-			}
-			key := tc.key[strings.LastIndex(tc.key, ".")+1:]
-			col := strings.Index(line, key+":") + len(key) + 3 // the value's column
-			if !strings.Contains(line, key+":") {
-				col = len("selection: ") + 1 // a missing key: the section's
-			}
-			var ps Problems
-			errors.As(err, &ps)
-			if !slices.ContainsFunc(ps, func(p Problem) bool {
-				return p.Path == "selection."+tc.key && p.Line == 3 && p.Col == col
-			}) {
-				t.Errorf("Load = %v, want a problem at 3:%d: selection.%s", err, col, tc.key)
-			}
+			_, err := selection.Select(pool, opt)
+			agree(t, "name: x\ndata: {records: a.json}\n", "selection", "selection: "+tc.sel, tc.key, err)
 		})
 	}
 }

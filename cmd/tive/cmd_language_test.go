@@ -11,6 +11,7 @@ import (
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -41,8 +42,8 @@ func TestLanguageRecipe(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "lang.yaml")
 	os.WriteFile(file, []byte(languageSpec), 0o644)
-	store := filepath.Join(dir, "store")
-	code, out, errs := runTive(t, "run", file, "--store", store, "--json")
+	storeDir := filepath.Join(dir, "store")
+	code, out, errs := runTive(t, "run", file, "--store", storeDir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -59,7 +60,7 @@ func TestLanguageRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := res.Runs[0].Keys
-	s, _ := pipeline.OpenStore(store)
+	s, _ := store.Open(storeDir)
 	var eval []pipeline.SkillScore
 	b, err := os.ReadFile(filepath.Join(s.Path(keys["language"]), "eval.json"))
 	if err != nil || json.Unmarshal(b, &eval) != nil {
@@ -143,17 +144,17 @@ func TestLanguageRecipe(t *testing.T) {
 // instruction tuning leaves the aligned projector as it is.
 func TestWordRecipe(t *testing.T) {
 	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
+	storeDir := filepath.Join(dir, "store")
 	for _, s := range []struct{ name, yaml string }{
 		{"lang.yaml", languageSpec},
 		{"words.yaml", strings.Replace(languageSpec, "vision_width: 48}", "vision_width: 48, projector_width: 40, word_tokens: true}\nalign: {images: 120, eval: 16, epochs: 2, batch_size: 16}", 1)},
 	} {
 		os.WriteFile(filepath.Join(dir, s.name), []byte(s.yaml), 0o644)
 	}
-	if code, _, errs := runTive(t, "run", filepath.Join(dir, "lang.yaml"), "--store", store, "--json"); code != 0 {
+	if code, _, errs := runTive(t, "run", filepath.Join(dir, "lang.yaml"), "--store", storeDir, "--json"); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	code, out, errs := runTive(t, "run", filepath.Join(dir, "words.yaml"), "--store", store, "--json")
+	code, out, errs := runTive(t, "run", filepath.Join(dir, "words.yaml"), "--store", storeDir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -170,7 +171,7 @@ func TestWordRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := res.Runs[0].Keys
-	s, _ := pipeline.OpenStore(store)
+	s, _ := store.Open(storeDir)
 	var eval pipeline.AlignScore
 	b, err := os.ReadFile(filepath.Join(s.Path(keys["pretrain"]), "eval.json"))
 	if err != nil || json.Unmarshal(b, &eval) != nil {

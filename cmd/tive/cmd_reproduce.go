@@ -13,6 +13,8 @@ import (
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
+	"github.com/tive-dev/tive/harness/study"
 )
 
 func init() {
@@ -41,11 +43,11 @@ type reproduction struct {
 
 func runReproduce(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reproduce", stderr)
-	var profile, store, out, exps string
+	var profile, storeDir, out, exps string
 	var asJSON bool
 	var workers int
 	fs.StringVar(&profile, "profile", "quick", "profile of every study: smoke, quick or full")
-	storeFlag(fs, &store)
+	storeFlag(fs, &storeDir)
 	fs.StringVar(&out, "out", "results", "results folder: writes OUT/PROFILE/ and, except for smoke, OUT/CLAIMS.md")
 	fs.StringVar(&exps, "experiments", "experiments", "folder of the study specs")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
@@ -62,14 +64,14 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		return usagef("--profile %q (want smoke, quick or full)", profile)
 	}
 	var loaded []*spec.Study
-	for _, f := range report.Studies {
+	for _, f := range study.Reproduction {
 		st, err := loadSpec(filepath.Join(exps, f), profile, stderr)
 		if err != nil {
 			return err
 		}
 		loaded = append(loaded, st)
 	}
-	s, err := pipeline.OpenStore(store)
+	s, err := store.Open(storeDir)
 	if err != nil {
 		return err
 	}
@@ -79,21 +81,13 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
 	sum := &report.Summary{Profile: profile}
 	for _, st := range loaded {
-		b, res, err := report.RunStudy(ctx, r, st)
+		o, err := study.Run(ctx, r, st)
 		if err != nil {
 			return err
 		}
-		sr := studyRun{Spec: st.File, Runs: res.Runs}
-		for _, x := range res.Stages {
-			switch x.Status {
-			case "ran":
-				sr.Ran++
-			case "cached":
-				sr.Cached++
-			}
-		}
+		sr := studyRun{Spec: st.File, Runs: o.Summary.Runs, Ran: o.Ran, Cached: o.Cached}
 		rep.Studies = append(rep.Studies, sr)
-		sum.Studies = append(sum.Studies, b)
+		sum.Studies = append(sum.Studies, o.Study)
 		if !asJSON {
 			fmt.Fprintf(stdout, "%s: %d runs, %d stages ran, %d cached\n", st.File, sr.Runs, sr.Ran, sr.Cached)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tive-dev/tive/harness/report"
+	"github.com/tive-dev/tive/harness/study"
 )
 
 // TestReproduceSmoke reproduces every study on the smoke profile, checks
@@ -23,8 +23,8 @@ func TestReproduceSmoke(t *testing.T) {
 	store, out := filepath.Join(dir, "store"), filepath.Join(dir, "results")
 	args := []string{"reproduce", "--profile", "smoke", "--store", store, "--out", out, "--experiments", "../../experiments", "--json"}
 	first := reproduceOnce(t, args)
-	if len(first.Studies) != len(report.Studies) {
-		t.Fatalf("%d studies, want %d", len(first.Studies), len(report.Studies))
+	if len(first.Studies) != len(study.Reproduction) {
+		t.Fatalf("%d studies, want %d", len(first.Studies), len(study.Reproduction))
 	}
 	want := hashTree(t, filepath.Join(out, "smoke"))
 	for _, f := range []string{"summary.json", "CLAIMS.md", "report.md", "main.md", "main.csv", "main.tex", "tasks.md", "redundancy.md", "ratio.md",

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/slurm"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
 )
 
 func init() {
@@ -41,11 +43,11 @@ func storeFlag(fs interface {
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
-	var profile, store string
+	var profile, storeDir string
 	var asJSON bool
 	var workers int
 	fs.StringVar(&profile, "profile", "", "named profile of the spec to apply")
-	storeFlag(fs, &store)
+	storeFlag(fs, &storeDir)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary as the last stdout line")
 	fs.IntVar(&workers, "workers", 0, "goroutines per stage (0: all cores)")
 	jobs := fs.Int("jobs", 1, "local: stages of one kind that are ready together (a sweep's runs) run this many at a time")
@@ -67,7 +69,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := pipeline.OpenStore(store)
+	s, err := store.Open(storeDir)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case "local":
 		r.Executor = pipeline.Local{Jobs: *jobs}
 	case "slurm":
-		r.Executor = &pipeline.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
+		r.Executor = &slurm.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
 	default:
 		return usagef("--executor %q (want local or slurm)", *executor)
 	}

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/store"
 )
 
 func init() {
@@ -17,17 +17,17 @@ func init() {
 	register(&command{name: "runs verify", usage: "[--repair] [--store DIR]", summary: "check the whole store: outputs against their manifests' SHA-256s, half-written and orphaned objects, stale temporary folders; --repair moves bad objects to corrupt/ (a run recomputes them) and removes stale folders", run: runRunsVerify})
 }
 
-// runRunsVerify checks the whole store (pipeline.Store.Check), holding its
+// runRunsVerify checks the whole store (store.Store.Check), holding its
 // lock so that no run reads or writes meanwhile, and lists what is wrong:
 // corrupt, half-written and orphaned objects, stale temporary folders. It
 // exits 1 when anything is (with --repair, after moving the objects aside
 // and removing the stale folders).
 func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs verify", stderr)
-	var store string
-	storeFlag(fs, &store)
+	var storeDir string
+	storeFlag(fs, &storeDir)
 	repair := fs.Bool("repair", false, "move bad objects to corrupt/ (a later run does not find them and so recomputes them) and remove stale temporary folders")
-	s, err := openStoreOnly(fs, args, &store)
+	s, err := openStoreOnly(fs, args, &storeDir)
 	if err != nil {
 		return err
 	}
@@ -58,20 +58,20 @@ func runRunsVerify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "%d outputs, %d corrupt, %d half-written, %d orphaned, %d stale temporary folders\n",
-		n, count[pipeline.Corrupt], count[pipeline.HalfWritten], count[pipeline.Orphaned], count[pipeline.Stale])
+		n, count[store.Corrupt], count[store.HalfWritten], count[store.Orphaned], count[store.Stale])
 	if len(problems) > 0 {
 		hint := " (--repair moves bad objects aside and removes stale folders)"
 		if *repair {
 			hint = ""
 		}
-		return fmt.Errorf("%d problems in %s%s", len(problems), store, hint)
+		return fmt.Errorf("%d problems in %s%s", len(problems), storeDir, hint)
 	}
 	return nil
 }
 
 // openStoreOnly parses a command's flags, refuses positional arguments and
-// opens the store that the --store flag (bound to store) names.
-func openStoreOnly(fs *flag.FlagSet, args []string, store *string) (*pipeline.Store, error) {
+// opens the store that the --store flag (bound to dir) names.
+func openStoreOnly(fs *flag.FlagSet, args []string, dir *string) (*store.Store, error) {
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
@@ -79,14 +79,14 @@ func openStoreOnly(fs *flag.FlagSet, args []string, store *string) (*pipeline.St
 	if len(pos) > 0 {
 		return nil, usagef("unexpected argument %q", pos[0])
 	}
-	return pipeline.OpenStore(*store)
+	return store.Open(*dir)
 }
 
 func runRunsList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs list", stderr)
-	var store string
-	storeFlag(fs, &store)
-	s, err := openStoreOnly(fs, args, &store)
+	var storeDir string
+	storeFlag(fs, &storeDir)
+	s, err := openStoreOnly(fs, args, &storeDir)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func runRunsList(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ms []*pipeline.Manifest
+	var ms []*store.Manifest
 	for _, k := range keys {
 		m, err := s.Manifest(k)
 		if err != nil {
@@ -113,8 +113,8 @@ func runRunsList(args []string, stdout, stderr io.Writer) error {
 
 func runRunsShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs show", stderr)
-	var store string
-	storeFlag(fs, &store)
+	var storeDir string
+	storeFlag(fs, &storeDir)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func runRunsShow(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("name one key")
 	}
-	s, err := pipeline.OpenStore(store)
+	s, err := store.Open(storeDir)
 	if err != nil {
 		return err
 	}

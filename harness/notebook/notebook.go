@@ -29,6 +29,8 @@ import (
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
+	"github.com/tive-dev/tive/harness/study"
 )
 
 // Project is a checkout of the harness: its experiments/ and results/
@@ -137,7 +139,7 @@ func (p *Project) Run(studies ...*Study) (*Report, error) {
 		}
 		loaded = append(loaded, st)
 	}
-	store, err := pipeline.OpenStore(p.Store)
+	s, err := store.Open(p.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -145,25 +147,18 @@ func (p *Project) Run(studies ...*Study) (*Report, error) {
 	if p.Progress != nil {
 		progress = &quiet{w: p.Progress}
 	}
-	r := &pipeline.Runner{Store: store, Progress: progress, Workers: p.Workers}
+	r := &pipeline.Runner{Store: s, Progress: progress, Workers: p.Workers}
 	rep := &Report{Summary: &report.Summary{Profile: studies[0].Profile}, results: map[string]*pipeline.Results{}}
 	for _, st := range loaded {
-		b, sum, err := report.RunStudy(context.Background(), r, st)
+		o, err := study.Run(context.Background(), r, st)
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range sum.Stages {
-			switch x.Status {
-			case "ran":
-				rep.Ran++
-			case "cached":
-				rep.Cached++
-			}
-		}
-		if rep.results[b.Name], err = pipeline.ReadResults(sum.Results); err != nil {
+		rep.Ran, rep.Cached = rep.Ran+o.Ran, rep.Cached+o.Cached
+		if rep.results[o.Study.Name], err = pipeline.ReadResults(o.Summary.Results); err != nil {
 			return nil, err
 		}
-		rep.Summary.Studies = append(rep.Summary.Studies, b)
+		rep.Summary.Studies = append(rep.Summary.Studies, o.Study)
 	}
 	return rep, nil
 }

@@ -10,12 +10,13 @@ import (
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/internal/kernels/kernelstest"
+	"github.com/tive-dev/tive/harness/store"
 )
 
 // TestArithStagesKeyTheBackend: a stage that runs the model's matrix
 // products is keyed by the back end that computed them; others are not.
 func TestArithStagesKeyTheBackend(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +24,7 @@ func TestArithStagesKeyTheBackend(t *testing.T) {
 	for _, be := range kernels.Available() {
 		restore := kernelstest.Use(t, be)
 		for _, stage := range []string{"world", "select", "train", "features", "predict"} {
-			k, _, err := s.computeKey(&Node{Stage: stage, Params: map[string]int{"x": 1}, Seed: 3})
+			k, _, err := computeKey(s, &Node{Stage: stage, Params: map[string]int{"x": 1}, Seed: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

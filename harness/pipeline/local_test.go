@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tive-dev/tive/harness/store"
 )
 
 // TestLocalJobs: Local{Jobs: n} runs up to n stages of a batch at once and
@@ -87,10 +89,10 @@ func TestLocalJobsSameBytes(t *testing.T) {
 	dir := t.TempDir()
 	st := sweepStudy(t, dir, 90, "{method: random, budget: 0.2}", "[0, 1, 2, 3]")
 	var err error
-	stores := map[int]*Store{}
+	stores := map[int]*store.Store{}
 	var sum *Summary
 	for _, jobs := range []int{1, 3} {
-		s, _ := OpenStore(filepath.Join(dir, fmt.Sprint(jobs)))
+		s, _ := store.Open(filepath.Join(dir, fmt.Sprint(jobs)))
 		stores[jobs] = s
 		if sum, err = (&Runner{Store: s, Executor: Local{Jobs: jobs}}).Run(context.Background(), st); err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -343,7 +344,7 @@ type backendRuntime struct {
 
 func (b backendParams) open(c *Call) (backend.Backend, error) {
 	if b.Kind != "external" {
-		return backend.Builtin{ShardDone: func(int, int) { hook("shard-written:features") }}, nil
+		return backend.Builtin{ShardDone: func(int, int) { store.At("shard-written:features") }}, nil
 	}
 	var rt backendRuntime
 	if len(c.Runtime) > 0 {

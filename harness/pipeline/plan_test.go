@@ -13,6 +13,7 @@ import (
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -125,14 +126,14 @@ func TestWordAlignmentPlanned(t *testing.T) {
 // builds its vocabulary from the planted mixture itself, so it keeps that
 // world.
 func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
-	store, err := OpenStore(t.TempDir())
+	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := func(text string) map[string]string { // the first node's key of each stage
 		out := map[string]string{}
 		for _, n := range plannedNodes(t, text) {
-			if n.key, _, err = store.computeKey(n); err != nil {
+			if n.key, _, err = computeKey(st, n); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok := out[n.Stage]; !ok {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
 )
 
 // StageResult reports one stage of a run.
@@ -51,7 +52,7 @@ type Results struct {
 
 // Runner runs studies through a store.
 type Runner struct {
-	Store    *Store
+	Store    *store.Store
 	Progress io.Writer // progress lines; nil: silent
 	Workers  int
 	Executor Executor // where stages run; nil: Local
@@ -84,7 +85,7 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 		run := &st.Runs[i]
 		nodes := Plan(run)
 		for _, n := range nodes {
-			key, ids, err := r.Store.computeKey(n)
+			key, ids, err := computeKey(r.Store, n)
 			if err != nil {
 				return sum, err
 			}
@@ -194,7 +195,7 @@ func (r *Runner) runWave(ctx context.Context, st *spec.Study, order []*Node, wav
 		}
 		batch[b] = Invocation{Call: c, Key: n.key}
 		r.logf("[%d/%d] %s: running\n", i+1, len(order), n)
-		hook("stage-start:" + n.Stage)
+		store.At("stage-start:" + n.Stage)
 	}
 	failed := make([]error, len(wave))
 	finish := func(b int, seconds float64, err error) {
@@ -269,7 +270,7 @@ func (r *Runner) call(n *Node, stg *Stage, prefix string) (*Call, error) {
 
 // commit writes n's manifest and moves its checked output c.Out into the store.
 func (r *Runner) commit(n *Node, stg *Stage, st *spec.Study, c *Call, seconds float64) error {
-	m := &Manifest{Key: n.key, Stage: n.Stage, Version: stg.Version, Params: c.Params, Seed: n.Seed, Inputs: n.inputIDs,
+	m := &store.Manifest{Key: n.key, Stage: n.Stage, Version: stg.Version, Params: c.Params, Seed: n.Seed, Inputs: n.inputIDs,
 		Spec: st.File, Run: n.Label, Code: Version(), Created: time.Now().UTC(), Seconds: seconds}
 	if len(st.Runs) > 0 {
 		m.SpecHash = st.Hash()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/store"
 )
 
 // Stage is one kind of step of a study. Later stages (world, pretrain,
@@ -127,7 +128,7 @@ func canonical(v any) (json.RawMessage, error) {
 }
 
 // computeKey derives a node's key; upstream keys must already be computed.
-func (s *Store) computeKey(n *Node) (string, map[string]string, error) {
+func computeKey(s *store.Store, n *Node) (string, map[string]string, error) {
 	st, ok := stages[n.Stage]
 	if !ok {
 		return "", nil, fmt.Errorf("unknown stage %q (registered: %s)", n.Stage, strings.Join(StageNames(), ", "))

@@ -1,4 +1,4 @@
-package pipeline
+package store
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func TestLockRecoversStaleLocks(t *testing.T) {
 		{"dead pid on this host", lockInfo{Host: host, PID: dead, Started: now, Beat: now}},
 		{"no heartbeat for an hour, other host", lockInfo{Host: "elsewhere", PID: 1, Started: now.Add(-2 * time.Hour), Beat: now.Add(-time.Hour)}},
 	} {
-		s, err := OpenStore(t.TempDir())
+		s, err := Open(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestLockRecoversStaleLocks(t *testing.T) {
 }
 
 func TestLockWaitsForALiveHolder(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

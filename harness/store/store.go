@@ -1,19 +1,18 @@
-// Package pipeline runs a study's stages through a content-addressed,
-// resumable run store.
+// Package store is the content-addressed, resumable run store that stages
+// write into (package pipeline computes the keys):
 //
-// A stage's key is SHA-256 over (stage name, stage version, canonical JSON of
-// its resolved parameters, its seed, and for each named input the key of the
-// upstream stage or the SHA-256 of the external file). The stage version is
-// the code version: it changes whenever the stage's outputs would change for
-// the same inputs, so stale results are never reused; unrelated commits do
-// not invalidate the cache.
+//	DIR/objects/KE/KEY/   one folder per stage output, MANIFEST.json last
+//	DIR/tmp/              work in progress; tmp/resume-KEY for resumable stages
+//	DIR/results/          what each study's runs produced (pipeline)
+//	DIR/LOCK              one run at a time
+//	DIR/filehashes.json   SHA-256 of external inputs, by path, size and time
 //
-// The store holds one folder per key, written atomically: a stage writes into
-// tmp/, every file is fsynced, MANIFEST.json is written, the folder is renamed
-// into objects/ and objects/ is fsynced. A key folder therefore exists only
-// when complete; a run killed at any moment leaves at most a tmp/ folder,
-// which the next run removes. One lock per store (LOCK) serialises runs.
-package pipeline
+// A stage writes into tmp/, every file is fsynced, MANIFEST.json is written,
+// the folder is renamed into objects/ and objects/ is fsynced. A key folder
+// therefore exists only when complete; a run killed at any moment leaves at
+// most a tmp/ folder, which the next run removes. Verify, Check and Repair
+// hold committed folders to their manifests.
+package store
 
 import (
 	"crypto/sha256"
@@ -71,8 +70,8 @@ type Manifest struct {
 	Seconds  float64           `json:"seconds"`
 }
 
-// OpenStore creates the store folders if needed.
-func OpenStore(dir string) (*Store, error) {
+// Open opens the store in dir, creating its folders if needed.
+func Open(dir string) (*Store, error) {
 	for _, sub := range []string{"objects", "tmp", "results"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
@@ -175,7 +174,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 	if err := atomic.WriteFile(filepath.Join(tmp, "MANIFEST.json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	hook("before-commit:" + m.Stage)
+	At("before-commit:" + m.Stage)
 	final := s.Path(m.Key)
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return err
@@ -191,7 +190,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 		return err
 	}
 	s.markSound(m.Key)
-	hook("after-commit:" + m.Stage)
+	At("after-commit:" + m.Stage)
 	return nil
 }
 
@@ -333,12 +332,23 @@ func (s *Store) dirHash(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-// Hook, when set (by tests), is called at named points of a run:
-// "stage-start:NAME", "before-commit:NAME", "after-commit:NAME". Tests use it
-// to kill a run at exact moments.
+// VersionInfo says which code produced an artifact.
+type VersionInfo struct {
+	Harness string `json:"harness"`
+	Commit  string `json:"commit"`
+	Dirty   bool   `json:"dirty"`
+	Go      string `json:"go"`
+	Arith   string `json:"arith"` // float32 matrix products: "gonum" or "openblas VERSION KERNEL"
+}
+
+// Hook, when set (by tests), is called at named points of a run: the
+// store's "before-commit:STAGE" and "after-commit:STAGE", and the
+// pipeline's (package pipeline). Tests use it to kill a run at exact
+// moments.
 var Hook func(point string)
 
-func hook(point string) {
+// At calls Hook at point, if it is set.
+func At(point string) {
 	if Hook != nil {
 		Hook(point)
 	}

@@ -95,7 +95,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(rep.Out, 0o755); err != nil {
 		return err
 	}
-	path := filepath.Join(rep.Out, "summary.json")
+	path := filepath.Join(rep.Out, report.SummaryFile)
 	if err := report.WriteSummary(path, sum); err != nil {
 		return err
 	}
@@ -103,11 +103,11 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if profile != "smoke" {
-		b, err := os.ReadFile(filepath.Join(rep.Out, "CLAIMS.md"))
+		b, err := os.ReadFile(filepath.Join(rep.Out, report.ClaimsFile))
 		if err != nil {
 			return err
 		}
-		if err := atomic.WriteFile(filepath.Join(out, "CLAIMS.md"), b, 0o644); err != nil {
+		if err := atomic.WriteFile(filepath.Join(out, report.ClaimsFile), b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/tive-dev/tive/harness/world"
@@ -60,12 +58,8 @@ func runWorldGenerate(args []string, stdout, stderr io.Writer) error {
 	if err := world.Generate(context.Background(), cfg, *out, progress); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(filepath.Join(*out, "world.json"))
+	m, err := world.ReadManifest(*out)
 	if err != nil {
-		return err
-	}
-	var m world.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	total := 0

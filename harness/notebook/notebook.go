@@ -167,7 +167,7 @@ func (p *Project) Run(studies ...*Study) (*Report, error) {
 // (results/<profile>/summary.json, written by `tive reproduce`) without
 // running anything.
 func (p *Project) Results(profile string) (*Report, error) {
-	s, err := report.ReadSummary(filepath.Join(p.Root, "results", profile, "summary.json"))
+	s, err := report.ReadSummary(filepath.Join(p.Root, "results", profile, report.SummaryFile))
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (p *Project) Results(profile string) (*Report, error) {
 // Profiles lists the profiles with results in results/ (those with a
 // summary.json), in the order smoke, quick, full, then any other by name.
 func (p *Project) Profiles() ([]string, error) {
-	m, err := filepath.Glob(filepath.Join(p.Root, "results", "*", "summary.json"))
+	m, err := filepath.Glob(filepath.Join(p.Root, "results", "*", report.SummaryFile))
 	if err != nil {
 		return nil, err
 	}

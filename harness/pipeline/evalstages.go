@@ -39,17 +39,13 @@ func runChance(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	type level struct {
-		Answer string  `json:"answer"`
-		Score  float64 `json:"score"`
-	}
-	out := map[string]level{}
+	out := map[string]Level{}
 	for _, b := range p.Benchmarks {
 		f, sc, err := suiteScorer(c.Inputs["world"], b)
 		if err != nil {
 			return err
 		}
-		best := level{Score: math.Inf(-1)}
+		best := Level{Score: math.Inf(-1)}
 		for _, a := range chanceAnswers {
 			ans, err := world.ConstantAnswers(b, filepath.Dir(f.Questions), a)
 			if err != nil {
@@ -64,12 +60,27 @@ func runChance(ctx context.Context, c *Call) error {
 				return fmt.Errorf("%s, constant %q: %w", b, a, err)
 			}
 			if res.Score > best.Score {
-				best = level{a, res.Score}
+				best = Level{a, res.Score}
 			}
 		}
 		out[b] = best
 	}
-	return writeJSON(filepath.Join(c.Out, "chance.json"), out)
+	return writeJSON(filepath.Join(c.Out, chanceFile), out)
+}
+
+// chanceFile is the chance stage's output.
+const chanceFile = "chance.json"
+
+// Level is a suite's best constant answer and its score.
+type Level struct {
+	Answer string  `json:"answer"`
+	Score  float64 `json:"score"`
+}
+
+// ReadChance reads the chance.json of a chance stage's output folder.
+func ReadChance(dir string) (map[string]Level, error) {
+	var out map[string]Level
+	return out, readJSON(filepath.Join(dir, chanceFile), &out)
 }
 
 type trainParams struct {
@@ -307,8 +318,11 @@ func runScore(ctx context.Context, c *Call) error {
 		}
 		out[b] = res
 	}
-	return writeJSON(filepath.Join(c.Out, "scores.json"), out)
+	return writeJSON(filepath.Join(c.Out, benchScoresFile), out)
 }
+
+// benchScoresFile is the score stage's output.
+const benchScoresFile = "scores.json"
 
 // suiteScorer returns a world suite's files and its official scorer.
 func suiteScorer(worldDir, bench string) (world.SuiteFiles, benchmarks.Scorer, error) {
@@ -323,9 +337,5 @@ func suiteScorer(worldDir, bench string) (world.SuiteFiles, benchmarks.Scorer, e
 // ReadBenchScores reads the scores.json of a score stage's output folder.
 func ReadBenchScores(dir string) (map[string]benchmarks.Result, error) {
 	var out map[string]benchmarks.Result
-	b, err := os.ReadFile(filepath.Join(dir, "scores.json"))
-	if err != nil {
-		return nil, err
-	}
-	return out, json.Unmarshal(b, &out)
+	return out, readJSON(filepath.Join(dir, benchScoresFile), &out)
 }

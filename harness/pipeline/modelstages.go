@@ -110,10 +110,10 @@ func runPretrain(ctx context.Context, c *Call) error {
 
 // worldText reads a world's captions and training mixture.
 func worldText(w string) (caps, mix []data.Record, err error) {
-	if caps, err = data.Load(filepath.Join(w, "pretrain.json")); err != nil {
+	if caps, err = data.Load(filepath.Join(w, world.PretrainFile)); err != nil {
 		return nil, nil, err
 	}
-	mix, err = data.Load(filepath.Join(w, "mixture.json"))
+	mix, err = data.Load(filepath.Join(w, world.MixtureFile))
 	return caps, mix, err
 }
 

@@ -57,7 +57,7 @@ func (p *planner) pool() {
 	if r.Data.Source == "world" {
 		p.world = &Node{Stage: "world", Params: r.World.Config().WithDefaults()}
 		p.add(p.world)
-		p.inputs["records"] = Ref{Node: p.world, File: "mixture.json"}
+		p.inputs["records"] = Ref{Node: p.world, File: world.MixtureFile}
 	} else {
 		p.inputs["records"] = Ref{File: r.Path(r.Data.Records)}
 	}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/tive-dev/tive/harness/atomic"
@@ -71,9 +73,25 @@ func runSelectStage(ctx context.Context, c *Call) error {
 	opt := p.Options
 	opt.Seed = c.Seed
 	in := SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c), Features: c.Inputs["features"], Norms: c.Inputs["norms"], Validation: c.Inputs["validation"]}
-	out := SelectOutputs{Subset: filepath.Join(c.Out, "subset.json"), Scores: filepath.Join(c.Out, "scores.jsonl"), Tasks: filepath.Join(c.Out, "tasks.json")}
-	_, err := RunSelect(in, opt, out, c.Workers)
+	_, err := RunSelect(in, opt, selectOutputs(c.Out), c.Workers)
 	return err
+}
+
+// selectOutputs are the select stage's files in its folder dir.
+func selectOutputs(dir string) SelectOutputs {
+	return SelectOutputs{Subset: filepath.Join(dir, "subset.json"), Scores: filepath.Join(dir, "scores.jsonl"), Tasks: filepath.Join(dir, "tasks.json")}
+}
+
+// ReadSelection reads a select stage's output folder dir: a line per
+// record of the pool (scores.jsonl) and the per-task table (tasks.json).
+func ReadSelection(dir string) ([]ScoreLine, []selection.TaskStat, error) {
+	out := selectOutputs(dir)
+	lines, err := ReadScores(out.Scores)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tasks []selection.TaskStat
+	return lines, tasks, readJSON(out.Tasks, &tasks)
 }
 
 // labelsArg gives the rules to label with: a rule file input, or a built-in name.
@@ -90,4 +108,16 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return atomic.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// readJSON decodes the JSON file path into v.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
 }

@@ -80,7 +80,7 @@ func TestTokensCoverEveryImage(t *testing.T) {
 			t.Errorf("%s: image %s not in the tokens", what, path)
 		}
 	}
-	recs, err := data.Load(filepath.Join(w, "mixture.json"))
+	recs, err := data.Load(filepath.Join(w, world.MixtureFile))
 	if err != nil {
 		t.Fatal(err)
 	}

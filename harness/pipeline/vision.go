@@ -174,7 +174,7 @@ func runTokens(ctx context.Context, c *Call) error {
 		return err
 	}
 	w := c.Inputs["world"]
-	recs, err := data.Load(filepath.Join(w, "mixture.json"))
+	recs, err := data.Load(filepath.Join(w, world.MixtureFile))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/store"
+	"github.com/tive-dev/tive/harness/world"
 )
 
 // Summary is everything the report shows, for one profile: tables, plots and
@@ -188,10 +190,8 @@ func taskDraws(runs []*Run) {
 // read fills r from the run's stage outputs.
 func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]map[int]string) error {
 	for stage, dir := range rr.Outputs {
-		var m struct {
-			Seconds float64 `json:"seconds"`
-		}
-		if err := readJSON(filepath.Join(dir, "MANIFEST.json"), &m); err != nil {
+		m, err := store.ReadManifest(dir)
+		if err != nil {
 			return err
 		}
 		r.Seconds[stage] = m.Seconds
@@ -200,12 +200,13 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 	if !ok {
 		return fmt.Errorf("no select stage output")
 	}
-	if err := readJSON(filepath.Join(sel, "tasks.json"), &r.Tasks); err != nil {
-		return err
-	}
-	lines, err := pipeline.ReadScores(filepath.Join(sel, "scores.jsonl"))
+	lines, tasks, err := pipeline.ReadSelection(sel)
 	if err != nil {
 		return err
+	}
+	r.Tasks = make([]TaskCount, 0, len(tasks))
+	for _, t := range tasks {
+		r.Tasks = append(r.Tasks, TaskCount{Task: t.Task, N: t.N, Selected: t.Selected, Difficulty: t.Difficulty})
 	}
 	r.Pool = len(lines)
 	for _, t := range r.Tasks {
@@ -221,7 +222,7 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 	if w, ok := rr.Outputs["world"]; ok {
 		groups, ok := worlds[w]
 		if !ok {
-			if groups, err = dupGroups(filepath.Join(w, "mixture.json")); err != nil {
+			if groups, err = dupGroups(filepath.Join(w, world.MixtureFile)); err != nil {
 				return err
 			}
 			worlds[w] = groups
@@ -239,10 +240,8 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 		}
 	}
 	if dir, ok := rr.Outputs["chance"]; ok {
-		var ch map[string]struct {
-			Score float64 `json:"score"`
-		}
-		if err := readJSON(filepath.Join(dir, "chance.json"), &ch); err != nil {
+		ch, err := pipeline.ReadChance(dir)
+		if err != nil {
 			return err
 		}
 		r.Chance = map[string]float64{}

@@ -9,6 +9,13 @@ import (
 	"github.com/tive-dev/tive/harness/atomic"
 )
 
+// The files of a profile's results folder that other packages name: the
+// summary (WriteSummary) and the claims' verdicts (WriteAll).
+const (
+	SummaryFile = "summary.json"
+	ClaimsFile  = "CLAIMS.md"
+)
+
 // WriteAll writes every table (<name>.md, .csv, .tex), every plot (.png,
 // .svg), CLAIMS.md and report.md (all tables and plots on one page) of
 // the summary at summaryPath into dir. Everything is computed from the
@@ -42,7 +49,7 @@ func WriteAll(summaryPath, dir string) error {
 	}
 	var claims bytes.Buffer
 	WriteClaims(&claims, s)
-	if err := atomic.WriteFile(filepath.Join(dir, "CLAIMS.md"), claims.Bytes(), 0o644); err != nil {
+	if err := atomic.WriteFile(filepath.Join(dir, ClaimsFile), claims.Bytes(), 0o644); err != nil {
 		return err
 	}
 	return atomic.WriteFile(filepath.Join(dir, "report.md"), page.Bytes(), 0o644)

@@ -117,7 +117,7 @@ func unlisted(dir string, m *Manifest) string {
 			return err
 		}
 		r, _ := filepath.Rel(dir, p)
-		if r = filepath.ToSlash(r); r != "MANIFEST.json" && m.Files[r] == "" {
+		if r = filepath.ToSlash(r); r != ManifestFile && m.Files[r] == "" {
 			extra = r
 		}
 		return nil

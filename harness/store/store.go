@@ -83,21 +83,28 @@ func Open(dir string) (*Store, error) {
 // Path is the folder of a committed key.
 func (s *Store) Path(key string) string { return filepath.Join(s.Dir, "objects", key[:2], key) }
 
+// ManifestFile is the manifest's name in a key's folder, written last.
+const ManifestFile = "MANIFEST.json"
+
 // Has reports whether key is committed (its manifest exists).
 func (s *Store) Has(key string) bool {
-	_, err := os.Stat(filepath.Join(s.Path(key), "MANIFEST.json"))
+	_, err := os.Stat(filepath.Join(s.Path(key), ManifestFile))
 	return err == nil
 }
 
 // Manifest reads a committed key's manifest.
-func (s *Store) Manifest(key string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(s.Path(key), "MANIFEST.json"))
+func (s *Store) Manifest(key string) (*Manifest, error) { return ReadManifest(s.Path(key)) }
+
+// ReadManifest reads the manifest of a key's folder dir.
+func ReadManifest(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", key, err)
+		return nil, fmt.Errorf("%s: %v", p, err)
 	}
 	return &m, nil
 }
@@ -171,7 +178,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 		return err
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := atomic.WriteFile(filepath.Join(tmp, "MANIFEST.json"), append(b, '\n'), 0o644); err != nil {
+	if err := atomic.WriteFile(filepath.Join(tmp, ManifestFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	At("before-commit:" + m.Stage)

@@ -13,6 +13,14 @@ import (
 	"github.com/tive-dev/tive/harness/world/assets"
 )
 
+// The files at the top of a world's folder (Generate); other packages name
+// them by these.
+const (
+	MixtureFile  = "mixture.json"  // the instruction mixture
+	PretrainFile = "pretrain.json" // the captions of the pretrain stage
+	ManifestFile = "world.json"    // the Manifest, written last
+)
+
 // Manifest is DIR/world.json: what was generated, from what.
 type Manifest struct {
 	FormatVersion int              `json:"format_version"`
@@ -30,6 +38,15 @@ type Manifest struct {
 	Pretrain      int              `json:"pretrain"`
 	Images        int              `json:"images"` // files under DIR/images
 	Duplicates    int              `json:"planted_duplicates"`
+}
+
+// ReadManifest reads the Manifest of the world in dir.
+func ReadManifest(dir string) (*Manifest, error) {
+	var m Manifest
+	if err := readJSON(filepath.Join(dir, ManifestFile), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // A Count is a named number.
@@ -96,7 +113,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 	for _, f := range []struct {
 		name string
 		v    any
-	}{{"mixture.json", mix}, {"pretrain.json", pre}} {
+	}{{MixtureFile, mix}, {PretrainFile, pre}} {
 		b, err := marshal(f.v, "")
 		if err != nil {
 			return err
@@ -130,7 +147,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(done
 	if err != nil {
 		return err
 	}
-	if err := writeFile(outDir, "world.json", append(b, '\n')); err != nil {
+	if err := writeFile(outDir, ManifestFile, append(b, '\n')); err != nil {
 		return err
 	}
 	tick()

@@ -55,7 +55,7 @@ func Preview(dir, outDir string) ([]string, error) {
 		return nil, err
 	}
 	var recs []Record
-	if err := readJSON(filepath.Join(dir, "mixture.json"), &recs); err != nil {
+	if err := readJSON(filepath.Join(dir, MixtureFile), &recs); err != nil {
 		return nil, fmt.Errorf("world preview: %w", err)
 	}
 	type sheet struct {

@@ -27,7 +27,7 @@ func init() {
 
 func runSelect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("select", stderr)
-	def := selection.Defaults("tive")
+	def := selection.Defaults(selection.TIVE)
 	var (
 		in       pipeline.SelectFiles
 		out      pipeline.SelectOutputs
@@ -37,7 +37,7 @@ func runSelect(args []string, stdout, stderr io.Writer) error {
 		workers  int
 		showJSON bool
 	)
-	fs.StringVar(&opt.Method, "method", "tive", "selection method: "+strings.Join(selection.Methods, ", "))
+	fs.StringVar(&opt.Method, "method", selection.TIVE, "selection method: "+strings.Join(selection.Methods, ", "))
 	fs.StringVar(&in.Records, "records", "", "instruction records (LLaVA JSON list or JSON lines)")
 	fs.StringVar(&in.Labels, "labels", "", "labelling rules: a built-in name (llava665k) or a YAML file; default: each record's \"dataset\"")
 	fs.StringVar(&in.Features, "features", "", "projected gradient features: [N, d] .npy or a sharded feature store folder")

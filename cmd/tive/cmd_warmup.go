@@ -34,7 +34,7 @@ func runWarmup(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 || in.Records == "" || out == "" {
 		return usagef("--records and --out are required, and nothing else")
 	}
-	recs, pool, err := pipeline.LoadPool(in, "random", 0)
+	recs, pool, err := pipeline.LoadPool(in, selection.Random, 0)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func PoolSizes(r spec.Run) (sizes map[string]int, unknown string, err error) {
 		if _, err := os.Stat(r.Data.Records); err != nil {
 			return nil, fmt.Sprintf("%s is not there yet", r.Data.Records), nil
 		}
-		recs, _, err := LoadPool(SelectFiles{Records: r.Data.Records, Labels: r.Data.Labels}, "random", 0)
+		recs, _, err := LoadPool(SelectFiles{Records: r.Data.Records, Labels: r.Data.Labels}, selection.Random, 0)
 		if err != nil {
 			return nil, "", err
 		}

@@ -45,7 +45,7 @@ func runWarmup(ctx context.Context, c *Call) error {
 	if err := c.Decode(&p); err != nil {
 		return err
 	}
-	recs, pool, err := LoadPool(SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c)}, "random", c.Workers)
+	recs, pool, err := LoadPool(SelectFiles{Records: c.Inputs["records"], Labels: labelsArg(p.Labels, c)}, selection.Random, c.Workers)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/selection"
 )
 
 // benchOrder is the paper's column order of the eight benchmarks.
@@ -46,7 +48,7 @@ func (st *Study) Conditions() []*Condition {
 // redundancy study's keep runs, the value alone for one sweep key, else
 // "key=value" pairs.
 func conditionName(r *Run, parts []string) string {
-	if r.Method == "keep" {
+	if r.Method == selection.Keep {
 		var ks []string
 		for k, v := range r.Sweep {
 			if t, ok := strings.CutPrefix(k, "selection.keep."); ok {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/selection"
 )
 
 // Verdicts of a claim.
@@ -28,9 +30,6 @@ type Claim struct {
 	Verdict string
 	Numbers string
 }
-
-// baselines are the main study's baselines at TIVE's budget.
-var baselines = []string{"random", "random-per-task", "length", "perplexity", "el2n", "grand", "less"}
 
 // fmtIV formats an interval as "12.3 ± 0.4" (or "12.3" without one).
 func fmtIV(iv Interval) string {
@@ -62,7 +61,7 @@ func Claims(s *Summary) []Claim {
 // chance scores there is nothing to check, and it reports true.
 func learned(s *Summary) (bool, string) {
 	conds, benches := mainStudy(s)
-	full := Find(conds, "full")
+	full := Find(conds, selection.Full)
 	if full == nil || len(full.Runs) == 0 || len(full.Runs[0].Chance) == 0 {
 		return true, ""
 	}
@@ -83,7 +82,7 @@ func mainStudy(s *Summary) ([]*Condition, []string) {
 func parityClaim(s *Summary) Claim {
 	c := Claim{Text: "TIVE with 15% of the data performs on par with full data (average and every benchmark)", Verdict: NotRun}
 	conds, benches := mainStudy(s)
-	tive, full := Find(conds, "tive"), Find(conds, "full")
+	tive, full := Find(conds, selection.TIVE), Find(conds, selection.Full)
 	if tive == nil || full == nil || len(benches) == 0 {
 		return c
 	}
@@ -117,7 +116,7 @@ func parityClaim(s *Summary) Claim {
 
 // beats sorts the named methods by how TIVE's average compares with theirs.
 func beats(conds []*Condition, methods []string, benches []string) (above, tied, below []string, ok bool) {
-	tive := Find(conds, "tive")
+	tive := Find(conds, selection.TIVE)
 	if tive == nil {
 		return nil, nil, nil, false
 	}
@@ -147,7 +146,7 @@ func versus(c Claim, conds []*Condition, methods, benches []string) Claim {
 	if len(above)+len(tied)+len(below) == 0 {
 		return c
 	}
-	tive := Find(conds, "tive")
+	tive := Find(conds, selection.TIVE)
 	c.Numbers = fmt.Sprintf("TIVE average %s points; TIVE above: [%s]; no difference called: [%s]; TIVE below: [%s]",
 		fmtIV(tive.Over(func(r *Run) float64 { return r.Average(benches) })), strings.Join(above, "; "), strings.Join(tied, "; "), strings.Join(below, "; "))
 	switch {
@@ -165,12 +164,12 @@ func versus(c Claim, conds []*Condition, methods, benches []string) Claim {
 
 func baselineClaim(s *Summary) Claim {
 	conds, benches := mainStudy(s)
-	return versus(Claim{Text: "TIVE outperforms every baseline at the same 15% budget (average score)", Verdict: NotRun}, conds, baselines, benches)
+	return versus(Claim{Text: "TIVE outperforms every baseline at the same 15% budget (average score)", Verdict: NotRun}, conds, selection.Baselines, benches)
 }
 
 func ablationClaim(s *Summary) Claim {
 	conds, benches := mainStudy(s)
-	return versus(Claim{Text: "Both task-level and instance-level value matter: TIVE beats tive-task and tive-instance", Verdict: NotRun}, conds, []string{"tive-task", "tive-instance"}, benches)
+	return versus(Claim{Text: "Both task-level and instance-level value matter: TIVE beats tive-task and tive-instance", Verdict: NotRun}, conds, []string{selection.TIVETask, selection.TIVEInstance}, benches)
 }
 
 func redundancyClaim(s *Summary) Claim {
@@ -180,7 +179,7 @@ func redundancyClaim(s *Summary) Claim {
 		return c
 	}
 	conds, benches := st.Conditions(), st.Benchmarks()
-	full := Find(conds, "full")
+	full := Find(conds, selection.Full)
 	if full == nil || len(conds) < 2 {
 		return c
 	}
@@ -232,9 +231,9 @@ func ratioClaim(s *Summary) Claim {
 		}
 		p := byBudget[r.Budget]
 		switch r.Method {
-		case "tive":
+		case selection.TIVE:
 			p[0] = k
-		case "random":
+		case selection.Random:
 			p[1] = k
 		}
 		byBudget[r.Budget] = p
@@ -291,7 +290,7 @@ func withinClaim(s *Summary) Claim {
 		return c
 	}
 	conds, benches := st.Conditions(), st.Benchmarks()
-	tive, task := Find(conds, "tive"), Find(conds, "tive-task")
+	tive, task := Find(conds, selection.TIVE), Find(conds, selection.TIVETask)
 	if tive == nil || task == nil || len(benches) == 0 {
 		return c
 	}
@@ -331,7 +330,7 @@ func plantedClaim(s *Summary) Claim {
 		return c
 	}
 	conds := st.Conditions()
-	tive, rnd := Find(conds, "tive"), Find(conds, "random")
+	tive, rnd := Find(conds, selection.TIVE), Find(conds, selection.Random)
 	if tive == nil || rnd == nil {
 		return c
 	}
@@ -358,7 +357,7 @@ func costClaim(s *Summary) Claim {
 		return c
 	}
 	conds := st.Conditions()
-	tive, full := Find(conds, "tive"), Find(conds, "full")
+	tive, full := Find(conds, selection.TIVE), Find(conds, selection.Full)
 	if tive == nil || full == nil {
 		return c
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/atomic"
+	"github.com/tive-dev/tive/harness/selection"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -134,7 +135,7 @@ func RedundancyPlot(s *Summary) (*Figure, error) {
 		return nil, nil
 	}
 	conds := st.Conditions()
-	full := Find(conds, "full")
+	full := Find(conds, selection.Full)
 	benches := st.Benchmarks()
 	if full == nil || len(benches) == 0 {
 		return nil, nil
@@ -308,7 +309,7 @@ func RatioPlot(s *Summary) (*Figure, error) {
 		p.Legend.Add(m+" (mean, 95% band)", l, sc)
 	}
 	if main := s.Study("main"); main != nil {
-		if full := Find(main.Conditions(), "full"); full != nil {
+		if full := Find(main.Conditions(), selection.Full); full != nil {
 			iv := full.Over(func(r *Run) float64 { return r.Average(benches) })
 			for _, ln := range []struct {
 				y    float64
@@ -379,7 +380,7 @@ func tiveCondition(s *Summary) *Condition {
 	if st == nil {
 		return nil
 	}
-	return Find(st.Conditions(), "tive")
+	return Find(st.Conditions(), selection.TIVE)
 }
 
 // ProportionPlot sets each task's share of the mixture against its share

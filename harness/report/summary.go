@@ -13,6 +13,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
@@ -168,7 +169,7 @@ func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {
 // same seed and budget among runs (the tive-task run itself included).
 func taskDraws(runs []*Run) {
 	for _, ref := range runs {
-		if ref.Method != "tive-task" {
+		if ref.Method != selection.TIVETask {
 			continue
 		}
 		for _, r := range runs {

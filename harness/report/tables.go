@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/selection"
 )
 
 // seedsText states the statistic of a table's cells for n seeds.
@@ -118,7 +120,7 @@ func MainTable(st *Study) *Table {
 	if len(benches) == 0 {
 		return nil
 	}
-	full := Find(conds, "full")
+	full := Find(conds, selection.Full)
 	t := &Table{Name: "main", Header: append(append([]string{"method", "seeds", "subset %"}, benches...), "avg", "rel. %")}
 	t.Rows = scoreRows(conds, full, benches, true)
 	if ch := st.Runs[0].Chance; len(ch) > 0 {
@@ -136,7 +138,7 @@ func MainTable(st *Study) *Table {
 // TaskTable compares TIVE's per-task share of the subset with the
 // mixture's (main study, method tive).
 func TaskTable(st *Study) *Table {
-	c := Find(st.Conditions(), "tive")
+	c := Find(st.Conditions(), selection.TIVE)
 	if c == nil {
 		return nil
 	}
@@ -171,7 +173,7 @@ func deltaCell(c, ref *Condition, f func(*Run) float64) Cell {
 // the change of every benchmark against full data.
 func RedundancyTable(st *Study) *Table {
 	conds := st.Conditions()
-	full := Find(conds, "full")
+	full := Find(conds, selection.Full)
 	benches := st.Benchmarks()
 	if full == nil || len(benches) == 0 {
 		return nil
@@ -279,7 +281,7 @@ func PlantedTable(st *Study) *Table {
 	if len(conds) == 0 || st.Runs[0].Duplicates == nil {
 		return nil
 	}
-	ref := Find(conds, "random")
+	ref := Find(conds, selection.Random)
 	d0 := st.Runs[0].Duplicates
 	t := &Table{Name: "planted-kept", Header: []string{"method", "seeds", "subset n", "groups covered %", "groups with ≥ 2 kept %", "redundant % of subset"}}
 	multi := func(r *Run) float64 {

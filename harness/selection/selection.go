@@ -47,8 +47,91 @@ import (
 	"github.com/tive-dev/tive/harness/grad"
 )
 
+// The names of the methods that other packages single out.
+const (
+	Full = "full" // every record, the reference the others are held to
+	TIVE = "tive"
+	// TIVETask and TIVEInstance are TIVE with one of its two scores: the
+	// task difficulties alone (uniform draws within a task), or the
+	// instance influences alone (task shares by size).
+	TIVETask     = "tive-task"
+	TIVEInstance = "tive-instance"
+	Keep         = "keep"   // the redundancy study: a fraction of named tasks
+	Random       = "random" // the baseline every selection must beat
+)
+
+// A method is one selection method: its name, what it is (Kind), the
+// inputs it reads, how its budget becomes draws (shares), and how it picks
+// (run).
+type method struct {
+	name   string
+	kind   Kind
+	needs  Inputs
+	shares shares
+	run    func(s *selector, res *Result) error
+}
+
+// Kind says what a method is in the paper's comparisons.
+type Kind int
+
+const (
+	Reference Kind = iota // full data
+	Ours                  // TIVE and its two ablations
+	Baseline              // a method the paper compares TIVE with
+	Study                 // the redundancy study's keep
+)
+
+// shares is how a method spends its budget p·N over the included tasks.
+type shares int
+
+const (
+	whole        shares = iota // full and keep: no budget
+	byDifficulty               // tive, tive-task: shares by mean gradient norm
+	bySize                     // tive-instance, random-per-task: shares by task size
+	pooled                     // the global methods: int(p·N) records of all included tasks
+)
+
+// methods is every method, in the order documentation shows them.
+var methods = []method{
+	{name: Full, kind: Reference, shares: whole, run: (*selector).all},
+	{name: TIVE, kind: Ours, needs: Inputs{Features: true, Norms: true}, shares: byDifficulty, run: (*selector).tive},
+	{name: TIVETask, kind: Ours, needs: Inputs{Norms: true}, shares: byDifficulty, run: (*selector).tive},
+	{name: TIVEInstance, kind: Ours, needs: Inputs{Features: true}, shares: bySize, run: (*selector).tive},
+	{name: Random, kind: Baseline, shares: pooled, run: pooledBy((*selector).random)},
+	{name: "random-per-task", kind: Baseline, shares: bySize, run: (*selector).perTask},
+	{name: "length", kind: Baseline, shares: pooled, run: pooledBy((*selector).length)},
+	{name: "perplexity", kind: Baseline, needs: Inputs{Vector: "loss"}, shares: pooled, run: pooledBy((*selector).vector)},
+	{name: "el2n", kind: Baseline, needs: Inputs{Vector: "el2n"}, shares: pooled, run: pooledBy((*selector).vector)},
+	{name: "grand", kind: Baseline, needs: Inputs{Norms: true}, shares: pooled, run: pooledBy((*selector).grand)},
+	{name: "less", kind: Baseline, needs: Inputs{Features: true, Validation: true}, shares: pooled, run: pooledBy((*selector).less)},
+	{name: Keep, kind: Study, shares: whole, run: (*selector).keep},
+}
+
 // Methods lists every method name, in the order documentation shows them.
-var Methods = []string{"full", "tive", "tive-task", "tive-instance", "random", "random-per-task", "length", "grand", "perplexity", "el2n", "less", "keep"}
+var Methods = namesOf(func(method) bool { return true })
+
+// Baselines lists the methods the paper compares TIVE with, in order.
+var Baselines = namesOf(func(m method) bool { return m.kind == Baseline })
+
+func namesOf(keep func(method) bool) []string {
+	var out []string
+	for _, m := range methods {
+		if keep(m) {
+			out = append(out, m.name)
+		}
+	}
+	return out
+}
+
+// lookup is the method named name, false when there is none.
+func lookup(name string) (method, bool) {
+	for _, m := range methods {
+		if m.name == name {
+			return m, true
+		}
+	}
+	return method{}, false
+}
 
 // Inputs says which per-record inputs a method reads beyond task labels.
 type Inputs struct {
@@ -63,23 +146,10 @@ type Inputs struct {
 // Any reports whether the method needs a reference model's outputs at all.
 func (in Inputs) Any() bool { return in.Features || in.Norms || in.Vector != "" || in.Validation }
 
-// Needs says which inputs a method reads.
-func Needs(method string) Inputs {
-	switch method {
-	case "tive":
-		return Inputs{Features: true, Norms: true}
-	case "tive-instance":
-		return Inputs{Features: true}
-	case "tive-task", "grand":
-		return Inputs{Norms: true}
-	case "perplexity":
-		return Inputs{Vector: "loss"}
-	case "el2n":
-		return Inputs{Vector: "el2n"}
-	case "less":
-		return Inputs{Features: true, Validation: true}
-	}
-	return Inputs{}
+// Needs says which inputs a method reads (none for an unknown one).
+func Needs(name string) Inputs {
+	m, _ := lookup(name)
+	return m.needs
 }
 
 // Pool is what selection sees of an instruction pool of N records.
@@ -173,24 +243,8 @@ func Select(pool Pool, opt Options) (*Result, error) {
 		s.members[index[t]] = append(s.members[index[t]], i)
 	}
 	res := &Result{Count: make([]int, n)}
-	var err error
-	switch opt.Method {
-	case "tive", "tive-task", "tive-instance":
-		err = s.tive(res)
-	case "random", "length", "grand", "perplexity", "el2n", "less":
-		err = s.global(res)
-	case "random-per-task":
-		err = s.perTask(res)
-	case "keep":
-		err = s.keep(res)
-	case "full":
-		res.Order = make([]int, n)
-		for i := range res.Order {
-			res.Order[i] = i
-		}
-		res.Tasks = s.stats(res.Order, nil)
-	}
-	if err != nil {
+	s.m, _ = lookup(opt.Method)
+	if err := s.m.run(s, res); err != nil {
 		return nil, err
 	}
 	if len(res.Order) == 0 {
@@ -222,12 +276,13 @@ func SelectsNothing(opt Options, sizes map[string]int) (msg string, depends bool
 	}
 	b := opt.Budget * float64(n)
 	nothing := false
-	switch opt.Method {
-	case "keep", "full":
+	m, _ := lookup(opt.Method)
+	switch m.shares {
+	case whole:
 		return "", false
-	case "random", "length", "grand", "perplexity", "el2n", "less":
+	case pooled:
 		nothing = int(b) == 0 || incTotal == 0
-	case "random-per-task", "tive-instance":
+	case bySize:
 		// Shares by task size: int(n_t/Σn_t'·p·N) draws per included task.
 		nothing = true
 		for t, c := range sizes {
@@ -235,7 +290,7 @@ func SelectsNothing(opt Options, sizes map[string]int) (msg string, depends bool
 				nothing = false
 			}
 		}
-	default: // tive, tive-task: shares by difficulty
+	case byDifficulty:
 		switch {
 		case b < 1 || incTotal == 0:
 			nothing = true
@@ -256,10 +311,11 @@ func SelectsNothing(opt Options, sizes map[string]int) (msg string, depends bool
 // fraction in [0, 1] (keep.<task>, in task order).
 func (o Options) Validate() error {
 	var l field.List
-	if !slices.Contains(Methods, o.Method) {
+	m, ok := lookup(o.Method)
+	if !ok {
 		l.Add("method", "unknown method %q (want one of %s)", o.Method, strings.Join(Methods, ", "))
 	}
-	if o.Method != "keep" && o.Method != "full" && !(o.Budget > 0 && o.Budget <= 1) {
+	if ok && m.shares != whole && !(o.Budget > 0 && o.Budget <= 1) {
 		l.Add("budget", "%g is outside (0, 1] (a fraction of the pool, e.g. 0.15)", o.Budget)
 	}
 	if math.IsNaN(o.Q) || math.IsInf(o.Q, 0) {
@@ -274,7 +330,7 @@ func (o Options) Validate() error {
 	if o.Order != "high" && o.Order != "low" {
 		l.Add("order", "%q (want high or low)", o.Order)
 	}
-	if o.Method == "keep" && len(o.Keep) == 0 {
+	if o.Method == Keep && len(o.Keep) == 0 {
 		l.Add("keep", "method keep needs at least one task: fraction")
 	}
 	for _, t := range slices.Sorted(maps.Keys(o.Keep)) {
@@ -288,6 +344,7 @@ func (o Options) Validate() error {
 type selector struct {
 	pool     Pool
 	opt      Options
+	m        method // opt.Method's
 	stream   string // the kind of draw named in Stream: "per-task" for every method, "warmup"
 	tasks    []string
 	index    map[string]int
@@ -319,11 +376,21 @@ func (s *selector) needNorms() error {
 	return nil
 }
 
-// tive runs tive, tive-task and tive-instance.
+// all runs full: every record once, in pool order.
+func (s *selector) all(res *Result) error {
+	res.Order = make([]int, len(s.pool.Tasks))
+	for i := range res.Order {
+		res.Order[i] = i
+	}
+	res.Tasks = s.stats(res.Order, nil)
+	return nil
+}
+
+// tive runs tive, tive-task and tive-instance: the task difficulties where
+// the method reads norms, the instance influences where it reads features.
 func (s *selector) tive(res *Result) error {
 	n := float64(len(s.pool.Tasks))
-	useDifficulty := s.opt.Method != "tive-instance"
-	useInfluence := s.opt.Method != "tive-task"
+	useDifficulty, useInfluence := s.m.needs.Norms, s.m.needs.Features
 	if useDifficulty {
 		if err := s.needNorms(); err != nil {
 			return err
@@ -453,68 +520,89 @@ func topK(members []int, score []float64, k int) []int {
 	return m[:min(k, len(m))]
 }
 
-// global runs random, length, grand, perplexity, el2n and less: int(p·N)
-// records of the included tasks (the highest scores; perplexity with order
-// low: the lowest losses), listed in pool order.
-func (s *selector) global(res *Result) error {
-	var cand []int
-	for k, m := range s.members {
-		if !s.excluded[k] {
-			cand = append(cand, m...)
-		}
-	}
-	sort.Ints(cand)
-	k := int(s.opt.Budget * float64(len(s.pool.Tasks)))
-	var picked []int
-	switch s.opt.Method {
-	case "random":
-		rng := rand.New(rand.NewPCG(s.opt.Seed, Stream("random", "")))
-		perm := rng.Perm(len(cand))
-		for _, j := range perm[:min(k, len(cand))] {
-			picked = append(picked, cand[j])
-		}
-	case "length":
-		if len(s.pool.Words) != len(s.pool.Tasks) {
-			return errorf("length needs response lengths: %d for %d records", len(s.pool.Words), len(s.pool.Tasks))
-		}
-		score := make([]float64, len(s.pool.Words))
-		for i, w := range s.pool.Words {
-			score[i] = float64(w)
-		}
-		picked = topK(cand, score, k)
-	case "grand":
-		if err := s.needNorms(); err != nil {
-			return err
-		}
-		picked = topK(cand, s.pool.Norms, k)
-	case "perplexity", "el2n":
-		v := s.pool.Loss
-		if s.opt.Method == "el2n" {
-			v = s.pool.EL2N
-		}
-		if len(v) != len(s.pool.Tasks) {
-			return inputErrorf("features", "%s needs the reference model's per-example %s: %d values for %d records", s.opt.Method, Needs(s.opt.Method).Vector, len(v), len(s.pool.Tasks))
-		}
-		score := v
-		if s.opt.Order == "low" && s.opt.Method == "perplexity" {
-			score = make([]float64, len(v))
-			for i, x := range v {
-				score[i] = -x
+// pooledBy runs a pooled method, whose pick chooses k of the candidates
+// (the included tasks' records, in pool order): int(p·N) records, listed
+// in pool order.
+func pooledBy(pick func(s *selector, cand []int, k int, res *Result) ([]int, error)) func(*selector, *Result) error {
+	return func(s *selector, res *Result) error {
+		var cand []int
+		for k, m := range s.members {
+			if !s.excluded[k] {
+				cand = append(cand, m...)
 			}
 		}
-		picked = topK(cand, score, k)
-	case "less":
-		score, err := LESS(s.pool.Features, s.pool.Validation, s.pool.ValidationGroups, s.pool.Workers)
+		sort.Ints(cand)
+		picked, err := pick(s, cand, int(s.opt.Budget*float64(len(s.pool.Tasks))), res)
 		if err != nil {
 			return err
 		}
-		res.Influence = score
-		picked = topK(cand, score, k)
+		sort.Ints(picked)
+		res.Order = picked
+		res.Tasks = s.stats(picked, nil)
+		return nil
 	}
-	sort.Ints(picked)
-	res.Order = picked
-	res.Tasks = s.stats(picked, nil)
-	return nil
+}
+
+// random picks k candidates uniformly (one permutation of the random
+// stream "random").
+func (s *selector) random(cand []int, k int, _ *Result) ([]int, error) {
+	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream("random", "")))
+	perm := rng.Perm(len(cand))
+	var picked []int
+	for _, j := range perm[:min(k, len(cand))] {
+		picked = append(picked, cand[j])
+	}
+	return picked, nil
+}
+
+// length picks the k candidates of longest response.
+func (s *selector) length(cand []int, k int, _ *Result) ([]int, error) {
+	if len(s.pool.Words) != len(s.pool.Tasks) {
+		return nil, errorf("length needs response lengths: %d for %d records", len(s.pool.Words), len(s.pool.Tasks))
+	}
+	score := make([]float64, len(s.pool.Words))
+	for i, w := range s.pool.Words {
+		score[i] = float64(w)
+	}
+	return topK(cand, score, k), nil
+}
+
+// grand picks the k candidates of largest gradient norm.
+func (s *selector) grand(cand []int, k int, _ *Result) ([]int, error) {
+	if err := s.needNorms(); err != nil {
+		return nil, err
+	}
+	return topK(cand, s.pool.Norms, k), nil
+}
+
+// vector runs perplexity and el2n: the k candidates of highest reference
+// loss or EL2N (perplexity with order low: of lowest loss).
+func (s *selector) vector(cand []int, k int, _ *Result) ([]int, error) {
+	v := s.pool.Loss
+	if s.m.needs.Vector == "el2n" {
+		v = s.pool.EL2N
+	}
+	if len(v) != len(s.pool.Tasks) {
+		return nil, inputErrorf("features", "%s needs the reference model's per-example %s: %d values for %d records", s.opt.Method, s.m.needs.Vector, len(v), len(s.pool.Tasks))
+	}
+	score := v
+	if s.opt.Order == "low" && s.m.needs.Vector == "loss" {
+		score = make([]float64, len(v))
+		for i, x := range v {
+			score[i] = -x
+		}
+	}
+	return topK(cand, score, k), nil
+}
+
+// less picks the k candidates of highest LESS score (res.Influence).
+func (s *selector) less(cand []int, k int, res *Result) ([]int, error) {
+	score, err := LESS(s.pool.Features, s.pool.Validation, s.pool.ValidationGroups, s.pool.Workers)
+	if err != nil {
+		return nil, err
+	}
+	res.Influence = score
+	return topK(cand, score, k), nil
 }
 
 // LESS scores every training example by its largest mean cosine to a

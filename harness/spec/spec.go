@@ -275,7 +275,7 @@ func defaults() Spec {
 		Predict:   Predict{MaxNewTokens: 16},
 		Features:  Features{Params: "lora-attn", Projector: Projector{Kind: "rademacher", Dim: 1024, Dtype: "float16"}, BatchSize: 32, ShardSize: 1024},
 		Warmup:    Warmup{Ratio: 0.08},
-		Selection: Selection{Options: selection.Defaults("tive"), ValidationPerSuite: 8},
+		Selection: Selection{Options: selection.Defaults(selection.TIVE), ValidationPerSuite: 8},
 	}
 }
 

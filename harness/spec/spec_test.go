@@ -74,7 +74,7 @@ func TestProblems(t *testing.T) {
 		{"negative workers", "name: x\nworkers: -2\ndata: {records: a.json}\nselection: {method: random}\n",
 			[]string{"s.yaml:2:10: workers: -2 is negative (0 means all cores)"}},
 		{"unknown method", "name: x\ndata: {records: a.json}\nselection: {method: best}\n",
-			[]string{`s.yaml:3:21: selection.method: unknown method "best" (want one of full, tive, tive-task, tive-instance, random, random-per-task, length, grand, perplexity, el2n, less, keep)`}},
+			[]string{`s.yaml:3:21: selection.method: unknown method "best" (want one of full, tive, tive-task, tive-instance, random, random-per-task, length, perplexity, el2n, grand, less, keep)`}},
 		{"unknown benchmark", "name: x\ndata: {source: world}\nselection: {method: random}\nbenchmarks: [pope, mmbnch]\n",
 			[]string{`s.yaml:4:20: benchmarks[1]: unknown benchmark "mmbnch" (want one of gqa, llavabench, mmbench, mmbench-cn, mme, mmvet, pope, scienceqa, seed, textvqa, vizwiz, vqav2)`}},
 		{"benchmark not in the world", "name: x\ndata: {source: world}\nselection: {method: random}\nbenchmarks: [mmvet]\n",

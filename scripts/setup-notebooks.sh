@@ -9,8 +9,9 @@
 #  - the kernelspec "gonb" in the project-local Jupyter data folder
 #    .tive/notebooks/jupyter (JUPYTER_DATA_DIR / JUPYTER_PATH point there, see
 #    scripts/run-notebooks.sh). The kernel compiles each cell in a Go
-#    workspace with the project's module and tools/notebooks (for gonbui), so
-#    a notebook imports github.com/tive-dev/tive/... as the checkout has it.
+#    workspace with the project's module and tools/notebooks (gonbui, and
+#    nbui.Show, how every notebook displays its tables and plots), so a
+#    notebook imports github.com/tive-dev/tive/... as the checkout has it.
 # GoNB runs without gopls (it only serves auto-completion), so none is built.
 #
 # Exit status: 0 when everything is in place; 2 when Jupyter is missing and

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/pipeline"
 )
 
@@ -193,8 +193,10 @@ benchmarks: [pope, gqa]
 	if code, _, errs := runTive(t, "run", spec, "--store", store, "--json"); code != 0 {
 		t.Fatalf("run after corrupting the results file: exit %d: %s", code, errs)
 	}
-	if again, err := pipeline.ReadResults(resFile); err != nil || !reflect.DeepEqual(again.Runs, res.Runs) {
-		t.Errorf("the results file after a run: %v; runs %+v, want %+v", err, again, res.Runs)
+	if again, err := pipeline.ReadResults(resFile); err != nil {
+		t.Error(err)
+	} else if d := cmp.Diff(res.Runs, again.Runs); d != "" {
+		t.Errorf("the results file after a run (-want +got):\n%s", d)
 	}
 
 	// What a crash or a stray hand leaves: an object without a manifest, a

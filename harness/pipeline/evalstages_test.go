@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -56,8 +56,8 @@ func TestRehearsal(t *testing.T) {
 		t.Fatalf("rehearsal records: %d, first %+v", len(got), got[:min(3, len(got))])
 	}
 	for i, r := range got[3:] {
-		if r.HasImage() || r.ID != texts[i].ID || !reflect.DeepEqual(r.Conversations, texts[i].Conversations) {
-			t.Errorf("text %d: %+v, want %+v", i, r, texts[i])
+		if d := cmp.Diff(texts[i].Conversations, r.Conversations); r.HasImage() || r.ID != texts[i].ID || d != "" {
+			t.Errorf("text %d: id %q (want %q), image %q, conversations (-want +got):\n%s", i, r.ID, texts[i].ID, r.Image, d)
 		}
 	}
 	first, _ := os.ReadFile(out)

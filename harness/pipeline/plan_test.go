@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/spec"
@@ -59,8 +59,8 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 	}
 	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7, rehearse: 5}]}").Drills
 	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7, Rehearse: 5}}
-	if !reflect.DeepEqual(drills, want) {
-		t.Errorf("drills planned as %+v, want %+v", drills, want)
+	if d := cmp.Diff(want, drills); d != "" {
+		t.Errorf("drills planned (-want +got):\n%s", d)
 	}
 	for language, keys := range map[string][]string{
 		"{records: 10}": {"prompt_weight", "drills"},

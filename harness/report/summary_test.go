@@ -1,9 +1,9 @@
 package report
 
 import (
-	"reflect"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
@@ -19,8 +19,8 @@ func TestDuplicates(t *testing.T) {
 	}
 	got := duplicates(groups, lines)
 	want := &Duplicates{Groups: 2, GroupRecords: 5, PoolRedundant: 3, Covered: 2, Redundant: 1, Distinct: 4, Kept: []int{0, 1, 1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("duplicates = %+v, want %+v", got, want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("duplicates (-want +got):\n%s", d)
 	}
 	if duplicates(nil, lines) != nil {
 		t.Error("a world without planted groups has no duplicate summary")
@@ -49,7 +49,7 @@ func TestVarying(t *testing.T) {
 	}
 	got := varying([][]kv{run("full", nil), run("keep", map[string]float64{"vqav2": 0.5}), run("keep", map[string]float64{"gqa": 0.05})})
 	want := []string{"selection.method", "selection.keep.vqav2", "selection.keep.gqa"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("varying = %q, want %q", got, want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("varying (-want +got):\n%s", d)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/grad"
 )
 
@@ -154,8 +155,8 @@ func TestTiveBudgetsMatchReleasedFormula(t *testing.T) {
 		for _, i := range res.Order {
 			gotTaskOrder = append(gotTaskOrder, p.Tasks[i])
 		}
-		if !reflect.DeepEqual(gotTaskOrder, wantTaskOrder) {
-			t.Errorf("output is not task by task in order of first appearance")
+		if d := cmp.Diff(wantTaskOrder, gotTaskOrder); d != "" {
+			t.Errorf("output is not task by task in order of first appearance (-want +got):\n%s", d)
 		}
 	}
 }
@@ -355,8 +356,8 @@ func TestPerplexityAndEL2N(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(res.Order, tc.want) {
-			t.Errorf("%s %s: %v, want %v", tc.method, tc.order, res.Order, tc.want)
+		if d := cmp.Diff(tc.want, res.Order); d != "" {
+			t.Errorf("%s %s (-want +got):\n%s", tc.method, tc.order, d)
 		}
 	}
 	p.EL2N = nil
@@ -574,13 +575,13 @@ func TestPerTaskDrawsShareRandomNumbers(t *testing.T) {
 		}
 		return res.Order
 	}
-	if a, b := sel("tive", 0), sel("tive-task", 0); !reflect.DeepEqual(a, b) {
-		t.Errorf("tive at q = 0 picks %v,\ntive-task %v", a, b)
+	if d := cmp.Diff(sel("tive-task", 0), sel("tive", 0)); d != "" {
+		t.Errorf("tive at q = 0 picks other records than tive-task (-tive-task +tive):\n%s", d)
 	}
 	a, b := slices.Clone(sel("tive-instance", 0)), sel("random-per-task", 0)
 	slices.Sort(a)
-	if !reflect.DeepEqual(a, b) {
-		t.Errorf("tive-instance at q = 0 picks %v,\nrandom-per-task %v", a, b)
+	if d := cmp.Diff(b, a); d != "" {
+		t.Errorf("tive-instance at q = 0 picks other records than random-per-task (-random-per-task +tive-instance):\n%s", d)
 	}
 	shared := func(x, y []int) float64 {
 		n := 0

@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tive-dev/tive/harness/data"
 )
 
 // TestLanguageAnswersAreInTheText: every record of the language corpus can
@@ -111,8 +115,8 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 		}
 	}
 	again, _, _ := Language(cfg, "language", 100, 5, 3)
-	if !reflect.DeepEqual(again, recs[100:105]) {
-		t.Error("records 100-104 drawn alone differ from the same records drawn with the rest")
+	if d := cmp.Diff(recs[100:105], again, cmpopts.IgnoreUnexported(data.Record{})); d != "" {
+		t.Errorf("records 100-104 drawn alone differ from the same records drawn with the rest (-want +got):\n%s", d)
 	}
 	other, _, _ := Language(cfg, "language-eval", 100, 5, 3)
 	if reflect.DeepEqual(other, recs[100:105]) || fmt.Sprint(other[0].ID) == recs[100].ID {
@@ -132,8 +136,11 @@ func TestLanguageOfNarrows(t *testing.T) {
 	}
 	for _, k := range []TextKind{{}, {MaxObjects: 4}} {
 		same, _, err := LanguageOf(cfg, "language", k, 0, 50, 3)
-		if err != nil || !reflect.DeepEqual(same, whole) {
-			t.Errorf("%+v: not the whole corpus (err %v)", k, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(whole, same, cmpopts.IgnoreUnexported(data.Record{})); d != "" {
+			t.Errorf("%+v: not the whole corpus (-want +got):\n%s", k, d)
 		}
 	}
 	recs, skills, err := LanguageOf(cfg, "language", TextKind{Skill: "yesno", MaxObjects: 1}, 0, 200, 3)
@@ -199,7 +206,7 @@ func TestGridLanguage(t *testing.T) {
 		t.Errorf("answers %v: want both about half", answers)
 	}
 	again, _ := GridLanguage(cfg, "grid-test", 100, 5, grid)
-	if !reflect.DeepEqual(again, recs[100:105]) {
-		t.Error("texts 100-104 drawn alone differ from the same texts drawn with the rest")
+	if d := cmp.Diff(recs[100:105], again, cmpopts.IgnoreUnexported(data.Record{})); d != "" {
+		t.Errorf("texts 100-104 drawn alone differ from the same texts drawn with the rest (-want +got):\n%s", d)
 	}
 }

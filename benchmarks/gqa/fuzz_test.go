@@ -1,8 +1,6 @@
 package gqa
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -15,15 +13,8 @@ func FuzzScore(f *testing.F) {
 	f.Add(qs, []byte(`{"question_id": 1, "text": "Yes."}`))
 	f.Add([]byte(`{}`), []byte(`{"question_id": "1", "text": ""}`))
 	f.Fuzz(func(t *testing.T, questions, answers []byte) {
-		dir := t.TempDir()
-		af := filepath.Join(dir, "q.json")
-		pf := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(af, questions, 0o644)
-		os.WriteFile(pf, answers, 0o644)
-		r, err := Score("", pf, af)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"q.json": questions, "a.jsonl": answers})
+		r, err := Score("", p("a.jsonl"), p("q.json"))
+		testenv.Scored(t, r, err)
 	})
 }

@@ -2,8 +2,6 @@ package mmbench
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -50,15 +48,8 @@ func FuzzScore(f *testing.F) {
 	f.Add([]byte(`{"question_id": "0", "text": "B"}`))
 	tsv := []byte("index\tquestion\tA\tB\tC\tD\tanswer\tcategory\n0\tq\tcat\tdog\t\t\tB\tfoo\n1000000\tq\tdog\tcat\t\t\tA\tfoo\n1\tq2\tx\ty\tNA\t\tA\tbar\n")
 	f.Fuzz(func(t *testing.T, answers []byte) {
-		dir := t.TempDir()
-		p := filepath.Join(dir, "dev.tsv")
-		a := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(p, tsv, 0o644)
-		os.WriteFile(a, answers, 0o644)
-		r, err := Score(p, a, p)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"dev.tsv": tsv, "a.jsonl": answers})
+		r, err := Score(p("dev.tsv"), p("a.jsonl"), p("dev.tsv"))
+		testenv.Scored(t, r, err)
 	})
 }

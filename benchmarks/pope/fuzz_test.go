@@ -1,8 +1,6 @@
 package pope
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -16,17 +14,8 @@ func FuzzScore(f *testing.F) {
 	f.Add([]byte(`{"question_id": 2, "text": ""}`), []byte(`{"label": 1}`))
 	questions := []byte(`{"question_id": 1, "category": "random"}` + "\n" + `{"question_id": 2, "category": "random"}` + "\n")
 	f.Fuzz(func(t *testing.T, answers, labels []byte) {
-		dir := t.TempDir()
-		q := filepath.Join(dir, "q.jsonl")
-		a := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(q, questions, 0o644)
-		os.WriteFile(a, answers, 0o644)
-		os.MkdirAll(filepath.Join(dir, "coco"), 0o755)
-		os.WriteFile(filepath.Join(dir, "coco", "coco_pope_random.json"), labels, 0o644)
-		r, err := Score(q, a, filepath.Join(dir, "coco"))
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"q.jsonl": questions, "a.jsonl": answers, "coco/coco_pope_random.json": labels})
+		r, err := Score(p("q.jsonl"), p("a.jsonl"), p("coco"))
+		testenv.Scored(t, r, err)
 	})
 }

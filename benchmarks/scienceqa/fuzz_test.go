@@ -1,8 +1,6 @@
 package scienceqa
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -27,15 +25,8 @@ func FuzzScore(f *testing.F) {
 	f.Add([]byte(`{"p1": {"choices": [], "answer": 7}, "p2": {}}`), []byte(`{"question_id": "p2", "prompt": "Q", "text": "The answer is A."}`))
 	f.Add([]byte(`[]`), []byte(``))
 	f.Fuzz(func(t *testing.T, problems, answers []byte) {
-		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, "problems.json"), problems, 0o644)
-		os.WriteFile(filepath.Join(dir, "pid_splits.json"), []byte(`{"test": ["p1", "p2"]}`), 0o644)
-		a := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(a, answers, 0o644)
-		r, err := Score("", a, dir)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"problems.json": problems, "pid_splits.json": []byte(`{"test": ["p1", "p2"]}`), "a.jsonl": answers})
+		r, err := Score("", p("a.jsonl"), p(""))
+		testenv.Scored(t, r, err)
 	})
 }

@@ -1,8 +1,6 @@
 package seed
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -16,16 +14,9 @@ func FuzzScore(f *testing.F) {
 	f.Add(bench, []byte(`{"question_id": "1", "text": "A"}`))
 	f.Add([]byte(`{"questions": [{"question_id": 5}]}`), []byte(`{"question_id": 5, "text": ""}`))
 	f.Fuzz(func(t *testing.T, annotations, answers []byte) {
-		dir := t.TempDir()
-		af := filepath.Join(dir, "SEED-Bench.json")
-		pf := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(af, annotations, 0o644)
-		os.WriteFile(pf, answers, 0o644)
-		r, err := Score("", pf, af)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
-		testenv.Typed(t, WriteUpload(filepath.Join(dir, "up.jsonl"), pf, af))
+		p := testenv.Files(t, map[string][]byte{"SEED-Bench.json": annotations, "a.jsonl": answers})
+		r, err := Score("", p("a.jsonl"), p("SEED-Bench.json"))
+		testenv.Scored(t, r, err)
+		testenv.Typed(t, WriteUpload(p("up.jsonl"), p("a.jsonl"), p("SEED-Bench.json")))
 	})
 }

@@ -1,8 +1,6 @@
 package textvqa
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -15,15 +13,8 @@ func FuzzScore(f *testing.F) {
 	f.Add(ann, []byte(`{"question_id": "i1", "prompt": "OCR tokens: x Question: what is it? Short answer:", "text": "a"}`))
 	f.Add([]byte(`{"data": []}`), []byte(`{}`))
 	f.Fuzz(func(t *testing.T, annotations, answers []byte) {
-		dir := t.TempDir()
-		af := filepath.Join(dir, "val.json")
-		pf := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(af, annotations, 0o644)
-		os.WriteFile(pf, answers, 0o644)
-		r, err := Score("", pf, af)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"val.json": annotations, "a.jsonl": answers})
+		r, err := Score("", p("a.jsonl"), p("val.json"))
+		testenv.Scored(t, r, err)
 	})
 }

@@ -1,8 +1,6 @@
 package vqav2
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tive-dev/tive/benchmarks/internal/testenv"
@@ -15,17 +13,8 @@ func FuzzScore(f *testing.F) {
 	f.Add(ann, []byte(`{"question_id": "1", "text": "Yes"}`))
 	f.Add([]byte(`{"annotations": [{"question_id": 1, "answers": [{"answer": 3}]}]}`), []byte(`{"question_id": 1, "text": ""}`))
 	f.Fuzz(func(t *testing.T, annotations, answers []byte) {
-		dir := t.TempDir()
-		qf := filepath.Join(dir, "q.jsonl")
-		af := filepath.Join(dir, "annotations.json")
-		pf := filepath.Join(dir, "a.jsonl")
-		os.WriteFile(qf, []byte(`{"question_id": 1, "image": "x.jpg", "text": "Q?"}`+"\n"), 0o644)
-		os.WriteFile(af, annotations, 0o644)
-		os.WriteFile(pf, answers, 0o644)
-		r, err := Score(qf, pf, af)
-		testenv.Typed(t, err)
-		if err == nil {
-			testenv.Finite(t, r.Headline(), r.Metrics())
-		}
+		p := testenv.Files(t, map[string][]byte{"q.jsonl": []byte(`{"question_id": 1, "image": "x.jpg", "text": "Q?"}` + "\n"), "annotations.json": annotations, "a.jsonl": answers})
+		r, err := Score(p("q.jsonl"), p("a.jsonl"), p("annotations.json"))
+		testenv.Scored(t, r, err)
 	})
 }

@@ -115,8 +115,19 @@ func SyncDir(dir string) error {
 }
 
 // HashFile returns the hex SHA-256 of the file at path.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
+func HashFile(path string) (string, error) { return hashFile(path, false) }
+
+// SyncAndHash fsyncs the file at path (a file written by other means than
+// this package, before it is renamed into place) and returns its hex
+// SHA-256.
+func SyncAndHash(path string) (string, error) { return hashFile(path, true) }
+
+func hashFile(path string, sync bool) (string, error) {
+	flag := os.O_RDONLY
+	if sync {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return "", err
 	}
@@ -124,6 +135,11 @@ func HashFile(path string) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return "", fmt.Errorf("fsync %s: %w", path, err)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -149,17 +149,23 @@ func versus(c Claim, conds []*Condition, methods, benches []string) Claim {
 	tive := Find(conds, selection.TIVE)
 	c.Numbers = fmt.Sprintf("TIVE average %s points; TIVE above: [%s]; no difference called: [%s]; TIVE below: [%s]",
 		fmtIV(tive.Over(func(r *Run) float64 { return r.Average(benches) })), strings.Join(above, "; "), strings.Join(tied, "; "), strings.Join(below, "; "))
+	c.Verdict = tally(ci, len(above), len(above)+len(tied)+len(below))
+	return c
+}
+
+// tally is the verdict of a claim made of n parts, holding of which
+// hold: undetermined without intervals (ci false), holds when every part
+// does, does not hold when none does, mixed otherwise.
+func tally(ci bool, holding, n int) string {
 	switch {
 	case !ci:
-		c.Verdict = Undetermined
-	case len(tied) == 0 && len(below) == 0:
-		c.Verdict = Holds
-	case len(above) == 0:
-		c.Verdict = DoesNotHold
-	default:
-		c.Verdict = Mixed
+		return Undetermined
+	case holding == n:
+		return Holds
+	case holding == 0:
+		return DoesNotHold
 	}
-	return c
+	return Mixed
 }
 
 func baselineClaim(s *Summary) Claim {
@@ -261,16 +267,7 @@ func ratioClaim(s *Summary) Claim {
 		return c
 	}
 	c.Numbers = strings.Join(parts, "; ")
-	switch {
-	case !ci:
-		c.Verdict = Undetermined
-	case wins == len(parts):
-		c.Verdict = Holds
-	case wins == 0:
-		c.Verdict = DoesNotHold
-	default:
-		c.Verdict = Mixed
-	}
+	c.Verdict = tally(ci, wins, len(parts))
 	return c
 }
 
@@ -309,17 +306,13 @@ func withinClaim(s *Summary) Claim {
 	}
 	c.Numbers = fmt.Sprintf("TIVE (%s) shares %s%% of its records with tive-task's draw from the same random numbers (other conditions: [%s]); average score %s vs tive-task %s points",
 		names[slices.Index(conds, tive)], fmtIV(share), strings.Join(others, "; "), fmtIV(a), fmtIV(u))
-	picks, scores := share.Mean < sameDraw, Compare(a, u) != 0
-	switch {
-	case !share.HasCI() || !a.HasCI():
-		c.Verdict = Undetermined
-	case picks && scores:
-		c.Verdict = Holds
-	case !picks && !scores:
-		c.Verdict = DoesNotHold
-	default:
-		c.Verdict = Mixed
+	holding := 0 // of the claim's two parts: it changes the picks, and the scores
+	for _, part := range []bool{share.Mean < sameDraw, Compare(a, u) != 0} {
+		if part {
+			holding++
+		}
 	}
+	c.Verdict = tally(share.HasCI() && a.HasCI(), holding, 2)
 	return c
 }
 

@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -170,7 +169,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 			return err
 		}
 		rel, _ := filepath.Rel(tmp, p)
-		sum, err := syncAndHash(p)
+		sum, err := atomic.SyncAndHash(p)
 		m.Files[filepath.ToSlash(rel)] = sum
 		return err
 	})
@@ -199,22 +198,6 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 	s.markSound(m.Key)
 	At("after-commit:" + m.Stage)
 	return nil
-}
-
-func syncAndHash(p string) (string, error) {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Verify checks a committed key's files against its manifest: each file the

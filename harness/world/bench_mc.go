@@ -235,7 +235,7 @@ func (s *suite) mmbench(r *rand.Rand, n int) {
 		}
 	}
 	w.Flush()
-	s.add("mmbench_dev_20230712.tsv", buf.Bytes())
+	s.add(mmbenchTSV, buf.Bytes())
 }
 
 // mmbenchPrompt is the prompt of model_vqa_mmbench.py --single-pred-prompt.
@@ -247,31 +247,46 @@ func mmbenchPrompt(question, hint string, opts []string) string {
 	return mc(q, opts) + "\n" + mcHint
 }
 
-func oracleMMBench(dir string) ([]Answer, error) {
-	f, err := os.Open(filepath.Join(dir, "mmbench_dev_20230712.tsv"))
+// mmbenchTSV is MMBench's question file, in the suite's folder.
+const mmbenchTSV = "mmbench_dev_20230712.tsv"
+
+// readMMBench reads the suite's TSV in dir: its rows and each column's
+// index by header name (an error wrapping fs.ErrNotExist without it).
+func readMMBench(dir string) (rows [][]string, col map[string]int, err error) {
+	f, err := os.Open(filepath.Join(dir, mmbenchTSV))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
 	cr.Comma = '\t'
 	head, err := cr.Read()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	col := map[string]int{}
+	col = map[string]int{}
 	for i, h := range head {
 		col[h] = i
 	}
-	var out []Answer
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			break
+			return rows, col, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		rows = append(rows, rec)
+	}
+}
+
+func oracleMMBench(dir string) ([]Answer, error) {
+	rows, col, err := readMMBench(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Answer
+	for _, rec := range rows {
 		idx, err := strconv.Atoi(rec[col["index"]])
 		if err != nil {
 			return nil, err

@@ -3,13 +3,12 @@ package world
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/csv"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	_ "image/png" // decode scene images
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,29 +132,9 @@ func Preview(dir, outDir string) ([]string, error) {
 // order, or for MMBench the images embedded in the TSV rows.
 func suiteTiles(dir string) ([]tile, error) {
 	var tiles []tile
-	tsv := filepath.Join(dir, "mmbench_dev_20230712.tsv")
-	if f, err := os.Open(tsv); err == nil {
-		defer f.Close()
-		cr := csv.NewReader(f)
-		cr.Comma = '\t'
-		head, err := cr.Read()
+	if rows, col, err := readMMBench(dir); !errors.Is(err, fs.ErrNotExist) {
 		if err != nil {
 			return nil, err
-		}
-		col := map[string]int{}
-		for i, h := range head {
-			col[h] = i
-		}
-		var rows [][]string
-		for {
-			rec, err := cr.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, rec)
 		}
 		for _, i := range spread(len(rows), tilesPerSheet) {
 			rec := rows[i]

@@ -29,7 +29,7 @@ func Files(dir, suite string) (SuiteFiles, error) {
 	case "mme":
 		return SuiteFiles{j("llava_mme.jsonl"), j("MME_Benchmark_release_version"), j("MME_Benchmark_release_version")}, nil
 	case "mmbench":
-		return SuiteFiles{j("mmbench_dev_20230712.tsv"), j("mmbench_dev_20230712.tsv"), ""}, nil
+		return SuiteFiles{j(mmbenchTSV), j(mmbenchTSV), ""}, nil
 	case "seed":
 		return SuiteFiles{j("llava-seed-bench.jsonl"), j("SEED-Bench.json"), d}, nil
 	case "scienceqa":

@@ -99,3 +99,36 @@ func Typed(t testing.TB, err error) {
 		t.Fatalf("untyped error: %v", err)
 	}
 }
+
+// Files writes each name's content (a name may hold folders) into one fresh
+// temporary folder and returns a function that gives a name's path there.
+func Files(t testing.TB, files map[string][]byte) (path func(name string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(name string) string { return filepath.Join(dir, name) }
+}
+
+// A Result is a scorer's result.
+type Result interface {
+	Headline() float64
+	Metrics() map[string]float64
+}
+
+// Scored checks what a scorer made of fuzzed input: a typed error (Typed),
+// or a result whose scores are all finite (Finite).
+func Scored(t testing.TB, r Result, err error) {
+	t.Helper()
+	Typed(t, err)
+	if err == nil {
+		Finite(t, r.Headline(), r.Metrics())
+	}
+}

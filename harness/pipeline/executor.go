@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tive-dev/tive/harness/atomic"
+	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/store"
 )
 
@@ -36,9 +37,10 @@ type Executor interface {
 // after the other, in batch order; with Jobs > 1 up to Jobs of them run at
 // once (a batch's stages are independent, and every stage gives the same
 // bytes however many run beside it), done is called for one stage at a time
-// as each ends, and per-stage progress bars are left out so that they do not
-// interleave. After the first failure no further stage starts; the ones
-// running are waited for.
+// as each ends, per-stage progress bars are left out so that they do not
+// interleave, and the stages running side by side share the cores
+// (kernels.Share). After the first failure no further stage starts; the
+// ones running are waited for.
 type Local struct {
 	Jobs int
 }
@@ -78,7 +80,9 @@ func (l Local) Execute(ctx context.Context, stg *Stage, batch []Invocation, done
 				c := batch[i].Call
 				c.Progress = nil
 				start := time.Now()
+				release := kernels.Share()
 				err := stg.Run(ctx, c)
+				release()
 				mu.Lock()
 				done(i, time.Since(start).Seconds(), err)
 				failed = failed || err != nil

@@ -20,9 +20,14 @@ import (
 // that fell asleep during the serial work before each costs about 10 µs on
 // a small VM (BenchmarkForRegion), as much as the region.
 // Calls from several goroutines at once are safe: a call that finds the
-// helpers busy runs its items on the calling goroutine alone.
+// helpers busy runs its items on the calling goroutine alone. While k > 1
+// callers Share the cores, a call uses at most GOMAXPROCS/k workers (at
+// least its own goroutine).
 func For(n int, f func(w, i int)) {
 	procs := runtime.GOMAXPROCS(0)
+	if k := int(sharers.Load()); k > 1 {
+		procs = max(1, procs/k)
+	}
 	if n <= 1 || procs <= 1 {
 		for i := range n {
 			f(0, i)
@@ -48,6 +53,22 @@ func For(n int, f func(w, i int)) {
 	for j.done.Load() < j.n {
 		runtime.Gosched()
 	}
+}
+
+// sharers counts the callers that Share the cores.
+var sharers atomic.Int32
+
+// Share says that the caller (one of several independent jobs of a
+// process, such as the stages a pipeline runs side by side) uses the
+// kernels until release is called. With k such callers, For gives each
+// call GOMAXPROCS/k workers: side by side, each job runs on its share of
+// the cores instead of every job reaching for all of them and helpers
+// spinning for cores that the others hold. Results do not change (For's
+// results do not depend on its workers).
+func Share() (release func()) {
+	sharers.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { sharers.Add(-1) }) }
 }
 
 // spinFor is how long an idle helper looks for work before it sleeps.

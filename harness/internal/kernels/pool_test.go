@@ -90,3 +90,36 @@ func BenchmarkForRegion(b *testing.B) {
 		}
 	})
 }
+
+// TestShareSplitsTheWorkers: while two callers Share the cores, For runs
+// every item on a worker below GOMAXPROCS/2, and each item once.
+func TestShareSplitsTheWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	a, b := Share(), Share()
+	var high atomic.Int32
+	runs := make([]atomic.Int32, 1000)
+	For(len(runs), func(w, i int) {
+		runs[i].Add(1)
+		for {
+			h := high.Load()
+			if int32(w) <= h || high.CompareAndSwap(h, int32(w)) {
+				break
+			}
+		}
+		time.Sleep(time.Microsecond)
+	})
+	a()
+	a() // a second release is a no-op
+	b()
+	if h := high.Load(); h >= 2 {
+		t.Errorf("worker %d ran an item with 2 of 4 cores shared each", h)
+	}
+	for i := range runs {
+		if r := runs[i].Load(); r != 1 {
+			t.Fatalf("item %d ran %d times", i, r)
+		}
+	}
+	if n := sharers.Load(); n != 0 {
+		t.Errorf("%d sharers after every release", n)
+	}
+}

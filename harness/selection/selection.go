@@ -57,28 +57,28 @@ const (
 	TIVETask     = "tive-task"
 	TIVEInstance = "tive-instance"
 	Keep         = "keep"   // the redundancy study: a fraction of named tasks
-	Random       = "random" // the baseline every selection must beat
+	Random       = "random" // uniform over the pool, the plainest baseline
 )
 
-// A method is one selection method: its name, what it is (Kind), the
-// inputs it reads, how its budget becomes draws (shares), and how it picks
-// (run).
+// A method is one selection method: its name, its role in the paper's
+// comparisons, the inputs it reads, how its budget becomes draws (shares),
+// and how it picks (run).
 type method struct {
 	name   string
-	kind   Kind
+	role   role
 	needs  Inputs
 	shares shares
 	run    func(s *selector, res *Result) error
 }
 
-// Kind says what a method is in the paper's comparisons.
-type Kind int
+// role is what a method is in the paper's comparisons.
+type role int
 
 const (
-	Reference Kind = iota // full data
-	Ours                  // TIVE and its two ablations
-	Baseline              // a method the paper compares TIVE with
-	Study                 // the redundancy study's keep
+	reference role = iota // full data
+	ours                  // TIVE and its two ablations
+	baseline              // a method the paper compares TIVE with
+	study                 // the redundancy study's keep
 )
 
 // shares is how a method spends its budget p·N over the included tasks.
@@ -93,25 +93,25 @@ const (
 
 // methods is every method, in the order documentation shows them.
 var methods = []method{
-	{name: Full, kind: Reference, shares: whole, run: (*selector).all},
-	{name: TIVE, kind: Ours, needs: Inputs{Features: true, Norms: true}, shares: byDifficulty, run: (*selector).tive},
-	{name: TIVETask, kind: Ours, needs: Inputs{Norms: true}, shares: byDifficulty, run: (*selector).tive},
-	{name: TIVEInstance, kind: Ours, needs: Inputs{Features: true}, shares: bySize, run: (*selector).tive},
-	{name: Random, kind: Baseline, shares: pooled, run: pooledBy((*selector).random)},
-	{name: "random-per-task", kind: Baseline, shares: bySize, run: (*selector).perTask},
-	{name: "length", kind: Baseline, shares: pooled, run: pooledBy((*selector).length)},
-	{name: "perplexity", kind: Baseline, needs: Inputs{Vector: "loss"}, shares: pooled, run: pooledBy((*selector).vector)},
-	{name: "el2n", kind: Baseline, needs: Inputs{Vector: "el2n"}, shares: pooled, run: pooledBy((*selector).vector)},
-	{name: "grand", kind: Baseline, needs: Inputs{Norms: true}, shares: pooled, run: pooledBy((*selector).grand)},
-	{name: "less", kind: Baseline, needs: Inputs{Features: true, Validation: true}, shares: pooled, run: pooledBy((*selector).less)},
-	{name: Keep, kind: Study, shares: whole, run: (*selector).keep},
+	{name: Full, role: reference, shares: whole, run: (*selector).all},
+	{name: TIVE, role: ours, needs: Inputs{Features: true, Norms: true}, shares: byDifficulty, run: (*selector).tive},
+	{name: TIVETask, role: ours, needs: Inputs{Norms: true}, shares: byDifficulty, run: (*selector).tive},
+	{name: TIVEInstance, role: ours, needs: Inputs{Features: true}, shares: bySize, run: (*selector).tive},
+	{name: Random, role: baseline, shares: pooled, run: pooledBy((*selector).random)},
+	{name: "random-per-task", role: baseline, shares: bySize, run: (*selector).perTask},
+	{name: "length", role: baseline, shares: pooled, run: pooledBy((*selector).length)},
+	{name: "perplexity", role: baseline, needs: Inputs{Vector: "loss"}, shares: pooled, run: pooledBy((*selector).vector)},
+	{name: "el2n", role: baseline, needs: Inputs{Vector: "el2n"}, shares: pooled, run: pooledBy((*selector).vector)},
+	{name: "grand", role: baseline, needs: Inputs{Norms: true}, shares: pooled, run: pooledBy((*selector).grand)},
+	{name: "less", role: baseline, needs: Inputs{Features: true, Validation: true}, shares: pooled, run: pooledBy((*selector).less)},
+	{name: Keep, role: study, shares: whole, run: (*selector).keep},
 }
 
 // Methods lists every method name, in the order documentation shows them.
 var Methods = namesOf(func(method) bool { return true })
 
 // Baselines lists the methods the paper compares TIVE with, in order.
-var Baselines = namesOf(func(m method) bool { return m.kind == Baseline })
+var Baselines = namesOf(func(m method) bool { return m.role == baseline })
 
 func namesOf(keep func(method) bool) []string {
 	var out []string

@@ -45,7 +45,7 @@ func runWorldGenerate(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	if err := world.Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return usagef("%v", err)
 	}
 	last := -1

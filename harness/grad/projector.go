@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tive-dev/tive/harness/field"
 	"github.com/tive-dev/tive/harness/internal/kernels"
 	"github.com/tive-dev/tive/harness/model"
 )
@@ -18,6 +19,32 @@ type ProjectorSpec struct {
 	Dim   int    `json:"dim,omitempty"`
 	Side  int    `json:"side,omitempty"`
 	Dtype Dtype  `json:"dtype,omitempty"`
+}
+
+// Validate returns every setting of spec that NewProjector rejects before
+// it sees the gradients' factors, one field.Error each: kind rademacher
+// (dim > 0) or factored (side > 0), and a dtype of ParseDtype's (empty is
+// float32).
+func (spec ProjectorSpec) Validate() error {
+	var l field.List
+	switch spec.Kind {
+	case "rademacher":
+		if spec.Dim <= 0 {
+			l.Add("dim", "%d (want a positive dimension)", spec.Dim)
+		}
+	case "factored":
+		if spec.Side <= 0 {
+			l.Add("side", "%d (want a positive side)", spec.Side)
+		}
+	default:
+		l.Add("kind", "%q (want rademacher or factored)", spec.Kind)
+	}
+	if spec.Dtype != "" {
+		if _, err := ParseDtype(string(spec.Dtype)); err != nil {
+			l.Add("dtype", "%q (want float16, float32 or float64)", spec.Dtype)
+		}
+	}
+	return l.Err()
 }
 
 // Projector maps a batch's per-example gradients to fixed-size features.
@@ -73,29 +100,26 @@ func sign(mseed uint64, row, col int) float32 {
 // NewProjector builds the projector spec asks for, for gradients made of
 // the given factors.
 func NewProjector(spec ProjectorSpec, shapes []model.FactorShape) (Projector, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("grad: projector %w", err)
+	}
 	if spec.Dtype == "" {
 		spec.Dtype = Float32
 	}
 	switch spec.Kind {
 	case "rademacher":
-		if spec.Dim <= 0 {
-			return nil, fmt.Errorf("grad: rademacher projector needs dim > 0, got %d", spec.Dim)
-		}
 		p := 0
 		for _, s := range shapes {
 			p += s.In * s.Out
 		}
 		return &Rademacher{Seed: spec.Seed, Dim: spec.Dim, In: p, Dtype: spec.Dtype}, nil
 	case "factored":
-		if spec.Side <= 0 {
-			return nil, fmt.Errorf("grad: factored projector needs side > 0, got %d", spec.Side)
-		}
 		if spec.Dim != 0 && spec.Dim != len(shapes)*spec.Side*spec.Side {
 			return nil, fmt.Errorf("grad: factored projector: dim %d ≠ %d factors · side² %d", spec.Dim, len(shapes), spec.Side*spec.Side)
 		}
 		return newFactored(spec.Seed, spec.Side, spec.Dtype, shapes), nil
 	}
-	return nil, fmt.Errorf("grad: unknown projector kind %q (want rademacher or factored)", spec.Kind)
+	return nil, fmt.Errorf("grad: unknown projector kind %q", spec.Kind) // Validate refuses it first
 }
 
 // Rademacher is the dense TRAK-style projection p = gᵀR, R [In, Dim] with

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
@@ -55,7 +54,7 @@ func (p *planner) add(n ...*Node) { p.nodes = append(p.nodes, n...) }
 func (p *planner) pool() {
 	r := p.r
 	if r.Data.Source == "world" {
-		p.world = &Node{Stage: "world", Params: r.World.Config().WithDefaults()}
+		p.world = &Node{Stage: "world", Params: r.World.WithDefaults()}
 		p.add(p.world)
 		p.inputs["records"] = Ref{Node: p.world, File: world.MixtureFile}
 	} else {
@@ -87,7 +86,7 @@ func (p *planner) pool() {
 func (p *planner) base() *Node {
 	r := p.r
 	in := map[string]Ref{"world": {Node: p.world}}
-	parts := r.World.Config().WithDefaults()
+	parts := r.World.WithDefaults()
 	parts.Redundancy = world.Redundancy{}
 	partsWorld := p.world
 	if parts != p.world.Params {
@@ -178,7 +177,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 		Params: referenceParams{Backend: backendOf(r), LoRA: r.Reference.LoRA, Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
-		Projector: grad.ProjectorSpec{Kind: f.Projector.Kind, Seed: f.Projector.Seed, Dim: f.Projector.Dim, Side: f.Projector.Side, Dtype: grad.Dtype(f.Projector.Dtype)}}
+		Projector: f.Projector.Spec()}
 	pool := fp // the validation gradients (valfeatures) stay plain
 	pool.Precondition = f.Precondition
 	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]})}
@@ -202,7 +201,7 @@ func (p *planner) evaluation(sel *Node) {
 	base := p.base()
 	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: t.LoRA, Train: p.tuning(t.Train)}
 	if t.Rehearse > 0 {
-		tp.Rehearse = &rehearseParams{World: r.World.Config().WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
+		tp.Rehearse = &rehearseParams{World: r.World.WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}}),

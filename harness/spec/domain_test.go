@@ -10,8 +10,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/world"
 )
 
 // The tests here hold validate to the domain: every section that a domain
@@ -155,6 +157,54 @@ func TestSelectionAgreesWithTheDomain(t *testing.T) {
 			}
 			_, err := selection.Select(pool, opt)
 			agree(t, "name: x\ndata: {records: a.json}\n", "selection", "selection: "+tc.sel, tc.key, err)
+		})
+	}
+}
+
+// TestWorldAgreesWithTheDomain holds validate to world.Config.Validate,
+// which world.Generate and the vision and language streams run first.
+func TestWorldAgreesWithTheDomain(t *testing.T) {
+	for _, tc := range []struct{ world, key string }{
+		{"{profile: huge}", "profile"},
+		{"{assets: clipart}", "assets"},
+		{"{image_size: 16}", "image_size"},
+		{"{exact_duplicates: 0.6}", "exact_duplicates"},
+		{"{near_duplicates: -0.1}", "near_duplicates"},
+		{"{exact_duplicates: 0.3, near_duplicates: 0.3}", "near_duplicates"},
+		{"{profile: tiny, assets: shapes, exact_duplicates: 0.2, near_duplicates: 0.1}", ""},
+	} {
+		t.Run(tc.world, func(t *testing.T) {
+			cfg := world.Config{Profile: "quick"}
+			if err := yaml.Unmarshal([]byte(tc.world), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			agree(t, "name: x\ndata: {source: world}\nselection: {method: random}\n", "world", "world: "+tc.world, tc.key, cfg.Validate())
+		})
+	}
+}
+
+// TestProjectorAgreesWithTheDomain holds validate to grad.NewProjector, in
+// all it can check without the gradients' factors (a factored projector's
+// dim, when given, must be factors·side², which only the features stage
+// knows).
+func TestProjectorAgreesWithTheDomain(t *testing.T) {
+	shapes := []model.FactorShape{{In: 8, Out: 4}, {In: 4, Out: 4}}
+	for _, tc := range []struct{ projector, key string }{
+		{"{kind: rademacher, dim: 0}", "dim"},
+		{"{kind: rademacher, dim: -3}", "dim"},
+		{"{kind: factored, side: 0}", "side"},
+		{"{kind: dense}", "kind"},
+		{"{dtype: int8}", "dtype"},
+		{"{kind: factored, side: 2, dim: 0}", ""},
+		{"{kind: rademacher, dim: 16, dtype: float64}", ""},
+	} {
+		t.Run(tc.projector, func(t *testing.T) {
+			p := defaults().Features.Projector
+			if err := yaml.Unmarshal([]byte(tc.projector), &p); err != nil {
+				t.Fatal(err)
+			}
+			_, err := grad.NewProjector(p.Spec(), shapes)
+			agree(t, "name: x\ndata: {source: world}\nselection: {method: tive}\nfeatures:\n", "features.projector", "  projector: "+tc.projector, tc.key, err)
 		})
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/world"
@@ -47,25 +48,25 @@ var Benchmarks = []string{"gqa", "llavabench", "mmbench", "mmbench-cn", "mme", "
 
 // Spec is one fully resolved experiment (one run of a sweep).
 type Spec struct {
-	Name        string    `yaml:"name" json:"name" tive:"required"`
-	Description string    `yaml:"description" json:"description,omitempty"`
-	Seed        uint64    `yaml:"seed" json:"seed"`
-	Workers     int       `yaml:"workers" json:"workers"`
-	Data        Data      `yaml:"data" json:"data" tive:"required"`
-	World       World     `yaml:"world" json:"world"`
-	Model       Model     `yaml:"model" json:"model"`
-	Vision      Vision    `yaml:"vision" json:"vision"`
-	Language    Language  `yaml:"language" json:"language"`
-	Align       Align     `yaml:"align" json:"align"`
-	Pretrain    Train     `yaml:"pretrain" json:"pretrain"`
-	Reference   Reference `yaml:"reference" json:"reference"`
-	Features    Features  `yaml:"features" json:"features"`
-	Backend     Backend   `yaml:"backend" json:"backend"`
-	Train       Finetune  `yaml:"train" json:"train"`
-	Predict     Predict   `yaml:"predict" json:"predict"`
-	Warmup      Warmup    `yaml:"warmup" json:"warmup"`
-	Selection   Selection `yaml:"selection" json:"selection"`
-	Benchmarks  []string  `yaml:"benchmarks" json:"benchmarks,omitempty"`
+	Name        string       `yaml:"name" json:"name" tive:"required"`
+	Description string       `yaml:"description" json:"description,omitempty"`
+	Seed        uint64       `yaml:"seed" json:"seed"`
+	Workers     int          `yaml:"workers" json:"workers"`
+	Data        Data         `yaml:"data" json:"data" tive:"required"`
+	World       world.Config `yaml:"world" json:"world"` // the built-in world, for data.source: world (its keys and checks)
+	Model       Model        `yaml:"model" json:"model"`
+	Vision      Vision       `yaml:"vision" json:"vision"`
+	Language    Language     `yaml:"language" json:"language"`
+	Align       Align        `yaml:"align" json:"align"`
+	Pretrain    Train        `yaml:"pretrain" json:"pretrain"`
+	Reference   Reference    `yaml:"reference" json:"reference"`
+	Features    Features     `yaml:"features" json:"features"`
+	Backend     Backend      `yaml:"backend" json:"backend"`
+	Train       Finetune     `yaml:"train" json:"train"`
+	Predict     Predict      `yaml:"predict" json:"predict"`
+	Warmup      Warmup       `yaml:"warmup" json:"warmup"`
+	Selection   Selection    `yaml:"selection" json:"selection"`
+	Benchmarks  []string     `yaml:"benchmarks" json:"benchmarks,omitempty"`
 
 	// Dir is the folder of the top spec file; relative paths are relative to it.
 	Dir string `yaml:"-" json:"-"`
@@ -76,21 +77,6 @@ type Data struct {
 	Source  string `yaml:"source" json:"source"`                         // "file" (records below) or "world" (the built-in world's mixture)
 	Records string `yaml:"records" json:"records,omitempty" tive:"path"` // LLaVA JSON/JSONL, for source: file
 	Labels  string `yaml:"labels" json:"labels,omitempty"`               // built-in rule set name or rule file path
-}
-
-// World configures the built-in visual world (package world), for data.source: world.
-type World struct {
-	Seed      uint64  `yaml:"seed" json:"seed"`
-	Profile   string  `yaml:"profile" json:"profile"` // tiny, quick or full
-	Assets    string  `yaml:"assets" json:"assets"`   // emoji or shapes
-	ImageSize int     `yaml:"image_size" json:"image_size"`
-	Exact     float64 `yaml:"exact_duplicates" json:"exact_duplicates"` // planted exact-duplicate fraction per task
-	Near      float64 `yaml:"near_duplicates" json:"near_duplicates"`   // planted near-duplicate fraction per task
-}
-
-// Config converts the section to a world configuration.
-func (w World) Config() world.Config {
-	return world.Config{Seed: w.Seed, Profile: w.Profile, Assets: w.Assets, ImageSize: w.ImageSize, Redundancy: world.Redundancy{Exact: w.Exact, Near: w.Near}}
 }
 
 // Features says where per-example gradient features come from: imported
@@ -110,13 +96,22 @@ type Features struct {
 	Precondition string `yaml:"precondition" json:"precondition,omitempty"`
 }
 
-// Projector configures a gradient projector (package grad).
+// Projector configures a gradient projector: the keys of a
+// grad.ProjectorSpec (Spec), which checks them. The section keeps a type of
+// its own because its JSON names every key, zero or not, and the reports'
+// condition labels (projector.kind=..., projector.dim=..., projector.side=...)
+// are read off that JSON; grad.ProjectorSpec leaves zero sizes out.
 type Projector struct {
 	Kind  string `yaml:"kind" json:"kind"` // rademacher or factored
 	Dim   int    `yaml:"dim" json:"dim"`   // rademacher: output dimension
 	Side  int    `yaml:"side" json:"side"` // factored: per-layer side (dim = layers·side²)
 	Seed  uint64 `yaml:"seed" json:"seed"`
-	Dtype string `yaml:"dtype" json:"dtype"` // float16 or float32
+	Dtype string `yaml:"dtype" json:"dtype"` // float16, float32 or float64
+}
+
+// Spec is the projector p asks for.
+func (p Projector) Spec() grad.ProjectorSpec {
+	return grad.ProjectorSpec{Kind: p.Kind, Seed: p.Seed, Dim: p.Dim, Side: p.Side, Dtype: grad.Dtype(p.Dtype)}
 }
 
 // Model sizes the built-in model: a model.Config (its keys, its defaults
@@ -267,7 +262,7 @@ type Selection struct {
 func defaults() Spec {
 	return Spec{
 		Data:      Data{Source: "file"},
-		World:     World{Profile: "quick", Assets: "emoji", ImageSize: 64},
+		World:     world.Config{Profile: "quick"}.WithDefaults(),
 		Model:     Model{Config: model.DefaultConfig(), VocabMinCount: 1},
 		Reference: Reference{LoRA: model.DefaultLoRA()},
 		Train:     Finetune{Mode: "full", LoRA: model.DefaultLoRA()},

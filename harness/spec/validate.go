@@ -77,17 +77,7 @@ func (d *decoder) validate(s Spec) {
 			bad("features.params", "%q (want lora-attn, lora or attn)", f.Params)
 		}
 		pj := f.Projector
-		switch {
-		case pj.Kind == "rademacher" && pj.Dim <= 0:
-			bad("features.projector.dim", "%d (want a positive dimension)", pj.Dim)
-		case pj.Kind == "factored" && pj.Side <= 0:
-			bad("features.projector.side", "%d (want a positive side)", pj.Side)
-		case pj.Kind != "rademacher" && pj.Kind != "factored":
-			bad("features.projector.kind", "%q (want rademacher or factored)", pj.Kind)
-		}
-		if pj.Dtype != "float16" && pj.Dtype != "float32" {
-			bad("features.projector.dtype", "%q (want float16 or float32)", pj.Dtype)
-		}
+		domain("features.projector", pj.Spec().Validate())
 		if f.BatchSize <= 0 {
 			bad("features.batch_size", "%d (want a positive number of records)", f.BatchSize)
 		}
@@ -194,9 +184,7 @@ func (d *decoder) validate(s Spec) {
 		if s.Data.Records != "" {
 			bad("data.records", "is set, but data.source is world (the world's mixture is the pool)")
 		}
-		if err := world.Validate(s.World.Config()); err != nil {
-			bad("world", "%s", strings.TrimPrefix(err.Error(), "world: "))
-		}
+		domain("world", s.World.Validate())
 	default:
 		bad("data.source", "%q (want file or world)", s.Data.Source)
 	}

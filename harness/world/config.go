@@ -16,25 +16,27 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tive-dev/tive/harness/field"
 	"github.com/tive-dev/tive/harness/world/assets"
 )
 
 // Config selects a world. Every zero field except Profile means its default
 // (see WithDefaults). The JSON form of cfg.WithDefaults() (AssetsDir left
 // out: it is a location, not a parameter) is what a stage key should hash.
+// A spec's world section is a Config (its yaml keys), checked by Validate.
 type Config struct {
-	Seed    uint64 `json:"seed"`    // world seed
-	Profile string `json:"profile"` // "tiny" (tests, ~700 records), "small" (~2.2K), "quick" (~6.6K), "full" (~66K)
+	Seed    uint64 `yaml:"seed" json:"seed"`       // world seed
+	Profile string `yaml:"profile" json:"profile"` // "tiny" (tests, ~700 records), "small" (~2.2K), "quick" (~6.6K), "full" (~66K)
 	// Assets is the art pack: "emoji" (default; needs scripts/fetch-assets.sh)
 	// or "shapes" (procedural, no download).
-	Assets string `json:"assets"`
+	Assets string `yaml:"assets" json:"assets"`
 	// AssetsDir holds the fetched tarballs; "" means assets.DefaultCacheDir().
-	AssetsDir string `json:"-"`
+	AssetsDir string `yaml:"-" json:"-"`
 	// ImageSize is the side of every scene image in pixels (default 64, 48..128).
-	ImageSize int `json:"image_size"`
+	ImageSize int `yaml:"image_size" json:"image_size"`
 	// Redundancy plants duplicates with a hidden ground-truth dup_group field.
 	// The default plants none: only the redundancy that templates create.
-	Redundancy Redundancy `json:"redundancy"`
+	Redundancy Redundancy `yaml:",inline" json:"redundancy"`
 }
 
 // Redundancy is the fraction of each image task's records that are planted
@@ -42,8 +44,8 @@ type Config struct {
 // conversation; Near copies show the same scene re-rendered with the objects
 // nudged by a pixel or two, and the same questions.
 type Redundancy struct {
-	Exact float64 `json:"exact"`
-	Near  float64 `json:"near"`
+	Exact float64 `yaml:"exact_duplicates" json:"exact"`
+	Near  float64 `yaml:"near_duplicates" json:"near"`
 }
 
 // profile is the size of a world.
@@ -74,31 +76,36 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first problem with cfg: an unknown profile or asset
-// pack, an image size outside 48..128, or redundancy fractions outside
-// [0, 0.5] or summing past 0.5. It does not look at the asset cache.
-func Validate(cfg Config) error {
-	cfg = cfg.WithDefaults()
-	if _, ok := profiles[cfg.Profile]; !ok {
-		return fmt.Errorf("world: unknown profile %q (valid: tiny, small, quick, full)", cfg.Profile)
+// Validate returns every problem with c (its defaults filled in), one
+// field.Error each, named by its spec key: an unknown profile or asset pack,
+// an image size outside 48..128, or redundancy fractions outside [0, 0.5]
+// or summing past 0.5. It does not look at the asset cache.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var l field.List
+	if _, ok := profiles[c.Profile]; !ok {
+		l.Add("profile", "unknown profile %q (valid: tiny, small, quick, full)", c.Profile)
 	}
-	if cfg.Assets != "emoji" && cfg.Assets != "shapes" {
-		return fmt.Errorf("world: unknown assets %q (valid: emoji, shapes)", cfg.Assets)
+	if c.Assets != "emoji" && c.Assets != "shapes" {
+		l.Add("assets", "unknown assets %q (valid: emoji, shapes)", c.Assets)
 	}
-	if cfg.ImageSize < 48 || cfg.ImageSize > 128 {
-		return fmt.Errorf("world: image size %d is impossible (valid: 48..128 pixels)", cfg.ImageSize)
+	if c.ImageSize < 48 || c.ImageSize > 128 {
+		l.Add("image_size", "image size %d is impossible (valid: 48..128 pixels)", c.ImageSize)
 	}
-	r := cfg.Redundancy
+	r := c.Redundancy
 	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"exact", r.Exact}, {"near", r.Near}} {
+		key string
+		v   float64
+	}{{"exact_duplicates", r.Exact}, {"near_duplicates", r.Near}} {
 		if math.IsNaN(f.v) || f.v < 0 || f.v > 0.5 {
-			return fmt.Errorf("world: redundancy.%s %v is impossible (valid: 0..0.5)", f.name, f.v)
+			l.Add(f.key, "%v is impossible (valid: 0..0.5)", f.v)
 		}
 	}
 	if r.Exact+r.Near > 0.5 {
-		return fmt.Errorf("world: redundancy exact+near = %v is impossible (valid: at most 0.5)", r.Exact+r.Near)
+		l.Add("near_duplicates", "exact+near = %v is impossible (valid: at most 0.5)", r.Exact+r.Near)
+	}
+	if err := l.Err(); err != nil {
+		return fmt.Errorf("world: %w", err)
 	}
 	return nil
 }

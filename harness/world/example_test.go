@@ -19,7 +19,7 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 	cfg := world.Config{Seed: 1, Profile: "tiny", Assets: "shapes"}
-	if err := world.Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		log.Fatal(err)
 	}
 	if err := world.Generate(context.Background(), cfg, dir, nil); err != nil {

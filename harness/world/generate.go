@@ -72,7 +72,7 @@ type Count struct {
 // ctx.Err() when ctx is cancelled. Errors: an invalid cfg (see Validate), a
 // missing or tampered asset cache (*assets.MissingError), or an I/O error.
 func Generate(ctx context.Context, cfg Config, outDir string, progress func(done, total int)) error {
-	if err := Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	cfg = cfg.WithDefaults()

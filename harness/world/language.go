@@ -346,7 +346,7 @@ func (k TextKind) Validate() error {
 // colour or side question about a scene whose objects all repeat asks for a
 // count instead (under the skill it was drawn as).
 func LanguageOf(cfg Config, purpose string, k TextKind, first, n, maxFill int) ([]data.Record, []string, error) {
-	if err := Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
 	if err := k.Validate(); err != nil {

@@ -37,7 +37,7 @@ type VisionObject struct {
 // VisionLabels names the classes of the vision stream's labels: the pack's
 // concepts and the colour words, in index order.
 func VisionLabels(cfg Config) (concepts, colours []string, err error) {
-	if err := Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
 	pack, err := openPack(cfg.WithDefaults())
@@ -64,7 +64,7 @@ func VisionScenes(cfg Config, purpose string, first, n int) ([]VisionScene, erro
 // visionScenes is VisionScenes, with the images left nil unless render, and
 // the world it drew them in.
 func visionScenes(cfg Config, purpose string, first, n int, render bool) ([]VisionScene, *world, error) {
-	if err := Validate(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
 	cfg = cfg.WithDefaults()

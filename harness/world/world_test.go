@@ -55,11 +55,11 @@ func TestValidate(t *testing.T) {
 		{Config{Profile: ""}, `unknown profile ""`},
 		{Config{Profile: "quick", Assets: "clipart"}, `unknown assets "clipart"`},
 		{Config{Profile: "quick", ImageSize: 16}, "image size 16 is impossible"},
-		{Config{Profile: "quick", Redundancy: Redundancy{Exact: 1.5}}, "redundancy.exact 1.5 is impossible"},
-		{Config{Profile: "quick", Redundancy: Redundancy{Near: math.NaN()}}, "redundancy.near NaN is impossible"},
+		{Config{Profile: "quick", Redundancy: Redundancy{Exact: 1.5}}, "exact_duplicates: 1.5 is impossible"},
+		{Config{Profile: "quick", Redundancy: Redundancy{Near: math.NaN()}}, "near_duplicates: NaN is impossible"},
 		{Config{Profile: "quick", Redundancy: Redundancy{Exact: 0.3, Near: 0.3}}, "exact+near = 0.6 is impossible"},
 	} {
-		err := Validate(tc.cfg)
+		err := tc.cfg.Validate()
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("Validate(%+v) = %v, want nil", tc.cfg, err)

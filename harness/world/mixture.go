@@ -13,20 +13,31 @@ type task struct {
 	name   string // the record's dataset label
 	count  int    // records in llava_v1_5_mix665k.json (LLaVA issue 702)
 	groups int    // records per image group (A-OKVQA: 4 rotated copies)
+	// records draws the task's next records from r, the i-th draw of a
+	// block of n records.
+	records func(g *gen, r *rand.Rand, i, n int) []Record
+	// image draws a fresh image path and id of the task's source, for a
+	// near copy (redundancy.go); nil for COCO's.
+	image func(g *gen, r *rand.Rand) (path string, id any)
 }
 
 // tasks are the ten sources in the file's block order.
 var tasks = []task{
-	{"llava_instruct", 157712, 1},
-	{"vqav2", 82783, 1},
-	{"okvqa", 8998, 1},
-	{"aokvqa", 66160, 4},
-	{"refcoco", 48447, 1},
-	{"vg", 86417, 1},
-	{"gqa", 72140, 1},
-	{"ocrvqa", 80000, 1},
-	{"textcaps", 21953, 1},
-	{"sharegpt", 40688, 1},
+	{"llava_instruct", 157712, 1, func(g *gen, r *rand.Rand, i, n int) []Record { return []Record{g.llavaInstruct(r, i, n)} }, nil},
+	{"vqav2", 82783, 1, one((*gen).vqav2), nil},
+	{"okvqa", 8998, 1, one((*gen).okvqa), nil},
+	{"aokvqa", 66160, 4, func(g *gen, r *rand.Rand, _, _ int) []Record { return g.aokvqa(r) }, nil},
+	{"refcoco", 48447, 1, one((*gen).refcoco), nil},
+	{"vg", 86417, 1, one((*gen).vg), vgImage},
+	{"gqa", 72140, 1, one((*gen).gqa), gqaImage},
+	{"ocrvqa", 80000, 1, one((*gen).ocrvqa), ocrImage},
+	{"textcaps", 21953, 1, one((*gen).textcaps), textcapsImage},
+	{"sharegpt", 40688, 1, one((*gen).sharegpt), nil},
+}
+
+// one makes a task's records of a generator of one record at a time.
+func one(f func(*gen, *rand.Rand) Record) func(*gen, *rand.Rand, int, int) []Record {
+	return func(g *gen, r *rand.Rand, _, _ int) []Record { return []Record{f(g, r)} }
 }
 
 // TaskNames lists the ten dataset labels of the mixture in block order.
@@ -93,28 +104,7 @@ func (g *gen) mixture(divisor int) []Record {
 		var recs []Record
 		for i := 0; len(recs) < n; i++ {
 			r := stream(g.cfg.Seed, "mixture/"+t.name, i)
-			switch t.name {
-			case "llava_instruct":
-				recs = append(recs, g.llavaInstruct(r, i, n))
-			case "vqav2":
-				recs = append(recs, g.vqav2(r))
-			case "okvqa":
-				recs = append(recs, g.okvqa(r))
-			case "aokvqa":
-				recs = append(recs, g.aokvqa(r)...)
-			case "refcoco":
-				recs = append(recs, g.refcoco(r))
-			case "vg":
-				recs = append(recs, g.vg(r))
-			case "gqa":
-				recs = append(recs, g.gqa(r))
-			case "ocrvqa":
-				recs = append(recs, g.ocrvqa(r))
-			case "textcaps":
-				recs = append(recs, g.textcaps(r))
-			case "sharegpt":
-				recs = append(recs, g.sharegpt(r))
-			}
+			recs = append(recs, t.records(g, r, i, n)...)
 		}
 		recs = g.plant(stream(g.cfg.Seed, "redundancy", ti), t.name, recs)
 		out = append(out, recs...)

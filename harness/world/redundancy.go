@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // plant turns a fraction of a task's records into planted duplicates of
@@ -53,22 +54,33 @@ func (g *gen) nearCopy(r *rand.Rand, src *Record) (string, any) {
 	s.Horizon = max(1, min(s.Size-1, s.Horizon+r.IntN(5)-2))
 	var id any
 	var path string
-	switch src.Dataset {
-	case "gqa":
-		n := g.ids.take(r, "gqa", 2300000)
-		id, path = n, fmt.Sprintf("gqa/images/%d.png", n)
-	case "vg":
-		v := fmt.Sprintf("VG_100K/%d", g.ids.take(r, "vg", 1000))
-		id, path = v, "vg/"+v+".png"
-	case "ocrvqa":
-		v := fmt.Sprint(1e7 + r.IntN(9e9-1e7))
-		id, path = v, "ocr_vqa/images/"+v+".png"
-	case "textcaps":
-		v := randString(r, 16, "0123456789abcdef")
-		id, path = v, "textvqa/train_images/"+v+".png"
-	default:
+	if i := slices.IndexFunc(tasks, func(t task) bool { return t.name == src.Dataset }); i >= 0 && tasks[i].image != nil {
+		path, id = tasks[i].image(g, r)
+	} else {
 		id, path = g.cocoID(r)
 	}
 	g.trainImage(path, s)
 	return path, id
+}
+
+// The image draws of the tasks whose images are not COCO's (task.image).
+
+func gqaImage(g *gen, r *rand.Rand) (string, any) {
+	n := g.ids.take(r, "gqa", 2300000)
+	return fmt.Sprintf("gqa/images/%d.png", n), n
+}
+
+func vgImage(g *gen, r *rand.Rand) (string, any) {
+	v := fmt.Sprintf("VG_100K/%d", g.ids.take(r, "vg", 1000))
+	return "vg/" + v + ".png", v
+}
+
+func ocrImage(_ *gen, r *rand.Rand) (string, any) {
+	v := fmt.Sprint(1e7 + r.IntN(9e9-1e7))
+	return "ocr_vqa/images/" + v + ".png", v
+}
+
+func textcapsImage(_ *gen, r *rand.Rand) (string, any) {
+	v := randString(r, 16, "0123456789abcdef")
+	return "textvqa/train_images/" + v + ".png", v
 }

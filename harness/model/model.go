@@ -39,8 +39,8 @@ type Config struct {
 	// embedding nearest to the projector's output (snapWords), and keeps the
 	// projector out of Train: AlignWords alone trains it.
 	WordTokens bool `yaml:"word_tokens" json:"word_tokens,omitempty"`
-	// Init is the decoder blocks' initialisation of q, k, v and fc: ""
-	// draws them from N(0, 0.02²) (GPT-2), "fanin" from N(0, 1/D)
+	// Init is the decoder blocks' initialisation of q, k, v and fc: "" or
+	// "gpt2" draws them from N(0, 0.02²) (GPT-2), "fanin" from N(0, 1/D)
 	// (LeCun), which starts attention with scores of order one rather
 	// than near-uniform weights.
 	Init string `yaml:"init" json:"init,omitempty"`

@@ -75,6 +75,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s.Hook = crashHook
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers, Executor: pipeline.Local{Jobs: *jobs}}

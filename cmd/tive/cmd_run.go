@@ -73,6 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s.Hook = crashHook
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}

@@ -31,5 +31,5 @@ func runStageExec(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return pipeline.ExecJob(ctx, pos[0], *task)
+	return pipeline.ExecJob(ctx, pos[0], *task, crashHook)
 }

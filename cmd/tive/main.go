@@ -8,6 +8,11 @@ import (
 	"os"
 )
 
+// crashHook, set only by the tests' TestMain (TIVE_KILL_AT), is the hook of
+// every store a command runs stages through and of `tive stage exec`: the
+// tests kill the process at a named point of a run with it.
+var crashHook func(point string)
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

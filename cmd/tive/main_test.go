@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/grad"
-	"github.com/tive-dev/tive/harness/store"
 )
 
 // TestMain lets the test binary act as the tive command in a child process
@@ -27,7 +26,7 @@ func TestMain(m *testing.M) {
 			point, nth := at[:i], at[i+1:]
 			want, _ := strconv.Atoi(nth)
 			seen := 0
-			store.Hook = func(p string) {
+			crashHook = func(p string) {
 				if p == point {
 					if seen++; seen == want && killOnce() {
 						syscall.Kill(os.Getpid(), syscall.SIGKILL)

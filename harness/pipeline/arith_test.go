@@ -62,7 +62,7 @@ func TestExecJobRefusesAnotherBackend(t *testing.T) {
 		job := filepath.Join(dir, "job.json")
 		b, _ := json.Marshal(Job{Stage: "test-arith", Version: "1", Arith: c.arith, Params: json.RawMessage("{}"), Out: dir, Tasks: 1})
 		os.WriteFile(job, b, 0o644)
-		err := ExecJob(context.Background(), job, 0)
+		err := ExecJob(context.Background(), job, 0, nil)
 		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), "matrix products") {
 			t.Errorf("job planned with %q on a node with %q: %v", c.arith, Arith(), err)
 		}

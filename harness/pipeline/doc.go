@@ -10,6 +10,7 @@
 // lock per store serialises runs (package store), so a run killed at any
 // moment loses at most the stages in flight, and the next run resumes.
 //
-// Crash tests kill a run at named points (store.Hook): "stage-start:STAGE",
-// "exec:STAGE:TASK", "shard-written:features", and the store's commits.
+// Crash tests kill a run at named points (store.Store.Hook, Call.Hook and
+// ExecJob's hook): "stage-start:STAGE", "exec:STAGE:TASK",
+// "shard-written:features", and the store's commits.
 package pipeline

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/internal/kernels"
-	"github.com/tive-dev/tive/harness/store"
 )
 
 // An Invocation is one stage invocation of a batch: its call (inputs
@@ -111,8 +110,10 @@ type Job struct {
 }
 
 // ExecJob runs task (0 <= task < Tasks) of the job in path and, on success,
-// writes the task's done marker beside it. It is the body of `tive stage exec`.
-func ExecJob(ctx context.Context, path string, task int) error {
+// writes the task's done marker beside it. It is the body of `tive stage
+// exec`. hook, when not nil (crash tests), is called at "exec:STAGE:TASK"
+// and at the stage's own points.
+func ExecJob(ctx context.Context, path string, task int, hook func(point string)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -132,8 +133,8 @@ func ExecJob(ctx context.Context, path string, task int) error {
 	case task < 0 || task >= max(j.Tasks, 1):
 		return fmt.Errorf("%s: task %d of %d", path, task, j.Tasks)
 	}
-	c := &Call{Params: j.Params, Runtime: j.Runtime, Seed: j.Seed, Inputs: j.Inputs, Out: j.Out, Workers: j.Workers, Task: task, Tasks: max(j.Tasks, 1), Log: os.Stderr}
-	store.At(fmt.Sprintf("exec:%s:%d", j.Stage, task))
+	c := &Call{Params: j.Params, Runtime: j.Runtime, Seed: j.Seed, Inputs: j.Inputs, Out: j.Out, Workers: j.Workers, Task: task, Tasks: max(j.Tasks, 1), Log: os.Stderr, Hook: hook}
+	c.at(fmt.Sprintf("exec:%s:%d", j.Stage, task))
 	if err := stg.Run(ctx, c); err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
-	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -344,7 +343,7 @@ type backendRuntime struct {
 
 func (b backendParams) open(c *Call) (backend.Backend, error) {
 	if b.Kind != "external" {
-		return backend.Builtin{ShardDone: func(int, int) { store.At("shard-written:features") }}, nil
+		return backend.Builtin{ShardDone: func(int, int) { c.at("shard-written:features") }}, nil
 	}
 	var rt backendRuntime
 	if len(c.Runtime) > 0 {

@@ -195,7 +195,7 @@ func (r *Runner) runWave(ctx context.Context, st *spec.Study, order []*Node, wav
 		}
 		batch[b] = Invocation{Call: c, Key: n.key}
 		r.logf("[%d/%d] %s: running\n", i+1, len(order), n)
-		store.At("stage-start:" + n.Stage)
+		r.Store.At("stage-start:" + n.Stage)
 	}
 	failed := make([]error, len(wave))
 	finish := func(b int, seconds float64, err error) {
@@ -249,7 +249,7 @@ func (r *Runner) call(n *Node, stg *Stage, prefix string) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1, Log: r.Progress}
+	c := &Call{Params: params, Seed: n.Seed, Inputs: map[string]string{}, Out: tmp, Workers: r.Workers, Tasks: 1, Log: r.Progress, Hook: r.Store.Hook}
 	if n.Runtime != nil {
 		if c.Runtime, err = json.Marshal(n.Runtime); err != nil {
 			return nil, err

@@ -76,6 +76,16 @@ type Call struct {
 	Runtime json.RawMessage
 	// Log receives diagnostics, e.g. an external worker's stderr (may be nil).
 	Log io.Writer
+	// Hook, when set (by crash tests), is called at named points of the
+	// stage's work ("shard-written:features").
+	Hook func(point string)
+}
+
+// at calls c.Hook at point, if it is set.
+func (c *Call) at(point string) {
+	if c.Hook != nil {
+		c.Hook(point)
+	}
 }
 
 // Decode unmarshals the parameters into v.

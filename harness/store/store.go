@@ -34,6 +34,10 @@ import (
 // Store is a run store folder.
 type Store struct {
 	Dir string
+	// Hook, when set (by crash tests), is called at named points of a run:
+	// the store's "before-commit:STAGE" and "after-commit:STAGE", and those
+	// the pipeline passes to At.
+	Hook func(point string)
 
 	mu     sync.Mutex
 	hashes map[string]fileHash // external file hash cache, by absolute path
@@ -180,7 +184,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 	if err := atomic.WriteFile(filepath.Join(tmp, ManifestFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	At("before-commit:" + m.Stage)
+	s.At("before-commit:" + m.Stage)
 	final := s.Path(m.Key)
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return err
@@ -196,7 +200,7 @@ func (s *Store) Commit(tmp string, m *Manifest) error {
 		return err
 	}
 	s.markSound(m.Key)
-	At("after-commit:" + m.Stage)
+	s.At("after-commit:" + m.Stage)
 	return nil
 }
 
@@ -331,15 +335,9 @@ type VersionInfo struct {
 	Arith   string `json:"arith"` // float32 matrix products: "gonum" or "openblas VERSION KERNEL"
 }
 
-// Hook, when set (by tests), is called at named points of a run: the
-// store's "before-commit:STAGE" and "after-commit:STAGE", and the
-// pipeline's (package pipeline). Tests use it to kill a run at exact
-// moments.
-var Hook func(point string)
-
-// At calls Hook at point, if it is set.
-func At(point string) {
-	if Hook != nil {
-		Hook(point)
+// At calls s.Hook at point, if it is set.
+func (s *Store) At(point string) {
+	if s.Hook != nil {
+		s.Hook(point)
 	}
 }

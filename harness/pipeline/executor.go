@@ -114,13 +114,9 @@ type Job struct {
 // exec`. hook, when not nil (crash tests), is called at "exec:STAGE:TASK"
 // and at the stage's own points.
 func ExecJob(ctx context.Context, path string, task int, hook func(point string)) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
 	var j Job
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+	if err := readJSON(path, &j); err != nil {
+		return err
 	}
 	stg, ok := stages[j.Stage]
 	switch {

@@ -126,7 +126,7 @@ func (p *planner) base() *Node {
 // a stage that runs the model on the world's images with the tower frozen.
 func (p *planner) withTokens(in map[string]Ref) map[string]Ref {
 	if p.tokens != nil {
-		in["tokens"] = Ref{Node: p.tokens, File: "tokens.safetensors"}
+		in["tokens"] = Ref{Node: p.tokens, File: tokensFile}
 	}
 	return in
 }
@@ -173,7 +173,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 	r, f := p.r, p.r.Features
 	base := p.base()
 	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
-		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: "warmup.json"}}),
+		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: warmupFile}}),
 		Params: referenceParams{Backend: backendOf(r), LoRA: r.Reference.LoRA, Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
@@ -204,7 +204,7 @@ func (p *planner) evaluation(sel *Node) {
 		tp.Rehearse = &rehearseParams{World: r.World.WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
 	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
-		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: "subset.json"}}),
+		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: subsetFile}}),
 		Params: tp}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
 	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: train}, "world": {Node: p.world}})}

@@ -302,10 +302,6 @@ func progressPrinter(w io.Writer, prefix string) func(done, total int) {
 
 // ReadResults reads a study's results file.
 func ReadResults(path string) (*Results, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var r Results
-	return &r, json.Unmarshal(b, &r)
+	return &r, readJSON(path, &r)
 }

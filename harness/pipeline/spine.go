@@ -53,7 +53,7 @@ func runWarmup(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	if err := data.WriteJSON(filepath.Join(c.Out, "warmup.json"), recs, idx); err != nil {
+	if err := data.WriteJSON(filepath.Join(c.Out, warmupFile), recs, idx); err != nil {
 		return err
 	}
 	return writeJSON(filepath.Join(c.Out, "warmup-index.json"), idx)
@@ -77,9 +77,15 @@ func runSelectStage(ctx context.Context, c *Call) error {
 	return err
 }
 
+// The warm-up and select stages' files that later stages read.
+const (
+	warmupFile = "warmup.json" // the warm-up sample (LLaVA JSON)
+	subsetFile = "subset.json" // the selected subset (LLaVA JSON)
+)
+
 // selectOutputs are the select stage's files in its folder dir.
 func selectOutputs(dir string) SelectOutputs {
-	return SelectOutputs{Subset: filepath.Join(dir, "subset.json"), Scores: filepath.Join(dir, "scores.jsonl"), Tasks: filepath.Join(dir, "tasks.json")}
+	return SelectOutputs{Subset: filepath.Join(dir, subsetFile), Scores: filepath.Join(dir, "scores.jsonl"), Tasks: filepath.Join(dir, "tasks.json")}
 }
 
 // ReadSelection reads a select stage's output folder dir: a line per

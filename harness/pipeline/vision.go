@@ -160,6 +160,9 @@ func init() {
 	Register(&Stage{Name: "tokens", Version: "2", Arith: true, Run: runTokens})
 }
 
+// tokensFile is the tokens stage's output.
+const tokensFile = "tokens.safetensors"
+
 // tokensParams has no settings: the inputs (the tower and the world) are
 // the key.
 type tokensParams struct{}
@@ -211,5 +214,5 @@ func runTokens(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	return t.Save(filepath.Join(c.Out, "tokens.safetensors"))
+	return t.Save(filepath.Join(c.Out, tokensFile))
 }

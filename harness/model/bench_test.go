@@ -187,7 +187,9 @@ func BenchmarkSgemm(b *testing.B) {
 
 // BenchmarkTrainSchedule times one epoch over 2048 synthetic records at
 // batch 16 and 32, and two batch-32 runs one after the other vs at once
-// (what `tive reproduce --jobs 2` does with a sweep's trainings).
+// (what `tive reproduce --jobs 2` does with a sweep's trainings), each
+// reaching for every core or sharing them (kernels.Share, as the local
+// executor runs them).
 func BenchmarkTrainSchedule(b *testing.B) {
 	recs, imgs := Synthetic(2048, 2)
 	vocab := BuildVocab(recs, 1)
@@ -210,14 +212,26 @@ func BenchmarkTrainSchedule(b *testing.B) {
 			run(32, 2)
 		}
 	})
-	b.Run("two-at-once", func(b *testing.B) {
-		for range b.N {
-			done := make(chan bool)
-			for seed := range uint64(2) {
-				go func() { run(32, seed+1); done <- true }()
-			}
-			<-done
-			<-done
+	for _, share := range []bool{false, true} {
+		name := "two-at-once"
+		if share {
+			name += "-sharing" // as the local executor runs stages side by side (kernels.Share)
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				done := make(chan bool)
+				for seed := range uint64(2) {
+					go func() {
+						if share {
+							defer kernels.Share()()
+						}
+						run(32, seed+1)
+						done <- true
+					}()
+				}
+				<-done
+				<-done
+			}
+		})
+	}
 }

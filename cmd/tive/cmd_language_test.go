@@ -10,7 +10,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/pipeline"
-	"github.com/tive-dev/tive/harness/spec"
+	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -107,7 +107,7 @@ func TestLanguageRecipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drawn, err := model.New(base.Cfg, lm.Vocab, spec.Seed(5, "pretrain", 0)) // world seed 5
+	drawn, err := model.New(base.Cfg, lm.Vocab, seeds.Derive(5, "pretrain")) // world seed 5
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestWordRecipe(t *testing.T) {
 	if !base.Cfg.WordTokens || base.Cfg.ProjectorWidth != 40 {
 		t.Fatalf("base model config %+v", base.Cfg)
 	}
-	drawn, err := model.New(base.Cfg, lm.Vocab, spec.Seed(5, "pretrain", 0)) // world seed 5
+	drawn, err := model.New(base.Cfg, lm.Vocab, seeds.Derive(5, "pretrain")) // world seed 5
 	if err != nil {
 		t.Fatal(err)
 	}

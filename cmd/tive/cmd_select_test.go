@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/tive-dev/tive/harness/grad"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tive-dev/tive/harness/grad"
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/pipeline"

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tive-dev/tive/harness/field"
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // Config sizes the model. A spec's model section is a Config (its yaml
@@ -224,7 +225,7 @@ func New(cfg Config, vocab *Vocab, seed uint64) (*Model, error) {
 	m.Head = newLinear("head", d, vocab.Size(), false)
 	m.CE = CrossEntropy{V: vocab.Size()}
 
-	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c)) // "model"
+	rng := seeds.Rand(seed, seeds.Init)
 	if m.Stem != nil {
 		for _, c := range m.Stem.Convs {
 			c.Lin.W.initNormal(rng, 1/math.Sqrt(float64(c.Lin.In)))
@@ -328,7 +329,7 @@ func (m *Model) AttachLoRA(c LoRAConfig, seed uint64) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("model: LoRA %w", err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6c6f7261)) // "lora"
+	rng := seeds.Rand(seed, seeds.LoRA)
 	for _, l := range m.loraTargets(c.MLP) {
 		a := &LoRA{R: c.Rank, Scale: float32(c.Alpha / float64(c.Rank)), Dropout: float32(c.Dropout),
 			A: newParam(l.Name+".lora_A", l.In, c.Rank), B: newParam(l.Name+".lora_B", c.Rank, l.Out)}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // Synthetic is a small built-in image-question task for tests and
@@ -17,7 +17,7 @@ import (
 // yes/no presence, count, or a one-sentence description). Images are named
 // "syn/<i>.png". Deterministic in (n, seed).
 func Synthetic(n int, seed uint64) ([]data.Record, MapImages) {
-	rng := rand.New(rand.NewPCG(seed, 0x73796e))
+	rng := seeds.Rand(seed, "synthetic")
 	colors := []string{"red", "green", "blue", "yellow", "purple", "white"}
 	rgb := []color.RGBA{{230, 40, 40, 255}, {40, 200, 60, 255}, {50, 80, 230, 255}, {240, 220, 40, 255}, {150, 60, 200, 255}, {245, 245, 245, 255}}
 	shapes := []string{"square", "circle", "triangle"}

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"math/rand/v2"
 	"strings"
+
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // The vision tower (CLIP's role in LLaVA's recipe) is the model's image
@@ -86,7 +87,7 @@ func PretrainTower(ctx context.Context, m *Model, imgs []TowerImage, classes []i
 		return nil, errors.New("model: tower pretraining needs images and at least one head")
 	}
 	d, P := m.Cfg.TowerWidth(), m.Cfg.visualTokens()
-	rng := rand.New(rand.NewPCG(tc.Seed, 0x68656164)) // "head"
+	rng := seeds.Rand(tc.Seed, seeds.Head)
 	heads := make([]*Linear, len(classes))
 	ces := make([]CrossEntropy, len(classes))
 	params := m.trainOnly("vision.")
@@ -165,7 +166,7 @@ func stepLoop(ctx context.Context, n int, tc TrainConfig, params []*Param, step 
 		}
 		ep, k := s/spe, s%spe
 		if k == 0 {
-			perm = rand.New(rand.NewPCG(tc.Seed, uint64(ep))).Perm(n)
+			perm = seeds.Rand(tc.Seed, seeds.Epoch, seeds.I(ep)).Perm(n)
 		}
 		for _, p := range params {
 			zero(p.G)
@@ -247,7 +248,7 @@ func FitLinearProbe(x [][]float32, y []int, classes, epochs int, seed uint64) *L
 	for s := range steps {
 		k := s % ((len(x) + bs - 1) / bs)
 		if k == 0 {
-			perm := rand.New(rand.NewPCG(seed, uint64(s))).Perm(len(x))
+			perm := seeds.Rand(seed, seeds.Epoch, seeds.I(s/((len(x)+bs-1)/bs))).Perm(len(x))
 			x2, y2 := make([][]float32, len(x)), make([]int, len(y))
 			for i, j := range perm {
 				x2[i], y2[i] = x[j], y[j]

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // TrainConfig configures Train. Zero fields take the defaults named.
@@ -132,7 +133,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		}
 		ep, k := s/spe, s%spe
 		if ep != permEpoch {
-			perm = rand.New(rand.NewPCG(tc.Seed, uint64(ep))).Perm(n)
+			perm = seeds.Rand(tc.Seed, seeds.Epoch, seeds.I(ep)).Perm(n)
 			permEpoch = ep
 		}
 		idx := perm[k*bs : min((k+1)*bs, n)]
@@ -146,7 +147,7 @@ func Train(ctx context.Context, m *Model, recs []data.Record, images ImageSource
 		}
 		res.Tokens += len(b.tokens)
 		res.ResponseTokens += len(b.rows)
-		loss := m.trainStep(b, rand.New(rand.NewPCG(tc.Seed, 1<<63+uint64(s))), opt, cosineLR(tc.LR, s, total, warm), tc.MaxGradNorm)
+		loss := m.trainStep(b, seeds.Rand(tc.Seed, seeds.Step, seeds.I(s)), opt, cosineLR(tc.LR, s, total, warm), tc.MaxGradNorm)
 		res.Losses = append(res.Losses, loss)
 		if progress != nil {
 			progress(s+1, total)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -131,7 +131,7 @@ func alignEval(ctx context.Context, m *model.Model, cfg world.Config, concepts, 
 	imgs := make(model.MapImages, n+1)
 	imgs["black"] = image.NewNRGBA(image.Rect(0, 0, m.Cfg.ImageSize, m.Cfg.ImageSize))
 	list := make([]image.Image, n)
-	r := rand.New(rand.NewPCG(uint64(n), 0x616c69676e)) // "align"
+	r := seeds.Rand(cfg.Seed, "align-eval")
 	var real, black []model.Prompt
 	var answers []string
 	for i, s := range scenes {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -30,7 +31,7 @@ func TestRehearsal(t *testing.T) {
 		t.Errorf("train parameters without train.rehearse name it: %s", b)
 	}
 	p := train("train: {rehearse: 1.5}\n").Rehearse
-	cfg := world.Config{Profile: "tiny", Assets: "shapes"}.WithDefaults()
+	cfg := world.Config{Profile: "tiny", Assets: "shapes", Seed: seeds.Derive(0, seeds.World)}.WithDefaults() // the run's seed 0
 	if p == nil || p.PerRecord != 1.5 || p.MaxFill != 2 || p.World != cfg {
 		t.Fatalf("rehearse planned as %+v", p)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
-	"github.com/tive-dev/tive/harness/selection"
+	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -27,11 +26,11 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "language", Version: "6", Arith: true, Run: runLanguage})
-	Register(&Stage{Name: "pretrain", Version: "2", Arith: true, Run: runPretrain})
-	Register(&Stage{Name: "reference", Version: "1", Arith: true, Run: runReference})
+	Register(&Stage{Name: "language", Version: "7", Arith: true, Run: runLanguage})   // 7: random streams of package seeds
+	Register(&Stage{Name: "pretrain", Version: "3", Arith: true, Run: runPretrain})   // 3: random streams of package seeds
+	Register(&Stage{Name: "reference", Version: "2", Arith: true, Run: runReference}) // 2: random streams of package seeds
 	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
-	Register(&Stage{Name: "valfeatures", Version: "1", Arith: true, Run: runValFeatures})
+	Register(&Stage{Name: "valfeatures", Version: "2", Arith: true, Run: runValFeatures}) // 2: random streams of package seeds
 }
 
 type pretrainParams struct {
@@ -468,7 +467,7 @@ func runValFeatures(ctx context.Context, c *Call) error {
 		if err != nil {
 			return err
 		}
-		rng := rand.New(rand.NewPCG(c.Seed, selection.Stream("valfeatures", b)))
+		rng := seeds.Rand(c.Seed, b)
 		for _, i := range rng.Perm(len(qs))[:min(p.PerSuite, len(qs))] {
 			q := qs[i]
 			key := ""

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
@@ -67,7 +68,7 @@ func (p *planner) pool() {
 			p.inputs["labels"] = Ref{File: r.Path(l)}
 		}
 	}
-	p.warm = &Node{Stage: "warmup", Params: warmupParams{p.labels, r.Warmup.Ratio}, Seed: spec.Seed(r.Seed, "warmup", 0), Inputs: p.inputs}
+	p.warm = &Node{Stage: "warmup", Params: warmupParams{p.labels, r.Warmup.Ratio}, Seed: seeds.Derive(r.Seed, "warmup"), Inputs: p.inputs}
 	p.add(p.warm)
 }
 
@@ -93,7 +94,7 @@ func (p *planner) base() *Node {
 		partsWorld = &Node{Stage: "world", Params: parts}
 	}
 	if v := r.Vision; v.Images > 0 {
-		vis := &Node{Stage: "vision", Seed: spec.Seed(r.World.Seed, "vision", 0),
+		vis := &Node{Stage: "vision", Seed: seeds.Derive(r.World.Seed, "vision"),
 			Params: visionParams{World: parts, Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
 		in["vision"] = Ref{Node: vis}
@@ -109,7 +110,7 @@ func (p *planner) base() *Node {
 		}
 		tc := trainConfig(l.Train)
 		tc.PromptWeight = l.PromptWeight
-		lang := &Node{Stage: "language", Seed: spec.Seed(r.World.Seed, "language", 0), Inputs: map[string]Ref{"world": {Node: partsWorld}},
+		lang := &Node{Stage: "language", Seed: seeds.Derive(r.World.Seed, "language"), Inputs: map[string]Ref{"world": {Node: partsWorld}},
 			Params: languageParams{World: parts, Model: decoderConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
 				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
@@ -119,7 +120,7 @@ func (p *planner) base() *Node {
 	if a := r.Align; a.Images > 0 {
 		pp.Align = &alignParams{World: parts, Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
 	}
-	return &Node{Stage: "pretrain", Seed: spec.Seed(r.World.Seed, "pretrain", 0), Inputs: in, Params: pp}
+	return &Node{Stage: "pretrain", Seed: seeds.Derive(r.World.Seed, "pretrain"), Inputs: in, Params: pp}
 }
 
 // withTokens adds the tower's outputs (the tokens stage) to the inputs of
@@ -159,7 +160,7 @@ func (p *planner) selection() *Node {
 	n := &Node{
 		Stage:  "select",
 		Params: selectParams{p.labels, sel.Options},
-		Seed:   spec.Seed(r.Seed, "select", 0),
+		Seed:   seeds.Derive(r.Seed, "select"),
 		Inputs: in,
 		Label:  r.Label,
 	}
@@ -172,7 +173,7 @@ func (p *planner) selection() *Node {
 func (p *planner) gradients(validation bool) (feat, val *Node) {
 	r, f := p.r, p.r.Features
 	base := p.base()
-	ref := &Node{Stage: "reference", Seed: spec.Seed(r.Seed, "reference", 0), Runtime: backendRuntimeOf(r),
+	ref := &Node{Stage: "reference", Seed: seeds.Derive(r.Seed, "reference"), Runtime: backendRuntimeOf(r),
 		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: warmupFile}}),
 		Params: referenceParams{Backend: backendOf(r), LoRA: r.Reference.LoRA, Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
@@ -187,7 +188,7 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 		if len(suites) == 0 {
 			suites = world.Suites()
 		}
-		val = &Node{Stage: "valfeatures", Seed: spec.Seed(r.Seed, "valfeatures", 0), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}},
+		val = &Node{Stage: "valfeatures", Seed: seeds.Derive(r.Seed, "valfeatures"), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}},
 			Params: valParams{featuresParams: fp, Benchmarks: suites, PerSuite: r.Selection.ValidationPerSuite}}
 		p.add(val)
 	}
@@ -203,7 +204,7 @@ func (p *planner) evaluation(sel *Node) {
 	if t.Rehearse > 0 {
 		tp.Rehearse = &rehearseParams{World: r.World.WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
-	train := &Node{Stage: "train", Seed: spec.Seed(r.Seed, "train", 0), Label: r.Label, Runtime: backendRuntimeOf(r),
+	train := &Node{Stage: "train", Seed: seeds.Derive(r.Seed, "train"), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: subsetFile}}),
 		Params: tp}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}

@@ -15,9 +15,9 @@ import (
 
 // The spine's stages: the built-in world, and warmup and select over a pool.
 func init() {
-	Register(&Stage{Name: "world", Version: "2", Run: runWorld})
-	Register(&Stage{Name: "warmup", Version: "1", Run: runWarmup})
-	Register(&Stage{Name: "select", Version: "2", Run: runSelectStage}) // 2: every method draws a task from the same random numbers
+	Register(&Stage{Name: "world", Version: "3", Run: runWorld})        // 3: random streams of package seeds
+	Register(&Stage{Name: "warmup", Version: "2", Run: runWarmup})      // 2: random streams of package seeds
+	Register(&Stage{Name: "select", Version: "3", Run: runSelectStage}) // 3: random streams of package seeds
 }
 
 // poolParams are the parameters shared by stages that read the pool.

@@ -62,7 +62,7 @@ func StageNames() []string {
 // Call is one invocation of a stage.
 type Call struct {
 	Params  json.RawMessage   // resolved parameters, canonical JSON
-	Seed    uint64            // the stage's seed (spec.Seed(root, stage, 0))
+	Seed    uint64            // the stage's seed (seeds.Derive(root, stage name))
 	Inputs  map[string]string // input name -> upstream output folder or external file
 	Out     string            // folder the stage writes its outputs into
 	Workers int               // goroutines the stage may use (0: all cores)

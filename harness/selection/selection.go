@@ -35,16 +35,15 @@ package selection
 
 import (
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/tive-dev/tive/harness/field"
 	"github.com/tive-dev/tive/harness/grad"
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // The names of the methods that other packages single out.
@@ -345,7 +344,7 @@ type selector struct {
 	pool     Pool
 	opt      Options
 	m        method // opt.Method's
-	stream   string // the kind of draw named in Stream: "per-task" for every method, "warmup"
+	stream   string // the first element of each task's stream path (seeds.Rand(Seed, stream, task)): "per-task" for every method, "warmup"
 	tasks    []string
 	index    map[string]int
 	excluded []bool
@@ -464,13 +463,13 @@ func (s *selector) tive(res *Result) error {
 
 // draw picks k of members without replacement with probabilities
 // softmax(logits) (uniform when logits is nil), in draw order, from the
-// task's random numbers (Stream(s.stream, task): the same for every
+// task's random numbers (seeds.Rand(seed, s.stream, task): the same for every
 // selection method).
 func (s *selector) draw(task int, members []int, logits []float64, k int) []int {
 	if k <= 0 {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream(s.stream, s.tasks[task])))
+	rng := seeds.Rand(s.opt.Seed, s.stream, s.tasks[task])
 	type key struct {
 		v float64
 		i int
@@ -498,15 +497,6 @@ func (s *selector) draw(task int, members []int, logits []float64, k int) []int 
 		out[j] = keys[j].i
 	}
 	return out
-}
-
-// Stream derives the PCG stream of a random step from the names of its kind
-// and its task (FNV-1a of "kind/task"), so each task's draw is independent
-// of the others and of the pool order: rand.NewPCG(seed, Stream(kind, task)).
-func Stream(kind, task string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(kind + "/" + task))
-	return h.Sum64()
 }
 
 // topK returns the k members of highest score, ties to the lower index, in
@@ -546,7 +536,7 @@ func pooledBy(pick func(s *selector, cand []int, k int, res *Result) ([]int, err
 // random picks k candidates uniformly (one permutation of the random
 // stream "random").
 func (s *selector) random(cand []int, k int, _ *Result) ([]int, error) {
-	rng := rand.New(rand.NewPCG(s.opt.Seed, Stream("random", "")))
+	rng := seeds.Rand(s.opt.Seed, "random")
 	perm := rng.Perm(len(cand))
 	var picked []int
 	for _, j := range perm[:min(k, len(cand))] {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/seeds"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -459,9 +460,17 @@ func decodeSpec(files map[*yaml.Node]string, node *yaml.Node, file, top string) 
 
 // resolve fills in what a decoded spec leaves to be derived: features.source
 // from the other keys (import where a path or norms is given or the data
-// are a file, builtin otherwise), precondition none as unset, and a rule
-// file named in data.labels relative to the top spec's folder.
+// are a file, builtin otherwise), precondition none as unset, a rule
+// file named in data.labels relative to the top spec's folder, and the
+// world's and the projector's seeds from the run's where the spec does not
+// pin them (package seeds).
 func (d *decoder) resolve(s *Spec) {
+	if d.pos["world.seed"] == nil {
+		s.World.Seed = seeds.Derive(s.Seed, seeds.World)
+	}
+	if d.pos["features.projector.seed"] == nil {
+		s.Features.Projector.Seed = seeds.Derive(s.Seed, seeds.Projector)
+	}
 	f := &s.Features
 	if f.Source == "" {
 		f.Source = "builtin"

@@ -25,17 +25,17 @@
 // folder so the canonical hash does not depend on where the checkout lives.
 //
 // Seeds: each run has a root seed (key `seed`); a stage's seed is
-// Seed(root, stage, shard) = the first 8 bytes (big-endian) of
-// SHA-256("tive-seed/1\x00" + root as decimal + "\x00" + stage + "\x00" + shard as decimal).
+// seeds.Derive(root, stage name). The world's seed (world.seed) and the
+// gradient projector's (features.projector.seed) hang off the root too,
+// as seeds.Derive(root, seeds.World) and seeds.Derive(root,
+// seeds.Projector), unless the spec pins them.
 package spec
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
-	"strconv"
 
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
@@ -309,10 +309,4 @@ func (st *Study) Hash() string {
 		h.Write([]byte(r.Label + "\x00" + r.Spec.Hash() + "\n"))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Seed derives the seed of a stage (and shard) of a run from its root seed.
-func Seed(root uint64, stage string, shard int) uint64 {
-	h := sha256.Sum256([]byte("tive-seed/1\x00" + strconv.FormatUint(root, 10) + "\x00" + stage + "\x00" + strconv.Itoa(shard)))
-	return binary.BigEndian.Uint64(h[:8])
 }

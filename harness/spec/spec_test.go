@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 func TestIncludeProfilesAndSweep(t *testing.T) {
@@ -223,14 +225,28 @@ func TestSweepOfASectionReplacesItsKeys(t *testing.T) {
 	}
 }
 
-func TestSeedDerivation(t *testing.T) {
-	a, b, c := Seed(0, "select", 0), Seed(0, "select", 1), Seed(1, "select", 0)
-	if a == b || a == c || Seed(0, "select", 0) != a {
-		t.Error("child seeds collide or are unstable")
-	}
-	// Pinned: the documented formula must not change silently.
-	if a != 0xee9eea5f6323ae1e {
-		t.Errorf("Seed(0, select, 0) = %#x", a)
+// The world's and the projector's seeds hang off the run's seed unless the
+// spec pins them; a sweep over seed then draws a world per seed, and a
+// pinned world seed keeps one world (and its pretraining) for every seed.
+func TestUnpinnedSeedsHangOffTheRunSeed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "s.yaml")
+	for _, c := range []struct {
+		yaml             string
+		world, projector func(root uint64) uint64
+	}{
+		{"", func(r uint64) uint64 { return seeds.Derive(r, seeds.World) }, func(r uint64) uint64 { return seeds.Derive(r, seeds.Projector) }},
+		{"world: {seed: 0}\nfeatures: {projector: {seed: 9}}\n", func(uint64) uint64 { return 0 }, func(uint64) uint64 { return 9 }},
+	} {
+		os.WriteFile(p, []byte("name: x\ndata: {source: world}\nselection: {method: random}\nsweep:\n  seed: [0, 4]\n"+c.yaml), 0o644)
+		st, err := Load(p, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range st.Runs {
+			if w, pr := c.world(r.Seed), c.projector(r.Seed); r.World.Seed != w || r.Features.Projector.Seed != pr {
+				t.Errorf("%q, seed %d: world seed %#x, projector seed %#x; want %#x, %#x", c.yaml, r.Seed, r.World.Seed, r.Features.Projector.Seed, w, pr)
+			}
+		}
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // function of (seed, purpose, index).
 func TestLanguageAnswersAreInTheText(t *testing.T) {
 	cfg := Config{Profile: "tiny", Assets: "shapes", Seed: 4}
-	recs, skills, err := Language(cfg, "language", 0, 600, 3)
+	recs, skills, err := Language(cfg, "language", 0, 1200, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,15 +6,16 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"math/rand/v2"
 	"sync"
+
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
 // render draws a scene. It is a pure function of the scene and the pack.
 func (w *world) render(s *Scene) *image.NRGBA {
 	S := s.Size
 	img := image.NewNRGBA(image.Rect(0, 0, S, S))
-	noise := rand.New(rand.NewPCG(s.Noise, 0x5eed))
+	noise := seeds.Rand(s.Noise, seeds.Noise)
 	p := places[s.Place]
 	for y := 0; y < S; y++ {
 		for x := 0; x < S; x++ {

@@ -1,24 +1,21 @@
 package world
 
 import (
-	"hash/fnv"
 	"math/rand/v2"
+
+	"github.com/tive-dev/tive/harness/seeds"
 )
 
-// stream returns the PCG generator for one purpose of a world: seeded by the
-// world seed and a hash of the purpose name and indices, so streams are
+// stream returns the random stream of one purpose of a world:
+// seeds.Rand(world seed, purpose, indices as decimals...), so streams are
 // independent of the order in which they are used.
 func stream(seed uint64, purpose string, idx ...int) *rand.Rand {
-	h := fnv.New64a()
-	h.Write([]byte(purpose))
+	path := make([]string, 1, 1+len(idx))
+	path[0] = purpose
 	for _, i := range idx {
-		var b [8]byte
-		for k := range b {
-			b[k] = byte(uint64(i) >> (8 * k))
-		}
-		h.Write(b[:])
+		path = append(path, seeds.I(i))
 	}
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
+	return seeds.Rand(seed, path...)
 }
 
 // pick returns a uniformly chosen element of xs.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -34,7 +35,7 @@ benchmarks: [mme, mmbench, seed, scienceqa, pope, textvqa, gqa, vizwiz]
 	if err != nil {
 		t.Fatal(err)
 	}
-	scores, err := pipeline.ReadBenchScores(res.Runs[0].Outputs["score"])
+	scores, err := stages.ReadBenchScores(res.Runs[0].Outputs["score"])
 	if err != nil {
 		t.Fatal(err)
 	}

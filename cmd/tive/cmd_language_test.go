@@ -10,6 +10,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/model"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
@@ -61,7 +62,7 @@ func TestLanguageRecipe(t *testing.T) {
 	}
 	keys := res.Runs[0].Keys
 	s, _ := store.Open(storeDir)
-	var eval []pipeline.SkillScore
+	var eval []stages.SkillScore
 	b, err := os.ReadFile(filepath.Join(s.Path(keys["language"]), "eval.json"))
 	if err != nil || json.Unmarshal(b, &eval) != nil {
 		t.Fatalf("eval.json: %v %s", err, b)
@@ -87,7 +88,7 @@ func TestLanguageRecipe(t *testing.T) {
 	if lm.Vocab.Size() != base.Vocab.Size() {
 		t.Fatalf("vocabulary: %d words in the language model, %d in the base model", lm.Vocab.Size(), base.Vocab.Size())
 	}
-	var styles []pipeline.TowerScore
+	var styles []stages.TowerScore
 	if b, err = os.ReadFile(filepath.Join(s.Path(keys["vision"]), "eval.json")); err != nil || json.Unmarshal(b, &styles) != nil {
 		t.Fatalf("vision eval.json: %v %s", err, b)
 	}
@@ -172,7 +173,7 @@ func TestWordRecipe(t *testing.T) {
 	}
 	keys := res.Runs[0].Keys
 	s, _ := store.Open(storeDir)
-	var eval pipeline.AlignScore
+	var eval stages.AlignScore
 	b, err := os.ReadFile(filepath.Join(s.Path(keys["pretrain"]), "eval.json"))
 	if err != nil || json.Unmarshal(b, &eval) != nil {
 		t.Fatalf("pretrain eval.json: %v %s", err, b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
@@ -78,7 +79,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	s.Hook = crashHook
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers, Executor: pipeline.Local{Jobs: *jobs}}
+	r := &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: stderr, Workers: workers, Executor: pipeline.Local{Jobs: *jobs}}
 	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
 	sum := &report.Summary{Profile: profile}
 	for _, st := range loaded {

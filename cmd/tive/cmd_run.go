@@ -13,6 +13,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/pipeline/slurm"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
@@ -76,7 +77,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	s.Hook = crashHook
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &pipeline.Runner{Store: s, Progress: stderr, Workers: workers}
+	r := &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: stderr, Workers: workers}
 	switch *executor {
 	case "local":
 		r.Executor = pipeline.Local{Jobs: *jobs}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 )
 
@@ -29,8 +29,8 @@ func runSelect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("select", stderr)
 	def := selection.Defaults(selection.TIVE)
 	var (
-		in       pipeline.SelectFiles
-		out      pipeline.SelectOutputs
+		in       stages.SelectFiles
+		out      stages.SelectOutputs
 		exclude  listFlag
 		keep     listFlag
 		opt      = def
@@ -79,7 +79,7 @@ func runSelect(args []string, stdout, stderr io.Writer) error {
 			opt.Keep[t] = v
 		}
 	}
-	res, err := pipeline.RunSelect(in, opt, out, workers)
+	res, err := stages.RunSelect(in, opt, out, workers)
 	if err != nil {
 		return err
 	}

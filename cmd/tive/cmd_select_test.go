@@ -10,7 +10,7 @@ import (
 	"github.com/tive-dev/tive/harness/grad"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 )
 
 func TestSelectCommandWritesSubsetScoresTasks(t *testing.T) {
@@ -30,7 +30,7 @@ func TestSelectCommandWritesSubsetScoresTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scores, err := pipeline.ReadScores(p("scores.jsonl"))
+	scores, err := stages.ReadScores(p("scores.jsonl"))
 	if err != nil || len(scores) != 400 {
 		t.Fatalf("scores: %v, %d lines", err, len(scores))
 	}

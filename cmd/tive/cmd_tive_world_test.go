@@ -11,6 +11,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 )
 
 // tinyTIVE is TIVE's whole pipeline on a tiny shapes world with a small model.
@@ -57,7 +58,7 @@ func TestTIVEOnBuiltinWorld(t *testing.T) {
 	if err != nil || norms[0] <= 0 {
 		t.Fatalf("norms: %v %v", err, norms[:1])
 	}
-	scores, err := pipeline.ReadScores(filepath.Join(res.Runs[0].Outputs["select"], "scores.jsonl"))
+	scores, err := stages.ReadScores(filepath.Join(res.Runs[0].Outputs["select"], "scores.jsonl"))
 	if err != nil || len(scores) != st.Len() {
 		t.Fatalf("scores: %v (%d lines for %d records)", err, len(scores), st.Len())
 	}
@@ -146,7 +147,7 @@ func TestLESSOnBuiltinWorld(t *testing.T) {
 		if (pre == "adam") != (err == nil) {
 			t.Errorf("%s: reference optimizer state: %v", pre, err)
 		}
-		scores, err := pipeline.ReadScores(filepath.Join(run.Outputs["select"], "scores.jsonl"))
+		scores, err := stages.ReadScores(filepath.Join(run.Outputs["select"], "scores.jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 )
@@ -63,7 +63,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 
 // checkBudgets refuses the runs whose selection selects nothing from their
 // pool, as the select stage would at run time, where the pool is known now
-// (pipeline.PoolSizes); notes says where it is not, or where it depends on
+// (stages.PoolSizes); notes says where it is not, or where it depends on
 // the gradient norms.
 func checkBudgets(st *spec.Study) (msgs []string, notes string, err error) {
 	var unknown, depends []string
@@ -77,7 +77,7 @@ func checkBudgets(st *spec.Study) (msgs []string, notes string, err error) {
 		sz, ok := sizes[id]
 		if !ok {
 			var why string
-			if sz, why, err = pipeline.PoolSizes(r); err != nil {
+			if sz, why, err = stages.PoolSizes(r); err != nil {
 				return nil, "", err
 			}
 			if why != "" {

@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/tive-dev/tive/harness/data"
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 )
 
@@ -20,7 +20,7 @@ func init() {
 
 func runWarmup(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("warmup", stderr)
-	var in pipeline.SelectFiles
+	var in stages.SelectFiles
 	var out string
 	ratio := fs.Float64("ratio", 0.08, "fraction r of the pool: int(N·r/T) records per task")
 	seed := fs.Uint64("seed", 0, "seed of the draw")
@@ -34,7 +34,7 @@ func runWarmup(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 || in.Records == "" || out == "" {
 		return usagef("--records and --out are required, and nothing else")
 	}
-	recs, pool, err := pipeline.LoadPool(in, selection.Random, 0)
+	recs, pool, err := stages.LoadPool(in, selection.Random, 0)
 	if err != nil {
 		return err
 	}

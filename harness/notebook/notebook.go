@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
@@ -147,7 +148,7 @@ func (p *Project) Run(studies ...*Study) (*Report, error) {
 	if p.Progress != nil {
 		progress = &quiet{w: p.Progress}
 	}
-	r := &pipeline.Runner{Store: s, Progress: progress, Workers: p.Workers}
+	r := &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: progress, Workers: p.Workers}
 	rep := &Report{Summary: &report.Summary{Profile: studies[0].Profile}, results: map[string]*pipeline.Results{}}
 	for _, st := range loaded {
 		o, err := study.Run(context.Background(), r, st)

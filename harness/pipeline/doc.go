@@ -1,5 +1,10 @@
-// Package pipeline plans a study's stages and runs them through a run
-// store (package store).
+// Package pipeline is the machinery that runs a study's stages through a
+// run store (package store): the stage registry (Stage, Register), the
+// invocations (Node, Call), their keys (Keys), the runner (Runner) and
+// where stages run (Executor: Local here, a Slurm job array in package
+// slurm; ExecJob runs one job file). The stages themselves, and the
+// planner that turns a run of a spec into Nodes, are package stages; a
+// Runner is given that planner (Runner.Plan).
 //
 // A stage's key is SHA-256 over (stage name, stage version, canonical JSON of
 // its resolved parameters, its seed, and for each named input the key of the

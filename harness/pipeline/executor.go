@@ -115,7 +115,7 @@ type Job struct {
 // and at the stage's own points.
 func ExecJob(ctx context.Context, path string, task int, hook func(point string)) error {
 	var j Job
-	if err := readJSON(path, &j); err != nil {
+	if err := ReadJSON(path, &j); err != nil {
 		return err
 	}
 	stg, ok := stages[j.Stage]
@@ -130,7 +130,7 @@ func ExecJob(ctx context.Context, path string, task int, hook func(point string)
 		return fmt.Errorf("%s: task %d of %d", path, task, j.Tasks)
 	}
 	c := &Call{Params: j.Params, Runtime: j.Runtime, Seed: j.Seed, Inputs: j.Inputs, Out: j.Out, Workers: j.Workers, Task: task, Tasks: max(j.Tasks, 1), Log: os.Stderr, Hook: hook}
-	c.at(fmt.Sprintf("exec:%s:%d", j.Stage, task))
+	c.At(fmt.Sprintf("exec:%s:%d", j.Stage, task))
 	if err := stg.Run(ctx, c); err != nil {
 		return err
 	}

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tive-dev/tive/harness/store"
 )
 
 // TestLocalJobs: Local{Jobs: n} runs up to n stages of a batch at once and
@@ -80,38 +76,5 @@ func TestLocalJobs(t *testing.T) {
 	})
 	if fmt.Sprint(failed) != "[1]" || len(started) > 3 {
 		t.Errorf("after the failure of stage 1: failed %v, started %v (want no start after it is reported)", failed, started)
-	}
-}
-
-// TestLocalJobsSameBytes: a sweep run three stages at a time writes the
-// same outputs as one stage at a time.
-func TestLocalJobsSameBytes(t *testing.T) {
-	dir := t.TempDir()
-	st := sweepStudy(t, dir, 90, "{method: random, budget: 0.2}", "[0, 1, 2, 3]")
-	var err error
-	stores := map[int]*store.Store{}
-	var sum *Summary
-	for _, jobs := range []int{1, 3} {
-		s, _ := store.Open(filepath.Join(dir, fmt.Sprint(jobs)))
-		stores[jobs] = s
-		if sum, err = (&Runner{Store: s, Executor: Local{Jobs: jobs}}).Run(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	compared := 0
-	for _, r := range sum.Stages {
-		for _, f := range []string{"warmup.json", "subset.json"} {
-			a, errA := os.ReadFile(filepath.Join(stores[3].Path(r.Key), f))
-			b, errB := os.ReadFile(filepath.Join(stores[1].Path(r.Key), f))
-			if errA == nil {
-				compared++
-				if errB != nil || string(a) != string(b) {
-					t.Errorf("%s %s/%s: three at a time differs from one at a time", r.Stage, r.Key[:12], f)
-				}
-			}
-		}
-	}
-	if compared != 8 {
-		t.Errorf("compared %d files, want 8 (4 warm-up sets, 4 subsets)", compared)
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,7 +53,10 @@ type Results struct {
 
 // Runner runs studies through a store.
 type Runner struct {
-	Store    *store.Store
+	Store *store.Store
+	// Plan lists the stage invocations of one run, in dependency order
+	// (stages.Plan, which also registers the stages it plans).
+	Plan     func(*spec.Run) []*Node
 	Progress io.Writer // progress lines; nil: silent
 	Workers  int
 	Executor Executor // where stages run; nil: Local
@@ -65,6 +69,9 @@ type Runner struct {
 // so a sweep's independent runs go out together (one job array on Slurm).
 // Output of finished stages survives any failure or kill; a rerun reuses it.
 func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
+	if r.Plan == nil {
+		return nil, errors.New("pipeline: a Runner needs a Plan (stages.Plan)")
+	}
 	lock, err := r.Store.Lock(r.Progress)
 	if err != nil {
 		return nil, err
@@ -83,15 +90,13 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 	seen := map[string]bool{}
 	for i := range st.Runs {
 		run := &st.Runs[i]
-		nodes := Plan(run)
+		nodes := r.Plan(run)
+		if err := Keys(r.Store, nodes); err != nil {
+			return sum, err
+		}
 		for _, n := range nodes {
-			key, ids, err := computeKey(r.Store, n)
-			if err != nil {
-				return sum, err
-			}
-			n.key, n.inputIDs = key, ids
-			if !seen[key] {
-				seen[key] = true
+			if !seen[n.key] {
+				seen[n.key] = true
 				order = append(order, n)
 			}
 		}
@@ -161,7 +166,7 @@ func (r *Runner) Run(ctx context.Context, st *spec.Study) (*Summary, error) {
 		name += "-" + st.Profile
 	}
 	sum.Results = filepath.Join(r.Store.Dir, "results", name+".json")
-	return sum, writeJSON(sum.Results, out)
+	return sum, WriteJSON(sum.Results, out)
 }
 
 // ready reports whether every upstream stage of n is committed.
@@ -303,5 +308,5 @@ func progressPrinter(w io.Writer, prefix string) func(done, total int) {
 // ReadResults reads a study's results file.
 func ReadResults(path string) (*Results, error) {
 	var r Results
-	return &r, readJSON(path, &r)
+	return &r, ReadJSON(path, &r)
 }

@@ -49,6 +49,9 @@ func Register(s *Stage) {
 	stages[s.Name] = s
 }
 
+// Lookup is the registered stage kind of that name, or nil.
+func Lookup(name string) *Stage { return stages[name] }
+
 // StageNames lists the registered stage kinds.
 func StageNames() []string {
 	var out []string
@@ -81,8 +84,8 @@ type Call struct {
 	Hook func(point string)
 }
 
-// at calls c.Hook at point, if it is set.
-func (c *Call) at(point string) {
+// At calls c.Hook at point, if it is set.
+func (c *Call) At(point string) {
 	if c.Hook != nil {
 		c.Hook(point)
 	}
@@ -112,7 +115,7 @@ type Ref struct {
 	File string
 }
 
-// Key returns the node's key (computed by Plan.Keys).
+// Key returns the node's key (computed by Keys).
 func (n *Node) Key() string { return n.key }
 
 func (n *Node) String() string {
@@ -135,6 +138,20 @@ func canonical(v any) (json.RawMessage, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// Keys computes the key of each node of a run's plan, in order (upstream
+// nodes first, as a planner lists them); s hashes the external files they
+// read.
+func Keys(s *store.Store, nodes []*Node) error {
+	for _, n := range nodes {
+		key, ids, err := computeKey(s, n)
+		if err != nil {
+			return err
+		}
+		n.key, n.inputIDs = key, ids
+	}
+	return nil
 }
 
 // computeKey derives a node's key; upstream keys must already be computed.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
@@ -201,7 +202,7 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 	if !ok {
 		return fmt.Errorf("no select stage output")
 	}
-	lines, tasks, err := pipeline.ReadSelection(sel)
+	lines, tasks, err := stages.ReadSelection(sel)
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 		r.Duplicates = duplicates(groups, lines)
 	}
 	if dir, ok := rr.Outputs["score"]; ok {
-		bs, err := pipeline.ReadBenchScores(dir)
+		bs, err := stages.ReadBenchScores(dir)
 		if err != nil {
 			return err
 		}
@@ -241,7 +242,7 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 		}
 	}
 	if dir, ok := rr.Outputs["chance"]; ok {
-		ch, err := pipeline.ReadChance(dir)
+		ch, err := stages.ReadChance(dir)
 		if err != nil {
 			return err
 		}
@@ -256,7 +257,7 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 // influence summarises the influence values of each task (in order of first
 // appearance) but the excluded ones (whose influence is not computed); nil
 // when no record has one.
-func influence(lines []pipeline.ScoreLine, exclude []string) []Distribution {
+func influence(lines []stages.ScoreLine, exclude []string) []Distribution {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	byTask := map[string][]float64{}
 	chosen := map[string][]float64{}
@@ -341,7 +342,7 @@ func dupGroups(path string) (map[int]string, error) {
 
 // duplicates counts the planted groups a selection covers and the redundant
 // records it keeps (nil without planted groups).
-func duplicates(groups map[int]string, lines []pipeline.ScoreLine) *Duplicates {
+func duplicates(groups map[int]string, lines []stages.ScoreLine) *Duplicates {
 	if len(groups) == 0 {
 		return nil
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tive-dev/tive/harness/pipeline"
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
 )
@@ -13,9 +13,9 @@ func TestDuplicates(t *testing.T) {
 	// Groups a = {0, 1, 2}, b = {3, 4}; record 5 is unique.
 	groups := map[int]string{0: "a", 1: "a", 2: "a", 3: "b", 4: "b"}
 	sel := []int{1, 1, 0, 2, 0, 1} // record 1 twice (a repeat is not a second record)
-	var lines []pipeline.ScoreLine
+	var lines []stages.ScoreLine
 	for i, n := range sel {
-		lines = append(lines, pipeline.ScoreLine{Index: i, Selected: n})
+		lines = append(lines, stages.ScoreLine{Index: i, Selected: n})
 	}
 	got := duplicates(groups, lines)
 	want := &Duplicates{Groups: 2, GroupRecords: 5, PoolRedundant: 3, Covered: 2, Redundant: 1, Distinct: 4, Kept: []int{0, 1, 1}}
@@ -29,7 +29,7 @@ func TestDuplicates(t *testing.T) {
 
 func TestInfluence(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
-	lines := []pipeline.ScoreLine{
+	lines := []stages.ScoreLine{
 		{Task: "a", Influence: f(0), Selected: 1}, {Task: "a", Influence: f(1)}, {Task: "b", Influence: f(0.5), Selected: 1},
 		{Task: "x", Influence: f(0)}, {Task: "c"},
 	}

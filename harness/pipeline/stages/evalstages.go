@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/tive-dev/tive/harness/backend"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -22,10 +23,10 @@ import (
 // subset), predict (answer files for the world's benchmark suites) and score
 // (the official scorers on them).
 func init() {
-	Register(&Stage{Name: "train", Version: "2", Arith: true, Run: runTrain}) // 2: random streams of package seeds
-	Register(&Stage{Name: "predict", Version: "2", Arith: true, Run: runPredict, Sharded: true, Check: checkPredict})
-	Register(&Stage{Name: "score", Version: "3", Run: runScore})
-	Register(&Stage{Name: "chance", Version: "1", Run: runChance})
+	pipeline.Register(&pipeline.Stage{Name: "train", Version: "2", Arith: true, Run: runTrain}) // 2: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "predict", Version: "2", Arith: true, Run: runPredict, Sharded: true, Check: checkPredict})
+	pipeline.Register(&pipeline.Stage{Name: "score", Version: "3", Run: runScore})
+	pipeline.Register(&pipeline.Stage{Name: "chance", Version: "1", Run: runChance})
 }
 
 // chanceAnswers are the constant answers the chance stage tries.
@@ -34,7 +35,7 @@ var chanceAnswers = []string{"Yes", "No", "A", "B", "C", "D", "unanswerable"}
 // Chance outputs: chance.json, {benchmark: {"answer", "score"}}: the best
 // constant answer of each suite, scored by the official scorer, the level a
 // trained model must beat.
-func runChance(ctx context.Context, c *Call) error {
+func runChance(ctx context.Context, c *pipeline.Call) error {
 	var p predictParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -65,7 +66,7 @@ func runChance(ctx context.Context, c *Call) error {
 		}
 		out[b] = best
 	}
-	return writeJSON(filepath.Join(c.Out, chanceFile), out)
+	return pipeline.WriteJSON(filepath.Join(c.Out, chanceFile), out)
 }
 
 // chanceFile is the chance stage's output.
@@ -80,7 +81,7 @@ type Level struct {
 // ReadChance reads the chance.json of a chance stage's output folder.
 func ReadChance(dir string) (map[string]Level, error) {
 	var out map[string]Level
-	return out, readJSON(filepath.Join(dir, chanceFile), &out)
+	return out, pipeline.ReadJSON(filepath.Join(dir, chanceFile), &out)
 }
 
 type trainParams struct {
@@ -104,7 +105,7 @@ type rehearseParams struct {
 // Train outputs: model/, the base model fine-tuned on the subset (with fresh
 // LoRA adapters in mode lora), and with p.Rehearse on the subset and its
 // language texts, shuffled together (rehearsal).
-func runTrain(ctx context.Context, c *Call) error {
+func runTrain(ctx context.Context, c *pipeline.Call) error {
 	var p trainParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -166,7 +167,7 @@ type predictParams struct {
 // questions go to the backend as a LLaVA question file (images embedded in a
 // TSV are written out first) in work/, removed at the end; the backend's
 // texts fill the suite's answer lines (MMBench's round_id, options, ...).
-func runPredict(ctx context.Context, c *Call) error {
+func runPredict(ctx context.Context, c *pipeline.Call) error {
 	var p predictParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -222,7 +223,7 @@ func runPredict(ctx context.Context, c *Call) error {
 
 // checkPredict refuses a predict output that lacks a benchmark's answer
 // file (an array task that did not finish), and removes the work folder.
-func checkPredict(c *Call) error {
+func checkPredict(c *pipeline.Call) error {
 	var p predictParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -301,7 +302,7 @@ func embeddedPNG(img image.Image) ([]byte, error) {
 
 // Score outputs: scores.json, {benchmark: {"benchmark", "score", "metrics"}}
 // from the official scorer of each benchmark.
-func runScore(ctx context.Context, c *Call) error {
+func runScore(ctx context.Context, c *pipeline.Call) error {
 	var p predictParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -318,7 +319,7 @@ func runScore(ctx context.Context, c *Call) error {
 		}
 		out[b] = res
 	}
-	return writeJSON(filepath.Join(c.Out, benchScoresFile), out)
+	return pipeline.WriteJSON(filepath.Join(c.Out, benchScoresFile), out)
 }
 
 // benchScoresFile is the score stage's output.
@@ -337,5 +338,5 @@ func suiteScorer(worldDir, bench string) (world.SuiteFiles, benchmarks.Scorer, e
 // ReadBenchScores reads the scores.json of a score stage's output folder.
 func ReadBenchScores(dir string) (map[string]benchmarks.Result, error) {
 	var out map[string]benchmarks.Result
-	return out, readJSON(filepath.Join(dir, benchScoresFile), &out)
+	return out, pipeline.ReadJSON(filepath.Join(dir, benchScoresFile), &out)
 }

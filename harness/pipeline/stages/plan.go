@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"slices"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/spec"
@@ -29,8 +30,8 @@ import (
 // Stages a run does not need are left out: a pool read from a file has no
 // world, a method without gradients no reference model, a run without
 // benchmarks no training.
-func Plan(r *spec.Run) []*Node {
-	p := &planner{r: r, inputs: map[string]Ref{}}
+func Plan(r *spec.Run) []*pipeline.Node {
+	p := &planner{r: r, inputs: map[string]pipeline.Ref{}}
 	p.pool()
 	sel := p.selection()
 	if len(r.Benchmarks) > 0 {
@@ -41,34 +42,34 @@ func Plan(r *spec.Run) []*Node {
 
 type planner struct {
 	r      *spec.Run
-	nodes  []*Node
-	world  *Node          // nil for a pool read from a file
-	warm   *Node          // the warm-up sample
-	labels poolParams     // how records get their task labels
-	inputs map[string]Ref // the pool: records (and a labelling rule file)
-	tokens *Node          // the frozen tower's outputs (tokens stage), nil without a vision stage
+	nodes  []*pipeline.Node
+	world  *pipeline.Node          // nil for a pool read from a file
+	warm   *pipeline.Node          // the warm-up sample
+	labels poolParams              // how records get their task labels
+	inputs map[string]pipeline.Ref // the pool: records (and a labelling rule file)
+	tokens *pipeline.Node          // the frozen tower's outputs (tokens stage), nil without a vision stage
 }
 
-func (p *planner) add(n ...*Node) { p.nodes = append(p.nodes, n...) }
+func (p *planner) add(n ...*pipeline.Node) { p.nodes = append(p.nodes, n...) }
 
 // pool plans the records (a file, or the world's mixture) and the warm-up set.
 func (p *planner) pool() {
 	r := p.r
 	if r.Data.Source == "world" {
-		p.world = &Node{Stage: "world", Params: r.World.WithDefaults()}
+		p.world = &pipeline.Node{Stage: "world", Params: r.World.WithDefaults()}
 		p.add(p.world)
-		p.inputs["records"] = Ref{Node: p.world, File: world.MixtureFile}
+		p.inputs["records"] = pipeline.Ref{Node: p.world, File: world.MixtureFile}
 	} else {
-		p.inputs["records"] = Ref{File: r.Path(r.Data.Records)}
+		p.inputs["records"] = pipeline.Ref{File: r.Path(r.Data.Records)}
 	}
 	if l := r.Data.Labels; l != "" {
 		if slices.Contains(data.BuiltinRules(), l) {
 			p.labels.Labels = l
 		} else {
-			p.inputs["labels"] = Ref{File: r.Path(l)}
+			p.inputs["labels"] = pipeline.Ref{File: r.Path(l)}
 		}
 	}
-	p.warm = &Node{Stage: "warmup", Params: warmupParams{p.labels, r.Warmup.Ratio}, Seed: seeds.Derive(r.Seed, "warmup"), Inputs: p.inputs}
+	p.warm = &pipeline.Node{Stage: "warmup", Params: warmupParams{p.labels, r.Warmup.Ratio}, Seed: seeds.Derive(r.Seed, "warmup"), Inputs: p.inputs}
 	p.add(p.warm)
 }
 
@@ -84,59 +85,59 @@ func (p *planner) pool() {
 // with planted copies shares them with the same world without: the run
 // plans that world too, after its own, for the language stage and the
 // pretrain stage on the language model to read.
-func (p *planner) base() *Node {
+func (p *planner) base() *pipeline.Node {
 	r := p.r
-	in := map[string]Ref{"world": {Node: p.world}}
+	in := map[string]pipeline.Ref{"world": {Node: p.world}}
 	parts := r.World.WithDefaults()
 	parts.Redundancy = world.Redundancy{}
 	partsWorld := p.world
 	if parts != p.world.Params {
-		partsWorld = &Node{Stage: "world", Params: parts}
+		partsWorld = &pipeline.Node{Stage: "world", Params: parts}
 	}
 	if v := r.Vision; v.Images > 0 {
-		vis := &Node{Stage: "vision", Seed: seeds.Derive(r.World.Seed, "vision"),
+		vis := &pipeline.Node{Stage: "vision", Seed: seeds.Derive(r.World.Seed, "vision"),
 			Params: visionParams{World: parts, Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
-		in["vision"] = Ref{Node: vis}
+		in["vision"] = pipeline.Ref{Node: vis}
 		if r.Backend.Kind != "external" && p.world != nil {
-			p.tokens = &Node{Stage: "tokens", Params: tokensParams{}, Inputs: map[string]Ref{"vision": {Node: vis}, "world": {Node: p.world}}}
+			p.tokens = &pipeline.Node{Stage: "tokens", Params: tokensParams{}, Inputs: map[string]pipeline.Ref{"vision": {Node: vis}, "world": {Node: p.world}}}
 			p.add(p.tokens)
 		}
 	}
 	if l := r.Language; l.Records > 0 {
 		if partsWorld != p.world {
 			p.add(partsWorld)
-			in["world"] = Ref{Node: partsWorld}
+			in["world"] = pipeline.Ref{Node: partsWorld}
 		}
 		tc := trainConfig(l.Train)
 		tc.PromptWeight = l.PromptWeight
-		lang := &Node{Stage: "language", Seed: seeds.Derive(r.World.Seed, "language"), Inputs: map[string]Ref{"world": {Node: partsWorld}},
+		lang := &pipeline.Node{Stage: "language", Seed: seeds.Derive(r.World.Seed, "language"), Inputs: map[string]pipeline.Ref{"world": {Node: partsWorld}},
 			Params: languageParams{World: parts, Model: decoderConfig(r.Model), VocabMinCount: r.Model.VocabMinCount,
 				Records: l.Records, Instruct: l.Instruct, Drills: l.Drills, MaxFill: l.MaxFill, Eval: l.Eval, Train: tc}}
 		p.add(lang)
-		in["language"] = Ref{Node: lang}
+		in["language"] = pipeline.Ref{Node: lang}
 	}
 	pp := pretrainParams{Model: r.Model.Config, VocabMinCount: r.Model.VocabMinCount, Train: trainConfig(r.Pretrain)}
 	if a := r.Align; a.Images > 0 {
 		pp.Align = &alignParams{World: parts, Images: a.Images, Eval: a.Eval, Train: trainConfig(a.Train)}
 	}
-	return &Node{Stage: "pretrain", Seed: seeds.Derive(r.World.Seed, "pretrain"), Inputs: in, Params: pp}
+	return &pipeline.Node{Stage: "pretrain", Seed: seeds.Derive(r.World.Seed, "pretrain"), Inputs: in, Params: pp}
 }
 
 // withTokens adds the tower's outputs (the tokens stage) to the inputs of
 // a stage that runs the model on the world's images with the tower frozen.
-func (p *planner) withTokens(in map[string]Ref) map[string]Ref {
+func (p *planner) withTokens(in map[string]pipeline.Ref) map[string]pipeline.Ref {
 	if p.tokens != nil {
-		in["tokens"] = Ref{Node: p.tokens, File: tokensFile}
+		in["tokens"] = pipeline.Ref{Node: p.tokens, File: tokensFile}
 	}
 	return in
 }
 
 // selection plans the select stage and whatever gradients its method reads.
 // Only the inputs the method reads are inputs (and so part of its key).
-func (p *planner) selection() *Node {
+func (p *planner) selection() *pipeline.Node {
 	r, sel := p.r, p.r.Selection
-	in := map[string]Ref{}
+	in := map[string]pipeline.Ref{}
 	for k, v := range p.inputs {
 		in[k] = v
 	}
@@ -145,19 +146,19 @@ func (p *planner) selection() *Node {
 	case !need.Any():
 	case f.Source == "builtin":
 		feat, val := p.gradients(need.Validation)
-		in["features"] = Ref{Node: feat}
+		in["features"] = pipeline.Ref{Node: feat}
 		if val != nil {
-			in["validation"] = Ref{Node: val}
+			in["validation"] = pipeline.Ref{Node: val}
 		}
 	default:
 		if f.Path != "" && (need.Features || need.Norms && f.Norms == "") {
-			in["features"] = Ref{File: r.Path(f.Path)}
+			in["features"] = pipeline.Ref{File: r.Path(f.Path)}
 		}
 		if f.Norms != "" && need.Norms {
-			in["norms"] = Ref{File: r.Path(f.Norms)}
+			in["norms"] = pipeline.Ref{File: r.Path(f.Norms)}
 		}
 	}
-	n := &Node{
+	n := &pipeline.Node{
 		Stage:  "select",
 		Params: selectParams{p.labels, sel.Options},
 		Seed:   seeds.Derive(r.Seed, "select"),
@@ -170,25 +171,25 @@ func (p *planner) selection() *Node {
 
 // gradients plans TIVE's reference model and the pool's gradient features
 // (and, for LESS, the validation set's).
-func (p *planner) gradients(validation bool) (feat, val *Node) {
+func (p *planner) gradients(validation bool) (feat, val *pipeline.Node) {
 	r, f := p.r, p.r.Features
 	base := p.base()
-	ref := &Node{Stage: "reference", Seed: seeds.Derive(r.Seed, "reference"), Runtime: backendRuntimeOf(r),
-		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: warmupFile}}),
+	ref := &pipeline.Node{Stage: "reference", Seed: seeds.Derive(r.Seed, "reference"), Runtime: backendRuntimeOf(r),
+		Inputs: p.withTokens(map[string]pipeline.Ref{"base": {Node: base}, "world": {Node: p.world}, "warmup": {Node: p.warm, File: warmupFile}}),
 		Params: referenceParams{Backend: backendOf(r), LoRA: r.Reference.LoRA, Train: p.tuning(r.Reference.Train),
 			SaveOptimizer: f.Precondition == "adam"}}
 	fp := featuresParams{Backend: backendOf(r), Params: model.ParamSet(f.Params), BatchSize: f.BatchSize, ShardSize: f.ShardSize,
 		Projector: f.Projector.Spec()}
 	pool := fp // the validation gradients (valfeatures) stay plain
 	pool.Precondition = f.Precondition
-	feat = &Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]})}
+	feat = &pipeline.Node{Stage: "features", Params: pool, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]pipeline.Ref{"model": {Node: ref}, "world": {Node: p.world}, "records": p.inputs["records"]})}
 	p.add(base, ref, feat)
 	if validation {
 		suites := r.Benchmarks
 		if len(suites) == 0 {
 			suites = world.Suites()
 		}
-		val = &Node{Stage: "valfeatures", Seed: seeds.Derive(r.Seed, "valfeatures"), Inputs: map[string]Ref{"model": {Node: ref}, "world": {Node: p.world}},
+		val = &pipeline.Node{Stage: "valfeatures", Seed: seeds.Derive(r.Seed, "valfeatures"), Inputs: map[string]pipeline.Ref{"model": {Node: ref}, "world": {Node: p.world}},
 			Params: valParams{featuresParams: fp, Benchmarks: suites, PerSuite: r.Selection.ValidationPerSuite}}
 		p.add(val)
 	}
@@ -197,20 +198,20 @@ func (p *planner) gradients(validation bool) (feat, val *Node) {
 
 // evaluation plans instruction tuning on the subset from the world's base
 // model, prediction and scoring on the benchmark suites, and their chance levels.
-func (p *planner) evaluation(sel *Node) {
+func (p *planner) evaluation(sel *pipeline.Node) {
 	r, t := p.r, p.r.Train
 	base := p.base()
 	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: t.LoRA, Train: p.tuning(t.Train)}
 	if t.Rehearse > 0 {
 		tp.Rehearse = &rehearseParams{World: r.World.WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
 	}
-	train := &Node{Stage: "train", Seed: seeds.Derive(r.Seed, "train"), Label: r.Label, Runtime: backendRuntimeOf(r),
-		Inputs: p.withTokens(map[string]Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: subsetFile}}),
+	train := &pipeline.Node{Stage: "train", Seed: seeds.Derive(r.Seed, "train"), Label: r.Label, Runtime: backendRuntimeOf(r),
+		Inputs: p.withTokens(map[string]pipeline.Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: subsetFile}}),
 		Params: tp}
 	pp := predictParams{Backend: backendOf(r), Benchmarks: r.Benchmarks, MaxNewTokens: r.Predict.MaxNewTokens}
-	pred := &Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]Ref{"model": {Node: train}, "world": {Node: p.world}})}
-	score := &Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
-	chance := &Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]Ref{"world": {Node: p.world}}}
+	pred := &pipeline.Node{Stage: "predict", Label: r.Label, Params: pp, Runtime: backendRuntimeOf(r), Inputs: p.withTokens(map[string]pipeline.Ref{"model": {Node: train}, "world": {Node: p.world}})}
+	score := &pipeline.Node{Stage: "score", Label: r.Label, Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]pipeline.Ref{"answers": {Node: pred, File: "answers"}, "world": {Node: p.world}}}
+	chance := &pipeline.Node{Stage: "chance", Params: predictParams{Benchmarks: r.Benchmarks}, Inputs: map[string]pipeline.Ref{"world": {Node: p.world}}}
 	p.add(base, train, pred, score, chance)
 }
 

@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/tive-dev/tive/harness/backend"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/world"
 )
 
@@ -60,7 +61,7 @@ func TestTokensCoverEveryImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	if err := runTokens(context.Background(), &Call{Params: []byte("{}"), Inputs: map[string]string{"vision": vis, "world": w}, Out: out}); err != nil {
+	if err := runTokens(context.Background(), &pipeline.Call{Params: []byte("{}"), Inputs: map[string]string{"vision": vis, "world": w}, Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := model.LoadTowerTokens(filepath.Join(out, "tokens.safetensors"))

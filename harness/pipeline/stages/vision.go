@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/world"
 )
 
 // The vision stage pretrains the built-in model's vision tower (CLIP's role
 // in LLaVA's recipe), once per world and model shape.
 func init() {
-	Register(&Stage{Name: "vision", Version: "2", Arith: true, Run: runVision}) // 2: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "vision", Version: "2", Arith: true, Run: runVision}) // 2: random streams of package seeds
 }
 
 type visionParams struct {
@@ -29,7 +30,7 @@ type visionParams struct {
 // (model.PretrainTower with a concept head and a colour head; its decoder,
 // projector and vocabulary stay as drawn and are not used), and eval.json,
 // TowerEval's per-style probe accuracies.
-func runVision(ctx context.Context, c *Call) error {
+func runVision(ctx context.Context, c *pipeline.Call) error {
 	var p visionParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -54,7 +55,7 @@ func runVision(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
+	if err := pipeline.WriteJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("vision", c.Seed))
@@ -157,7 +158,7 @@ func TowerEval(m *model.Model, cfg world.Config, n int) ([]TowerScore, error) {
 // the gradient features and prediction (which keep the tower frozen) pay
 // only for the projector and the decoder.
 func init() {
-	Register(&Stage{Name: "tokens", Version: "2", Arith: true, Run: runTokens})
+	pipeline.Register(&pipeline.Stage{Name: "tokens", Version: "2", Arith: true, Run: runTokens})
 }
 
 // tokensFile is the tokens stage's output.
@@ -171,7 +172,7 @@ type tokensParams struct{}
 // for the image file of every record of the world's mixture, then of every
 // question of its suites (MMBench's as predict writes them out from its
 // TSV, embeddedPNG).
-func runTokens(ctx context.Context, c *Call) error {
+func runTokens(ctx context.Context, c *pipeline.Call) error {
 	m, err := model.Load(filepath.Join(c.Inputs["vision"], "model"))
 	if err != nil {
 		return err

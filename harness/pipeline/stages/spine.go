@@ -1,23 +1,20 @@
-package pipeline
+package stages
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 
-	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/selection"
 	"github.com/tive-dev/tive/harness/world"
 )
 
 // The spine's stages: the built-in world, and warmup and select over a pool.
 func init() {
-	Register(&Stage{Name: "world", Version: "3", Run: runWorld})        // 3: random streams of package seeds
-	Register(&Stage{Name: "warmup", Version: "2", Run: runWarmup})      // 2: random streams of package seeds
-	Register(&Stage{Name: "select", Version: "3", Run: runSelectStage}) // 3: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "world", Version: "3", Run: runWorld})        // 3: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "warmup", Version: "2", Run: runWarmup})      // 2: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "select", Version: "3", Run: runSelectStage}) // 3: random streams of package seeds
 }
 
 // poolParams are the parameters shared by stages that read the pool.
@@ -26,7 +23,7 @@ type poolParams struct {
 }
 
 // World outputs: the generated world (package world), mixture.json included.
-func runWorld(ctx context.Context, c *Call) error {
+func runWorld(ctx context.Context, c *pipeline.Call) error {
 	var cfg world.Config
 	if err := c.Decode(&cfg); err != nil {
 		return err
@@ -40,7 +37,7 @@ type warmupParams struct {
 }
 
 // Warm-up outputs: warmup.json (LLaVA JSON list) and warmup-index.json.
-func runWarmup(ctx context.Context, c *Call) error {
+func runWarmup(ctx context.Context, c *pipeline.Call) error {
 	var p warmupParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -56,7 +53,7 @@ func runWarmup(ctx context.Context, c *Call) error {
 	if err := data.WriteJSON(filepath.Join(c.Out, warmupFile), recs, idx); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(c.Out, "warmup-index.json"), idx)
+	return pipeline.WriteJSON(filepath.Join(c.Out, "warmup-index.json"), idx)
 }
 
 type selectParams struct {
@@ -65,7 +62,7 @@ type selectParams struct {
 }
 
 // Select outputs: subset.json, scores.jsonl, tasks.json.
-func runSelectStage(ctx context.Context, c *Call) error {
+func runSelectStage(ctx context.Context, c *pipeline.Call) error {
 	var p selectParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -97,33 +94,13 @@ func ReadSelection(dir string) ([]ScoreLine, []selection.TaskStat, error) {
 		return nil, nil, err
 	}
 	var tasks []selection.TaskStat
-	return lines, tasks, readJSON(out.Tasks, &tasks)
+	return lines, tasks, pipeline.ReadJSON(out.Tasks, &tasks)
 }
 
 // labelsArg gives the rules to label with: a rule file input, or a built-in name.
-func labelsArg(name string, c *Call) string {
+func labelsArg(name string, c *pipeline.Call) string {
 	if f, ok := c.Inputs["labels"]; ok {
 		return f
 	}
 	return name
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomic.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// readJSON decodes the JSON file path into v.
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	return nil
 }

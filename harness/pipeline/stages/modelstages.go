@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/grad"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/world"
@@ -26,11 +27,11 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	Register(&Stage{Name: "language", Version: "7", Arith: true, Run: runLanguage})   // 7: random streams of package seeds
-	Register(&Stage{Name: "pretrain", Version: "3", Arith: true, Run: runPretrain})   // 3: random streams of package seeds
-	Register(&Stage{Name: "reference", Version: "2", Arith: true, Run: runReference}) // 2: random streams of package seeds
-	Register(&Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
-	Register(&Stage{Name: "valfeatures", Version: "2", Arith: true, Run: runValFeatures}) // 2: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "language", Version: "7", Arith: true, Run: runLanguage})   // 7: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "pretrain", Version: "3", Arith: true, Run: runPretrain})   // 3: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "reference", Version: "2", Arith: true, Run: runReference}) // 2: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
+	pipeline.Register(&pipeline.Stage{Name: "valfeatures", Version: "2", Arith: true, Run: runValFeatures}) // 2: random streams of package seeds
 }
 
 type pretrainParams struct {
@@ -54,7 +55,7 @@ func worldImages(worldDir string) model.DirImages {
 // that stage's pretrained tower and keeps it fixed too, so that with both it
 // trains the projector only (LLaVA's stage 1). With Align it trains the
 // projector on words instead of the captions (align) and adds eval.json.
-func runPretrain(ctx context.Context, c *Call) error {
+func runPretrain(ctx context.Context, c *pipeline.Call) error {
 	var p pretrainParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -137,7 +138,7 @@ type languageParams struct {
 // skill on Eval held-out texts with up to MaxFill+3 filler sentences
 // (positions the training texts do not reach), and with a grid drill on
 // Eval held-out grid texts too (the last row, gridEval).
-func runLanguage(ctx context.Context, c *Call) error {
+func runLanguage(ctx context.Context, c *pipeline.Call) error {
 	var p languageParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -171,7 +172,7 @@ func runLanguage(ctx context.Context, c *Call) error {
 		}
 		eval = append(eval, grid)
 	}
-	if err := writeJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
+	if err := pipeline.WriteJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("language", c.Seed))
@@ -340,9 +341,9 @@ type backendRuntime struct {
 	Retries int           `json:"retries"`
 }
 
-func (b backendParams) open(c *Call) (backend.Backend, error) {
+func (b backendParams) open(c *pipeline.Call) (backend.Backend, error) {
 	if b.Kind != "external" {
-		return backend.Builtin{ShardDone: func(int, int) { c.at("shard-written:features") }}, nil
+		return backend.Builtin{ShardDone: func(int, int) { c.At("shard-written:features") }}, nil
 	}
 	var rt backendRuntime
 	if len(c.Runtime) > 0 {
@@ -355,7 +356,7 @@ func (b backendParams) open(c *Call) (backend.Backend, error) {
 
 // Reference outputs: model/, the base model with LoRA adapters trained on the
 // warm-up set (TIVE step 2).
-func runReference(ctx context.Context, c *Call) error {
+func runReference(ctx context.Context, c *pipeline.Call) error {
 	var p referenceParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -391,7 +392,7 @@ type featuresParams struct {
 // Features outputs a sharded feature store (package grad) over the world's
 // mixture: projected gradients, and the vectors norms (unprojected L2 norm),
 // loss and el2n. Shards already in the folder (from a killed run) are kept.
-func runFeatures(ctx context.Context, c *Call) error {
+func runFeatures(ctx context.Context, c *pipeline.Call) error {
 	var p featuresParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -424,7 +425,7 @@ func runFeatures(ctx context.Context, c *Call) error {
 
 // checkFeatures refuses a feature store that does not cover every record
 // with whole, uncorrupted shards of one projector.
-func checkFeatures(c *Call) error {
+func checkFeatures(c *pipeline.Call) error {
 	_, err := grad.OpenStore(c.Out, true)
 	return err
 }
@@ -441,7 +442,7 @@ type valParams struct {
 // the suite of each row. Validation gradients are plain, never
 // preconditioned (LESS pairs Adam training features with SGD validation
 // ones); the planner leaves Precondition empty here.
-func runValFeatures(ctx context.Context, c *Call) error {
+func runValFeatures(ctx context.Context, c *pipeline.Call) error {
 	var p valParams
 	if err := c.Decode(&p); err != nil {
 		return err
@@ -505,5 +506,5 @@ func runValFeatures(ctx context.Context, c *Call) error {
 	if err := sw.Write(0, len(recs), feats, nil); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(c.Out, "groups.json"), groups)
+	return pipeline.WriteJSON(filepath.Join(c.Out, "groups.json"), groups)
 }

@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/world"
@@ -19,9 +20,9 @@ import (
 
 // planned plans the first run of the spec text and returns its nodes by
 // stage.
-func planned(t *testing.T, text string) map[string]*Node {
+func planned(t *testing.T, text string) map[string]*pipeline.Node {
 	t.Helper()
-	out := map[string]*Node{}
+	out := map[string]*pipeline.Node{}
 	for _, n := range plannedNodes(t, text) {
 		out[n.Stage] = n
 	}
@@ -29,7 +30,7 @@ func planned(t *testing.T, text string) map[string]*Node {
 }
 
 // plannedNodes plans the first run of the spec text.
-func plannedNodes(t *testing.T, text string) []*Node {
+func plannedNodes(t *testing.T, text string) []*pipeline.Node {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "s.yaml")
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
@@ -84,7 +85,7 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 // them (so a spec that adds them reuses its pretrained parts); and the
 // language stage keeps its key when the tower changes.
 func TestWordAlignmentPlanned(t *testing.T) {
-	nodes := func(extra string) map[string]*Node {
+	nodes := func(extra string) map[string]*pipeline.Node {
 		return planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\n"+
 			"vision: {images: 10}\nlanguage: {records: 10}\n"+extra)
 	}
@@ -132,12 +133,13 @@ func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
 	}
 	keys := func(text string) map[string]string { // the first node's key of each stage
 		out := map[string]string{}
-		for _, n := range plannedNodes(t, text) {
-			if n.key, _, err = computeKey(st, n); err != nil {
-				t.Fatal(err)
-			}
+		nodes := plannedNodes(t, text)
+		if err := pipeline.Keys(st, nodes); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
 			if _, ok := out[n.Stage]; !ok {
-				out[n.Stage] = n.key
+				out[n.Stage] = n.Key()
 			}
 		}
 		return out
@@ -179,5 +181,26 @@ func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
 				t.Fatalf("record %v of the planted world has a word the plain world's vocabulary lacks: %q", r.ID, turn.Value)
 			}
 		}
+	}
+}
+
+// TestModelStagesAreArith: the stages that run the model's matrix products
+// say so (pipeline.Stage.Arith), so that their keys name the back end;
+// the others do not, so that their outputs are shared across back ends.
+func TestModelStagesAreArith(t *testing.T) {
+	for name, arith := range map[string]bool{
+		"vision": true, "tokens": true, "language": true, "pretrain": true, "reference": true,
+		"features": true, "valfeatures": true, "train": true, "predict": true,
+		"world": false, "warmup": false, "select": false, "score": false, "chance": false,
+	} {
+		st := pipeline.Lookup(name)
+		if st == nil {
+			t.Errorf("stage %s is not registered", name)
+		} else if st.Arith != arith {
+			t.Errorf("stage %s: Arith %v, want %v", name, st.Arith, arith)
+		}
+	}
+	if got := len(pipeline.StageNames()); got != 14 {
+		t.Errorf("%d stages registered (%v), want the 14 above", got, pipeline.StageNames())
 	}
 }

@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/tive-dev/tive/harness/data"
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 )
 
 // groundColours are the square's colours in groundTask: six of the
@@ -111,7 +112,7 @@ func groundModel() (string, error) {
 	if store == "" {
 		store = filepath.Join("..", "..", ".tive", "store")
 	}
-	res, err := ReadResults(filepath.Join(store, "results", "world-recipe.json"))
+	res, err := pipeline.ReadResults(filepath.Join(store, "results", "world-recipe.json"))
 	if err != nil || len(res.Runs) == 0 || res.Runs[0].Outputs["pretrain"] == "" {
 		return "", fmt.Errorf("no results of experiments/world-recipe.yaml in %s (run `tive run --store %s experiments/world-recipe.yaml` first, or set TIVE_GROUND_MODEL to a pretrained model's folder): %v", store, store, err)
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/spec"
 	"github.com/tive-dev/tive/harness/store"
 )
@@ -15,9 +16,9 @@ import (
 // batchRecorder runs batches locally and records each one's stage and size.
 type batchRecorder struct{ batches []string }
 
-func (b *batchRecorder) Execute(ctx context.Context, stg *Stage, batch []Invocation, done func(int, float64, error)) error {
+func (b *batchRecorder) Execute(ctx context.Context, stg *pipeline.Stage, batch []pipeline.Invocation, done func(int, float64, error)) error {
 	b.batches = append(b.batches, fmt.Sprintf("%s x%d", stg.Name, len(batch)))
-	return Local{}.Execute(ctx, stg, batch, done)
+	return pipeline.Local{}.Execute(ctx, stg, batch, done)
 }
 
 // sweepStudy writes a pool of n records of three tasks (responses of 1..7
@@ -48,7 +49,7 @@ func TestSweepStagesGoOutTogether(t *testing.T) {
 	st := sweepStudy(t, dir, 60, "{method: random-per-task, budget: 0.3}", "[0, 1, 2]")
 	rec := &batchRecorder{}
 	s, _ := store.Open(filepath.Join(dir, "batched"))
-	sum, err := (&Runner{Store: s, Executor: rec}).Run(context.Background(), st)
+	sum, err := (&pipeline.Runner{Store: s, Plan: Plan, Executor: rec}).Run(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestSweepStagesGoOutTogether(t *testing.T) {
 	single, _ := store.Open(filepath.Join(dir, "single"))
 	for i := range st.Runs {
 		one := &spec.Study{File: st.File, Runs: st.Runs[i : i+1]}
-		if _, err := (&Runner{Store: single}).Run(context.Background(), one); err != nil {
+		if _, err := (&pipeline.Runner{Store: single, Plan: Plan}).Run(context.Background(), one); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,5 +79,38 @@ func TestSweepStagesGoOutTogether(t *testing.T) {
 				t.Errorf("%s %s/%s differs from a one-run study's", r.Stage, r.Key[:12], f)
 			}
 		}
+	}
+}
+
+// TestLocalJobsSameBytes: a sweep run three stages at a time writes the
+// same outputs as one stage at a time.
+func TestLocalJobsSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	st := sweepStudy(t, dir, 90, "{method: random, budget: 0.2}", "[0, 1, 2, 3]")
+	var err error
+	stores := map[int]*store.Store{}
+	var sum *pipeline.Summary
+	for _, jobs := range []int{1, 3} {
+		s, _ := store.Open(filepath.Join(dir, fmt.Sprint(jobs)))
+		stores[jobs] = s
+		if sum, err = (&pipeline.Runner{Store: s, Plan: Plan, Executor: pipeline.Local{Jobs: jobs}}).Run(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compared := 0
+	for _, r := range sum.Stages {
+		for _, f := range []string{"warmup.json", "subset.json"} {
+			a, errA := os.ReadFile(filepath.Join(stores[3].Path(r.Key), f))
+			b, errB := os.ReadFile(filepath.Join(stores[1].Path(r.Key), f))
+			if errA == nil {
+				compared++
+				if errB != nil || string(a) != string(b) {
+					t.Errorf("%s %s/%s: three at a time differs from one at a time", r.Stage, r.Key[:12], f)
+				}
+			}
+		}
+	}
+	if compared != 8 {
+		t.Errorf("compared %d files, want 8 (4 warm-up sets, 4 subsets)", compared)
 	}
 }

@@ -1,4 +1,4 @@
-package pipeline
+package stages
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/model"
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/seeds"
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -47,7 +48,7 @@ func align(ctx context.Context, m *model.Model, p alignParams, out string, progr
 	if err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(out, "eval.json"), eval)
+	return pipeline.WriteJSON(filepath.Join(out, "eval.json"), eval)
 }
 
 // tokenWordStrings gives each visual token of scene s, under cfg's patch

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -325,7 +324,7 @@ func dupGroups(path string) (map[int]string, error) {
 	var recs []struct {
 		DupGroup string `json:"dup_group"`
 	}
-	if err := readJSON(path, &recs); err != nil {
+	if err := pipeline.ReadJSON(path, &recs); err != nil {
 		return nil, err
 	}
 	var out map[int]string
@@ -376,17 +375,6 @@ func duplicates(groups map[int]string, lines []stages.ScoreLine) *Duplicates {
 		d.Kept[k]++
 	}
 	return d
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	return nil
 }
 
 type kv struct{ key, value string }
@@ -469,7 +457,7 @@ func WriteSummary(path string, s *Summary) error {
 // ReadSummary reads a summary.json.
 func ReadSummary(path string) (*Summary, error) {
 	var s Summary
-	if err := readJSON(path, &s); err != nil {
+	if err := pipeline.ReadJSON(path, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -11,10 +11,8 @@ import (
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/pipeline"
-	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/report"
 	"github.com/tive-dev/tive/harness/spec"
-	"github.com/tive-dev/tive/harness/store"
 	"github.com/tive-dev/tive/harness/study"
 )
 
@@ -72,14 +70,13 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		}
 		loaded = append(loaded, st)
 	}
-	s, err := store.Open(storeDir)
+	r, err := runner(storeDir, workers, stderr)
 	if err != nil {
 		return err
 	}
-	s.Hook = crashHook
+	r.Executor = pipeline.Local{Jobs: *jobs}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: stderr, Workers: workers, Executor: pipeline.Local{Jobs: *jobs}}
 	rep := reproduction{Profile: profile, Out: filepath.Join(out, profile)}
 	sum := &report.Summary{Profile: profile}
 	for _, st := range loaded {

@@ -70,19 +70,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(storeDir)
+	r, err := runner(storeDir, workers, stderr)
 	if err != nil {
 		return err
 	}
-	s.Hook = crashHook
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: stderr, Workers: workers}
 	switch *executor {
 	case "local":
 		r.Executor = pipeline.Local{Jobs: *jobs}
 	case "slurm":
-		r.Executor = &slurm.Slurm{Store: s, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
+		r.Executor = &slurm.Slurm{Store: r.Store, Tasks: *tasks, Retries: *retries, Sbatch: sbatchArgs, Poll: *poll, Timeout: *jobTimeout, Log: stderr}
 	default:
 		return usagef("--executor %q (want local or slurm)", *executor)
 	}
@@ -129,4 +127,16 @@ func writeResult(st *spec.Study, results string) (*report.Result, error) {
 		return nil, err
 	}
 	return report.WriteResult(study, strings.TrimSuffix(results, filepath.Ext(results)))
+}
+
+// runner opens the run store at dir for a command that runs stages: the
+// stages' planner, progress lines to w, the command's crash-test seam on
+// the store's commits.
+func runner(dir string, workers int, w io.Writer) (*pipeline.Runner, error) {
+	s, err := store.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Hook = crashHook
+	return &pipeline.Runner{Store: s, Plan: stages.Plan, Progress: w, Workers: workers}, nil
 }

@@ -244,11 +244,12 @@ func FitLinearProbe(x [][]float32, y []int, classes, epochs int, seed uint64) *L
 	const bs = 256
 	var xb, logits, w, loss, el2n []float32
 	var yb []int32
-	steps := epochs * ((len(x) + bs - 1) / bs)
+	spe := (len(x) + bs - 1) / bs // steps per epoch
+	steps := epochs * spe
 	for s := range steps {
-		k := s % ((len(x) + bs - 1) / bs)
+		k := s % spe
 		if k == 0 {
-			perm := seeds.Rand(seed, seeds.Epoch, seeds.I(s/((len(x)+bs-1)/bs))).Perm(len(x))
+			perm := seeds.Rand(seed, seeds.Epoch, seeds.I(s/spe)).Perm(len(x))
 			x2, y2 := make([][]float32, len(x)), make([]int, len(y))
 			for i, j := range perm {
 				x2[i], y2[i] = x[j], y[j]

@@ -7,8 +7,8 @@
 //
 // and the stream of a path is PCG seeded by the first 16 bytes of the same
 // hash (Rand). Two paths give independent seeds whatever order they are
-// drawn in, and a path never names the seed of another (each element is
-// closed by the separator; no element may hold a NUL byte).
+// drawn in, and a path never names the seed of another (a NUL byte comes
+// before each element, and no element may hold one).
 //
 // The roots: a run's seed (spec key seed) for its stages, named by the
 // stage's name (a training's seed is Derive(runSeed, "train")); the world's

@@ -189,11 +189,18 @@ type Language struct {
 // (model.word_tokens), so that the language model reads the image in the
 // form the aligned projector hands it. Skill is then "" or yesno, and
 // MaxObjects 0.
+//
+// With Join the drill's texts are shuffled into the phase of the drill
+// before it instead of making a phase of their own: one optimizer and one
+// learning-rate schedule for all of them (multi-task training), so no
+// later phase's warm-up to the peak rate falls on what an earlier one
+// taught. The first drill has no drill before it to join.
 type Drill struct {
 	world.TextKind `yaml:",inline"`
 	Grid           bool `yaml:"grid" json:"grid,omitempty"`
 	Texts          int  `yaml:"texts" json:"texts"`
 	Rehearse       int  `yaml:"rehearse" json:"rehearse,omitempty"`
+	Join           bool `yaml:"join" json:"join,omitempty"`
 }
 
 // Train configures one training run of the built-in model; zero values take

@@ -121,6 +121,8 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:56: language.drills[0].grid: grid texts are yes/no questions about scenes of 1-4 objects: leave skill (or set yesno) and max_objects out"}},
 		{"grid drill without word tokens", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, drills: [{grid: true, texts: 9}]}\n",
 			[]string{"s.yaml:4:41: language.drills[0].grid: grid texts state the scene as word tokens read it: needs model.word_tokens"}},
+		{"first drill joins", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10, drills: [{skill: yesno, texts: 9, join: true}]}\n",
+			[]string{"s.yaml:4:65: language.drills[0].join: the first drill has no drill before it to join"}},
 		{"align without its parts", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {word_tokens: true}\nalign: {images: 100}\n",
 			[]string{"s.yaml:5:17: align.images: the word alignment needs vision.images, language.records and model.word_tokens"}},
 		{"word tokens without align", "name: x\ndata: {source: world}\nselection: {method: random}\nmodel: {word_tokens: true}\n",

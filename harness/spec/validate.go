@@ -155,6 +155,8 @@ func (d *decoder) validate(s Spec) {
 			bad(path+".grid", "grid texts are yes/no questions about scenes of 1-4 objects: leave skill (or set yesno) and max_objects out")
 		} else if d.Grid && !s.Model.WordTokens {
 			bad(path+".grid", "grid texts state the scene as word tokens read it: needs model.word_tokens")
+		} else if d.Join && i == 0 {
+			bad(path+".join", "the first drill has no drill before it to join")
 		}
 	}
 	if v := s.Vision; v.Images < 0 || v.Probe < 0 {

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,6 +55,40 @@ func TestLanguagePhases(t *testing.T) {
 	}
 	if other == 0 {
 		t.Error("no rehearsal text asks another skill than the drill's")
+	}
+}
+
+// TestJoinedDrills: a drill with Join adds its texts, rehearsal included,
+// to the phase before it (the same texts, under its own purpose, as it
+// would train on in a phase of its own), and a drill after it without Join
+// starts a phase again.
+func TestJoinedDrills(t *testing.T) {
+	cfg := world.Config{Profile: "tiny", Assets: "shapes", Seed: 2}.WithDefaults()
+	corpus, _, err := world.Language(cfg, "language", 0, 20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yesno, choice := world.TextKind{Skill: "yesno"}, world.TextKind{Skill: "choice"}
+	drills := []spec.Drill{{TextKind: yesno, Texts: 6}, {TextKind: choice, Texts: 5, Rehearse: 4}, {TextKind: yesno, Texts: 3}}
+	p := languageParams{World: cfg, Records: 20, MaxFill: 2, Drills: drills}
+	apart, err := languagePhases(corpus, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Drills = slices.Clone(drills)
+	p.Drills[1].Join = true
+	joined, err := languagePhases(corpus, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apart) != 4 || len(joined) != 3 {
+		t.Fatalf("%d phases apart and %d joined, want 4 and 3", len(apart), len(joined))
+	}
+	if want := append(slices.Clone(apart[1]), apart[2]...); !reflect.DeepEqual(joined[1], want) {
+		t.Errorf("the joined phase has %d texts, want the first drill's 6 then the second's 5+4, as apart", len(joined[1]))
+	}
+	if !reflect.DeepEqual(joined[2], apart[3]) {
+		t.Error("the drill after the joined one is not a phase of its own")
 	}
 }
 

@@ -172,7 +172,7 @@ func runLanguage(ctx context.Context, c *pipeline.Call) error {
 		}
 		eval = append(eval, grid)
 	}
-	if err := pipeline.WriteJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
+	if err := pipeline.WriteJSON(filepath.Join(c.Out, evalFile), eval); err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("language", c.Seed))
@@ -183,7 +183,8 @@ func runLanguage(ctx context.Context, c *pipeline.Call) error {
 // d.Texts fresh texts of its kind (purpose "language-drill-i"; of the grid
 // corpus for a grid drill, gridTexts) followed by
 // d.Rehearse fresh texts of the whole corpus ("language-drill-i-rehearse"),
-// which training shuffles together; and corpus[:p.Instruct] when Instruct
+// which training shuffles together, as a phase of its own or, with d.Join,
+// appended to the phase before it; and corpus[:p.Instruct] when Instruct
 // is positive.
 func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, error) {
 	phases := [][]data.Record{corpus}
@@ -204,6 +205,10 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 				return nil, err
 			}
 			texts = append(texts, mix...)
+		}
+		if d.Join && len(phases) > 1 {
+			phases[len(phases)-1] = append(phases[len(phases)-1], texts...)
+			continue
 		}
 		phases = append(phases, texts)
 	}

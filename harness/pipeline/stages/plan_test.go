@@ -45,8 +45,8 @@ func plannedNodes(t *testing.T, text string) []*pipeline.Node {
 
 // TestLanguageOptionsPlanned checks that language.prompt_weight and
 // language.drills reach the language stage's parameters, and that leaving
-// them out (or a drill's rehearse) leaves the stage's parameters (so its
-// key) without them.
+// them out (or a drill's rehearse or join) leaves the stage's parameters (so
+// its key) without them.
 func TestLanguageOptionsPlanned(t *testing.T) {
 	params := func(language string) languageParams {
 		n := planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\nlanguage: "+language+"\n")["language"]
@@ -58,14 +58,14 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 	if got := params("{records: 10, prompt_weight: 0.01}").Train.PromptWeight; got != 0.01 {
 		t.Errorf("prompt_weight 0.01 planned as %v", got)
 	}
-	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7, rehearse: 5}]}").Drills
-	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7, Rehearse: 5}}
+	drills := params("{records: 10, drills: [{skill: yesno, max_objects: 1, texts: 6}, {skill: colour, texts: 7, rehearse: 5, join: true}]}").Drills
+	want := []spec.Drill{{TextKind: world.TextKind{Skill: "yesno", MaxObjects: 1}, Texts: 6}, {TextKind: world.TextKind{Skill: "colour"}, Texts: 7, Rehearse: 5, Join: true}}
 	if d := cmp.Diff(want, drills); d != "" {
 		t.Errorf("drills planned (-want +got):\n%s", d)
 	}
 	for language, keys := range map[string][]string{
 		"{records: 10}": {"prompt_weight", "drills"},
-		"{records: 10, drills: [{skill: yesno, texts: 6}]}": {"rehearse"},
+		"{records: 10, drills: [{skill: yesno, texts: 6}]}": {"rehearse", "join"},
 	} {
 		b, err := json.Marshal(params(language))
 		if err != nil {

@@ -71,6 +71,13 @@ type Run struct {
 	// Seconds is the wall time of each stage of the run (MANIFEST.json),
 	// stages shared with other runs included.
 	Seconds map[string]float64 `json:"seconds"`
+	// Pretraining names the pretrained parts the run starts from (the
+	// store key of its pretrain stage's output, which its vision and
+	// language stages' keys determine), and Parts is what their stages
+	// measured of them (stages.ReadParts); "" and nil without a language
+	// or vision stage.
+	Pretraining string        `json:"pretraining,omitempty"`
+	Parts       *stages.Parts `json:"parts,omitempty"`
 
 	chosen []int // distinct chosen record indices, ascending (Build only)
 }
@@ -196,6 +203,16 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 			return err
 		}
 		r.Seconds[stage] = m.Seconds
+	}
+	if rr.Outputs["language"] != "" || rr.Outputs["vision"] != "" {
+		parts, err := stages.ReadParts(rr.Outputs)
+		if err != nil {
+			return err
+		}
+		r.Parts = &parts
+		if dir := rr.Outputs["pretrain"]; dir != "" {
+			r.Pretraining = filepath.Base(dir)
+		}
 	}
 	sel, ok := rr.Outputs["select"]
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tive-dev/tive/harness/pipeline/stages"
 	"github.com/tive-dev/tive/harness/selection"
 )
 
@@ -49,6 +50,7 @@ func Tables(s *Summary) []*Table {
 		case "main":
 			add(MainTable(st))
 			add(TaskTable(st))
+			add(PartsTable(st))
 		case "redundancy":
 			add(RedundancyTable(st))
 		case "ratio":
@@ -355,5 +357,72 @@ func CostTable(st *Study) *Table {
 	t.Rows = append(t.Rows, rowOf("selection (warmup..select)", sec(selectionStages...)), rowOf("selection + train", sec(append(slices.Clone(selectionStages), "train")...)))
 	t.Caption = fmt.Sprintf("Table: stage wall time (seconds, as recorded in each stage's manifest when it ran; %s and %s are shared by all runs of a world). %s",
 		strings.Join(sharedStages[:len(sharedStages)-1], ", "), sharedStages[len(sharedStages)-1], seedsText(seeds(conds)))
+	return t
+}
+
+// PartsTable lists what the pretraining stages measured of the parts the
+// study's runs start from (Run.Parts): one column per pretraining (every
+// seed of a study on one world shares one), one row per measure, in %.
+// Nil when no run has pretrained parts.
+func PartsTable(st *Study) *Table {
+	var keys []string
+	parts := map[string]*stages.Parts{}
+	runs := map[string]int{}
+	for _, r := range st.Runs {
+		if r.Parts == nil {
+			continue
+		}
+		if _, ok := parts[r.Pretraining]; !ok {
+			keys = append(keys, r.Pretraining)
+			parts[r.Pretraining] = r.Parts
+		}
+		runs[r.Pretraining]++
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	t := &Table{Name: "parts", Header: []string{"part", "measure"}}
+	for _, k := range keys {
+		t.Header = append(t.Header, fmt.Sprintf("%.12s (%d runs)", k, runs[k]))
+	}
+	// rows in order of first appearance; cells[row][key] is a fraction.
+	var order [][2]string
+	cells := map[[2]string]map[string]float64{}
+	put := func(part, measure, key string, v float64) {
+		id := [2]string{part, measure}
+		if cells[id] == nil {
+			order = append(order, id)
+			cells[id] = map[string]float64{}
+		}
+		cells[id][key] = v
+	}
+	for _, k := range keys {
+		p := parts[k]
+		for _, s := range p.Tower {
+			put("vision tower", "concept probe, "+s.Style, k, s.Concept)
+			put("vision tower", "colour probe, "+s.Style, k, s.Colour)
+		}
+		for _, s := range p.Language {
+			put("language model", s.Skill, k, s.Accuracy)
+		}
+		if a := p.Align; a != nil {
+			put("alignment", "object tokens' word", k, a.ObjectWord)
+			put("alignment", "background tokens' word", k, a.Background)
+			put("alignment", "\"Is there\", with the image", k, a.YesNoImage)
+			put("alignment", "\"Is there\", with a black image", k, a.YesNoBlack)
+		}
+	}
+	for _, id := range order {
+		row := []Cell{Text(id[0]), Text(id[1])}
+		for _, k := range keys {
+			v, ok := cells[id][k]
+			if !ok {
+				v = math.NaN()
+			}
+			row = append(row, Value(100*v, 1))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Caption = "Table: the pretrained parts, as their stages measured them (%): the vision tower's linear probes of each object's concept and colour on new scenes, per art style (all: pooled); the language model's exact-match accuracy per skill on held-out texts, with more filler sentences than training saw; the aligned base model's share of visual tokens that read as their patch's word, and its zero-shot yes/no on \"Is there ...?\" with the image and with a black one (chance 50). One column per pretraining (its store key, cut to 12 characters); one draw of each part, so no interval."
 	return t
 }

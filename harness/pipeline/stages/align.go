@@ -48,7 +48,7 @@ func align(ctx context.Context, m *model.Model, p alignParams, out string, progr
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteJSON(filepath.Join(out, "eval.json"), eval)
+	return pipeline.WriteJSON(filepath.Join(out, evalFile), eval)
 }
 
 // tokenWordStrings gives each visual token of scene s, under cfg's patch

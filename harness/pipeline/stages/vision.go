@@ -55,7 +55,7 @@ func runVision(ctx context.Context, c *pipeline.Call) error {
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteJSON(filepath.Join(c.Out, "eval.json"), eval); err != nil {
+	if err := pipeline.WriteJSON(filepath.Join(c.Out, evalFile), eval); err != nil {
 		return err
 	}
 	return model.Save(filepath.Join(c.Out, "model"), m, stageMeta("vision", c.Seed))

@@ -10,7 +10,7 @@
 //
 // Each stage owns its output files: it names them, writes them, and gives
 // the readers other packages use (ReadSelection, ReadScores, ReadChance,
-// ReadBenchScores); no other package spells a stage's file name
+// ReadBenchScores, ReadParts); no other package spells a stage's file name
 // (TestNoPackageNamesAnothersFile). selectfiles.go is the file I/O of
 // selection that `tive select` shares with the select stage.
 //

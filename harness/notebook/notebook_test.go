@@ -166,7 +166,7 @@ func TestErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rep.Table("rati"); err == nil || !strings.Contains(err.Error(), "tables: main, tasks, redundancy, ratio") {
+	if _, err := rep.Table("rati"); err == nil || !strings.Contains(err.Error(), "tables: main, tasks, parts, redundancy, ratio") {
 		t.Errorf("unknown table: err = %v", err)
 	}
 	if _, err := rep.PNG("rati"); err == nil || !strings.Contains(err.Error(), "plots: redundancy, ratio") {

@@ -152,6 +152,7 @@ func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {
 	}
 	out.Sweep = varying(flat)
 	worlds := map[string]map[int]string{}
+	parts := map[[3]string]*stages.Parts{} // by vision, language, pretrain folders
 	for i := range st.Runs {
 		sr, rr := &st.Runs[i], &res.Runs[i]
 		if rr.SpecHash != sr.Hash() {
@@ -163,7 +164,7 @@ func Build(st *spec.Study, res *pipeline.Results) (*Study, error) {
 				r.Sweep[p.key] = p.value
 			}
 		}
-		if err := r.read(rr, sr.Selection.Exclude, worlds); err != nil {
+		if err := r.read(rr, sr.Selection.Exclude, worlds, parts); err != nil {
 			return nil, fmt.Errorf("%s: run %q: %w", st.File, sr.Label, err)
 		}
 		out.Runs = append(out.Runs, r)
@@ -196,7 +197,8 @@ func taskDraws(runs []*Run) {
 }
 
 // read fills r from the run's stage outputs.
-func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]map[int]string) error {
+// worlds and parts cache what runs sharing a world or a pretraining read.
+func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]map[int]string, parts map[[3]string]*stages.Parts) error {
 	for stage, dir := range rr.Outputs {
 		m, err := store.ReadManifest(dir)
 		if err != nil {
@@ -204,13 +206,16 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 		}
 		r.Seconds[stage] = m.Seconds
 	}
-	if rr.Outputs["language"] != "" || rr.Outputs["vision"] != "" {
-		parts, err := stages.ReadParts(rr.Outputs)
-		if err != nil {
-			return err
+	if id := [3]string{rr.Outputs["vision"], rr.Outputs["language"], rr.Outputs["pretrain"]}; id[0] != "" || id[1] != "" {
+		if parts[id] == nil {
+			p, err := stages.ReadParts(rr.Outputs)
+			if err != nil {
+				return err
+			}
+			parts[id] = &p
 		}
-		r.Parts = &parts
-		if dir := rr.Outputs["pretrain"]; dir != "" {
+		r.Parts = parts[id]
+		if dir := id[2]; dir != "" {
 			r.Pretraining = filepath.Base(dir)
 		}
 	}

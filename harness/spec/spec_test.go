@@ -64,7 +64,7 @@ func TestProblems(t *testing.T) {
 		{"missing required", "data:\n  labels: llava665k\nselection: {method: random}\n",
 			[]string{"s.yaml:1:1: name: missing (required)", "s.yaml:2:3: data.records: missing (required with data.source: file)"}},
 		{"world profile", "name: x\ndata: {source: world}\nworld: {profile: huge}\nselection: {method: random}\n",
-			[]string{`s.yaml:3:18: world.profile: unknown profile "huge" (valid: tiny, small, quick, full)`}},
+			[]string{`s.yaml:3:18: world.profile: unknown profile "huge" (valid: tiny, small, quick, medium, full)`}},
 		{"world and records", "name: x\ndata: {source: world, records: a.json}\nselection: {method: random}\n",
 			[]string{"s.yaml:2:32: data.records: is set, but data.source is world"}},
 		{"data source", "name: x\ndata: {source: web, records: a.json}\nselection: {method: random}\n",

@@ -79,17 +79,18 @@ func (p *planner) pool() {
 // language records and vision images.
 //
 // The pretrained parts are the world's, not its mixture's: they train on
-// the world's streams, which planted copies (world.Redundancy) do not
-// change, and the language model's vocabulary comes from the world without
-// planted copies (whose mixture has every word a copy repeats). So a world
-// with planted copies shares them with the same world without: the run
-// plans that world too, after its own, for the language stage and the
-// pretrain stage on the language model to read.
+// the world's streams, which neither planted copies (world.Redundancy) nor
+// the pool's size change, and the language model's vocabulary comes from
+// the parts' world (world.Config.Parts: without planted copies, whose
+// mixture has every word a copy repeats, and at the profile whose parts a
+// larger pool shares). So a world with planted copies, or a larger pool of
+// the same world, shares them: the run plans the parts' world too, after
+// its own, for the language stage and the pretrain stage on the language
+// model to read.
 func (p *planner) base() *pipeline.Node {
 	r := p.r
 	in := map[string]pipeline.Ref{"world": {Node: p.world}}
-	parts := r.World.WithDefaults()
-	parts.Redundancy = world.Redundancy{}
+	parts := r.World.Parts()
 	partsWorld := p.world
 	if parts != p.world.Params {
 		partsWorld = &pipeline.Node{Stage: "world", Params: parts}

@@ -120,7 +120,7 @@ func TestWordAlignmentPlanned(t *testing.T) {
 
 // TestPlantedWorldSharesPretrainedParts: a world with planted copies plans
 // the same vision, language and pretrain stages (the same keys) as the same
-// world without them, and plans its own world first (the one the runner's
+// world without them, and so does the medium pool as the quick one, and plans its own world first (the one the runner's
 // results name: TestReproduceSmoke's planted-kept table reads its copies); the
 // language model's vocabulary, built from the plain world, has every word
 // of the planted mixture; without a language model the pretrain stage
@@ -157,6 +157,16 @@ func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
 		if plain[stage] == planted[stage] {
 			t.Errorf("%s: the planted world's run has the plain world's key %.12s", stage, plain[stage])
 		}
+	}
+	quick := keys(base + parts + "world: {profile: quick}\n")
+	medium := keys(base + parts + "world: {profile: medium}\n")
+	for _, stage := range []string{"vision", "language", "pretrain"} {
+		if quick[stage] == "" || quick[stage] != medium[stage] {
+			t.Errorf("%s: key %.12s on the medium pool, %.12s on the quick one", stage, medium[stage], quick[stage])
+		}
+	}
+	if quick["world"] == medium["world"] || quick["select"] == medium["select"] {
+		t.Errorf("the medium pool's run has the quick pool's world or select key")
 	}
 	if a, b := keys(base + "world: {profile: tiny, assets: shapes}\n")["pretrain"], keys(base + "world: {profile: tiny, assets: shapes, exact_duplicates: 0.2}\n")["pretrain"]; a == b {
 		t.Errorf("without a language model the planted world's pretrain stage has the plain world's key %.12s", a)

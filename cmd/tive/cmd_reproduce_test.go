@@ -35,7 +35,7 @@ func TestReproduceSmoke(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "CLAIMS.md")); !os.IsNotExist(err) {
-		t.Errorf("smoke wrote results/CLAIMS.md (err %v): only larger profiles replace it", err)
+		t.Errorf("smoke wrote results/CLAIMS.md (err %v): only the full profile replaces it", err)
 	}
 
 	second := reproduceOnce(t, args)

@@ -69,6 +69,21 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestParts: the pretrained parts' world drops planted copies and takes the
+// medium pool to the quick world; every other field stays.
+func TestParts(t *testing.T) {
+	for _, tc := range []struct{ cfg, want Config }{
+		{Config{Profile: "quick"}, Config{Profile: "quick", Assets: "emoji", ImageSize: 64}},
+		{Config{Profile: "medium", Seed: 3, Assets: "shapes", ImageSize: 96, Redundancy: Redundancy{Exact: 0.2}}, Config{Profile: "quick", Seed: 3, Assets: "shapes", ImageSize: 96}},
+		{Config{Profile: "tiny", Redundancy: Redundancy{Near: 0.1}}, Config{Profile: "tiny", Assets: "emoji", ImageSize: 64}},
+		{Config{Profile: "full"}, Config{Profile: "full", Assets: "emoji", ImageSize: 64}},
+	} {
+		if got := tc.cfg.Parts(); got != tc.want {
+			t.Errorf("%+v.Parts() = %+v, want %+v", tc.cfg, got, tc.want)
+		}
+	}
+}
+
 // checkWorld checks the acceptance properties of a generated world.
 func checkWorld(t *testing.T, dir string, cfg Config) {
 	cfg = cfg.WithDefaults()

@@ -120,8 +120,9 @@ func TestWordAlignmentPlanned(t *testing.T) {
 
 // TestPlantedWorldSharesPretrainedParts: a world with planted copies plans
 // the same vision, language and pretrain stages (the same keys) as the same
-// world without them, and so does the medium pool as the quick one, and plans its own world first (the one the runner's
-// results name: TestReproduceSmoke's planted-kept table reads its copies); the
+// world without them (and the medium pool as the quick one), and plans its
+// own world first (the one the runner's results name: TestReproduceSmoke's
+// planted-kept table reads its copies); the
 // language model's vocabulary, built from the plain world, has every word
 // of the planted mixture; without a language model the pretrain stage
 // builds its vocabulary from the planted mixture itself, so it keeps that

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/tive-dev/tive/harness/world"
 )
@@ -12,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:    "world generate",
-		usage:   "--out DIR [--seed N] [--profile tiny|small|quick|medium|full] [--assets emoji|shapes] [--assets-dir DIR] [--image-size PX] [--exact F] [--near F]",
+		usage:   "--out DIR [--seed N] [--profile " + strings.Join(world.Profiles(), "|") + "] [--assets emoji|shapes] [--assets-dir DIR] [--image-size PX] [--exact F] [--near F]",
 		summary: "generate the built-in visual world (mixture, pretrain captions, images, eight benchmark suites)",
 		run:     runWorldGenerate,
 	})
@@ -28,7 +29,7 @@ func runWorldGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("world generate", stderr)
 	var cfg world.Config
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "world seed")
-	fs.StringVar(&cfg.Profile, "profile", "quick", "size: tiny, small, quick, medium or full")
+	fs.StringVar(&cfg.Profile, "profile", "quick", "size: "+strings.Join(world.Profiles(), ", "))
 	fs.StringVar(&cfg.Assets, "assets", "emoji", "art: emoji (run scripts/fetch-assets.sh first) or shapes")
 	fs.StringVar(&cfg.AssetsDir, "assets-dir", "", "folder of the fetched asset tarballs (default .cache/assets or $TIVE_ASSETS_DIR)")
 	fs.IntVar(&cfg.ImageSize, "image-size", 64, "image side in pixels (48..128)")

@@ -15,6 +15,7 @@ package world
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/tive-dev/tive/harness/field"
 	"github.com/tive-dev/tive/harness/world/assets"
@@ -104,7 +105,7 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	var l field.List
 	if _, ok := profiles[c.Profile]; !ok {
-		l.Add("profile", "unknown profile %q (valid: tiny, small, quick, medium, full)", c.Profile)
+		l.Add("profile", "unknown profile %q (valid: %s)", c.Profile, strings.Join(Profiles(), ", "))
 	}
 	if c.Assets != "emoji" && c.Assets != "shapes" {
 		l.Add("assets", "unknown assets %q (valid: emoji, shapes)", c.Assets)

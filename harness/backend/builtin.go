@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/tive-dev/tive/harness/atomic"
 	"github.com/tive-dev/tive/harness/data"
@@ -33,7 +35,7 @@ func load(dir, tokens string) (*model.Model, error) {
 	if err != nil || tokens == "" {
 		return m, err
 	}
-	t, err := model.LoadTowerTokens(tokens)
+	t, err := loadTokens(tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +43,40 @@ func load(dir, tokens string) (*model.Model, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil
+}
+
+// lastTokens is the TowerTokens file loadTokens read last, and when (its
+// path, size and modification time).
+var lastTokens struct {
+	sync.Mutex
+	path    string
+	size    int64
+	modTime time.Time
+	t       *model.TowerTokens
+}
+
+// loadTokens is model.LoadTowerTokens of path, kept for the next call while
+// the file's size and modification time stay the same. A run's train,
+// features and predict stages all read their world's file (the tokens
+// stage's output, 116 MB on the quick world): in one process it is read
+// once, not once a stage. TowerTokens are read-only once loaded, so the
+// stages share one.
+func loadTokens(path string) (*model.TowerTokens, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	lastTokens.Lock()
+	defer lastTokens.Unlock()
+	if lastTokens.t != nil && lastTokens.path == path && lastTokens.size == fi.Size() && lastTokens.modTime.Equal(fi.ModTime()) {
+		return lastTokens.t, nil
+	}
+	t, err := model.LoadTowerTokens(path)
+	if err != nil {
+		return nil, err
+	}
+	lastTokens.path, lastTokens.size, lastTokens.modTime, lastTokens.t = path, fi.Size(), fi.ModTime(), t
+	return t, nil
 }
 
 // Train loads ModelIn, attaches LoRA when asked, trains with model.Train

@@ -113,3 +113,23 @@ func TestEmojiPack(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSharesThePack: the emoji pack is opened once per cache folder
+// ("" is DefaultCacheDir) and process; a failed open is not kept.
+func TestOpenSharesThePack(t *testing.T) {
+	p := openFetched(t)
+	q, err := Open("emoji", DefaultCacheDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != q {
+		t.Error("two opens of the same cache folder gave two packs")
+	}
+	dir := t.TempDir()
+	for range 2 {
+		var me *MissingError
+		if _, err := Open("emoji", dir); !errors.As(err, &me) {
+			t.Fatalf("empty cache: want a MissingError each time, got %v", err)
+		}
+	}
+}

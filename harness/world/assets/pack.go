@@ -11,6 +11,7 @@ package assets
 
 import (
 	"image"
+	"sync"
 )
 
 // A Concept is one nameable kind of object.
@@ -47,7 +48,12 @@ type Pack interface {
 }
 
 // Open returns the pack called name ("emoji" or "shapes"); cacheDir is where
-// scripts/fetch-assets.sh put the tarballs ("" means DefaultCacheDir).
+// scripts/fetch-assets.sh put the tarballs ("" means DefaultCacheDir). The
+// emoji pack is opened (its tarballs verified and read, its sprites
+// rendered) once per cache folder and process, and shared by later calls,
+// as the shapes pack is: a run's stages in one process open the pack of
+// their world dozens of times (every instruction tuning's rehearsal texts),
+// a second each on the quick world. A failed open is not kept.
 func Open(name, cacheDir string) (Pack, error) {
 	switch name {
 	case "shapes":
@@ -56,9 +62,28 @@ func Open(name, cacheDir string) (Pack, error) {
 		if cacheDir == "" {
 			cacheDir = DefaultCacheDir()
 		}
-		return OpenEmoji(cacheDir)
+		emojiPacks.Lock()
+		defer emojiPacks.Unlock()
+		if e, ok := emojiPacks.open[cacheDir]; ok {
+			return e, nil
+		}
+		e, err := OpenEmoji(cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		if emojiPacks.open == nil {
+			emojiPacks.open = map[string]*Emoji{}
+		}
+		emojiPacks.open[cacheDir] = e
+		return e, nil
 	}
 	return nil, &UnknownPackError{Name: name}
+}
+
+// emojiPacks are the emoji packs Open has opened, by cache folder.
+var emojiPacks struct {
+	sync.Mutex
+	open map[string]*Emoji
 }
 
 // UnknownPackError reports a pack name other than "emoji" or "shapes".

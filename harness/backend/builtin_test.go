@@ -2,10 +2,13 @@ package backend
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tive-dev/tive/harness/model"
@@ -60,5 +63,38 @@ func TestLoadTokensOnce(t *testing.T) {
 	}
 	if _, err := loadTokens(filepath.Join(t.TempDir(), "missing.safetensors")); err == nil {
 		t.Fatal("missing file: no error")
+	}
+}
+
+// BenchmarkLoadTokens loads a tower-tokens file the size of the quick
+// world's (8,919 images × 16 tokens × 256 values, 146 MB) as every stage
+// did (model.LoadTowerTokens) and as stages in one process now do
+// (loadTokens, read once).
+func BenchmarkLoadTokens(b *testing.B) {
+	const n, p, w = 8919, 16, 256
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%032x", i)
+	}
+	var buf bytes.Buffer
+	meta := map[string]string{"format": "tive-tower-tokens-2", "tower": "bench", "keys": strings.Join(keys, "\n")}
+	if err := model.WriteSafetensors(&buf, []model.Tensor{{Name: "tokens", Shape: []int{n, p, w}, Data: make([]float32, n*p*w)}}, meta); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "tokens.safetensors")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		load func(string) (*model.TowerTokens, error)
+	}{{"each", model.LoadTowerTokens}, {"shared", loadTokens}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := c.load(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -122,11 +122,10 @@ func TestWordAlignmentPlanned(t *testing.T) {
 // the same vision, language and pretrain stages (the same keys) as the same
 // world without them (and the medium pool as the quick one), and plans its
 // own world first (the one the runner's results name: TestReproduceSmoke's
-// planted-kept table reads its copies); the
-// language model's vocabulary, built from the plain world, has every word
-// of the planted mixture; without a language model the pretrain stage
-// builds its vocabulary from the planted mixture itself, so it keeps that
-// world.
+// planted-kept table reads its copies); the language model's vocabulary,
+// built from the plain world, has every word of the planted mixture;
+// without a language model the pretrain stage builds its vocabulary from
+// the planted mixture itself, so it keeps that world.
 func TestPlantedWorldSharesPretrainedParts(t *testing.T) {
 	st, err := store.Open(t.TempDir())
 	if err != nil {

@@ -71,9 +71,6 @@ func Open(name, cacheDir string) (Pack, error) {
 		if err != nil {
 			return nil, err
 		}
-		if emojiPacks.open == nil {
-			emojiPacks.open = map[string]*Emoji{}
-		}
 		emojiPacks.open[cacheDir] = e
 		return e, nil
 	}
@@ -81,10 +78,10 @@ func Open(name, cacheDir string) (Pack, error) {
 }
 
 // emojiPacks are the emoji packs Open has opened, by cache folder.
-var emojiPacks struct {
+var emojiPacks = struct {
 	sync.Mutex
 	open map[string]*Emoji
-}
+}{open: map[string]*Emoji{}}
 
 // UnknownPackError reports a pack name other than "emoji" or "shapes".
 type UnknownPackError struct{ Name string }

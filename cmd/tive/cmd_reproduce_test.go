@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tive-dev/tive/harness/pipeline"
 	"github.com/tive-dev/tive/harness/study"
 )
 
@@ -32,6 +33,12 @@ func TestReproduceSmoke(t *testing.T) {
 		"redundancy.png", "redundancy.svg", "ratio.png", "ratio.svg", "proportions.png", "proportions.svg", "influence.png", "influence.svg", "cost.png", "cost.svg"} {
 		if _, ok := want[f]; !ok {
 			t.Errorf("results/smoke/%s is missing", f)
+		}
+	}
+	for _, f := range []string{"report.md", "CLAIMS.md"} {
+		b, err := os.ReadFile(filepath.Join(out, "smoke", f))
+		if err != nil || !strings.Contains(string(b), "`"+pipeline.Arith()+"`") {
+			t.Errorf("results/smoke/%s does not name the arithmetic of its model stages, %q (err %v)", f, pipeline.Arith(), err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "CLAIMS.md")); !os.IsNotExist(err) {

@@ -78,6 +78,11 @@ type Run struct {
 	// or vision stage.
 	Pretraining string        `json:"pretraining,omitempty"`
 	Parts       *stages.Parts `json:"parts,omitempty"`
+	// Arith is the float32 arithmetic its model stages (pipeline.Stage.Arith)
+	// computed with, as their manifests record it (pipeline.Arith); "" when
+	// no stage of the run runs the model. Another arithmetic is another draw
+	// of every model stage (README, "Arithmetic").
+	Arith string `json:"arith,omitempty"`
 
 	chosen []int // distinct chosen record indices, ascending (Build only)
 }
@@ -125,6 +130,31 @@ type Duplicates struct {
 	Distinct      int `json:"distinct"`       // distinct chosen records
 	// Kept[k] is the number of groups with k distinct chosen records.
 	Kept []int `json:"kept"`
+}
+
+// Ariths lists, sorted, the distinct arithmetics (Run.Arith) the model
+// stages of s's runs computed with.
+func (s *Summary) Ariths() []string {
+	var out []string
+	for _, st := range s.Studies {
+		for _, r := range st.Runs {
+			if r.Arith != "" && !slices.Contains(out, r.Arith) {
+				out = append(out, r.Arith)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// arithNote is the sentence report.md and CLAIMS.md open with: the
+// arithmetics of s's model stages ("" when no run ran the model).
+func arithNote(s *Summary) string {
+	a := s.Ariths()
+	if len(a) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("The model stages computed their float32 matrix products with `%s`; on another arithmetic every model stage recomputes, another draw of the same recipe (README, Arithmetic).", strings.Join(a, "`, `"))
 }
 
 // BuildFile is Build of the results file at path.
@@ -205,6 +235,12 @@ func (r *Run) read(rr *pipeline.RunResult, exclude []string, worlds map[string]m
 			return err
 		}
 		r.Seconds[stage] = m.Seconds
+		if st := pipeline.Lookup(stage); st != nil && st.Arith {
+			if r.Arith != "" && r.Arith != m.Code.Arith {
+				return fmt.Errorf("%s: stage %s computed with %q, another model stage of the run with %q (their keys name the arithmetic; is the store mixed by hand?)", dir, stage, m.Code.Arith, r.Arith)
+			}
+			r.Arith = m.Code.Arith
+		}
 	}
 	if id := [3]string{rr.Outputs["vision"], rr.Outputs["language"], rr.Outputs["pretrain"]}; id[0] != "" || id[1] != "" {
 		if parts[id] == nil {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,5 +53,23 @@ func TestVarying(t *testing.T) {
 	want := []string{"selection.method", "selection.keep.vqav2", "selection.keep.gqa"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("varying (-want +got):\n%s", d)
+	}
+}
+
+// TestAriths: the distinct arithmetics of every study's runs, sorted; runs
+// that ran no model stage add none, and without any there is no note.
+func TestAriths(t *testing.T) {
+	s := &Summary{Studies: []*Study{
+		{Runs: []*Run{{Arith: "openblas 0.3.21 Haswell, numerics 2"}, {}, {Arith: "gonum, numerics 2"}}},
+		{Runs: []*Run{{Arith: "openblas 0.3.21 Haswell, numerics 2"}}},
+	}}
+	if got, want := s.Ariths(), []string{"gonum, numerics 2", "openblas 0.3.21 Haswell, numerics 2"}; !slices.Equal(got, want) {
+		t.Errorf("Ariths() = %q, want %q", got, want)
+	}
+	if note := arithNote(s); !strings.Contains(note, "`gonum, numerics 2`, `openblas 0.3.21 Haswell, numerics 2`") {
+		t.Errorf("note %q does not name both", note)
+	}
+	if note := arithNote(&Summary{Studies: []*Study{{Runs: []*Run{{}}}}}); note != "" {
+		t.Errorf("note %q for runs without model stages", note)
 	}
 }

@@ -132,9 +132,9 @@ type Duplicates struct {
 	Kept []int `json:"kept"`
 }
 
-// Ariths lists, sorted, the distinct arithmetics (Run.Arith) the model
+// ariths lists, sorted, the distinct arithmetics (Run.Arith) the model
 // stages of s's runs computed with.
-func (s *Summary) Ariths() []string {
+func (s *Summary) ariths() []string {
 	var out []string
 	for _, st := range s.Studies {
 		for _, r := range st.Runs {
@@ -150,7 +150,7 @@ func (s *Summary) Ariths() []string {
 // arithNote is the sentence report.md and CLAIMS.md open with: the
 // arithmetics of s's model stages ("" when no run ran the model).
 func arithNote(s *Summary) string {
-	a := s.Ariths()
+	a := s.ariths()
 	if len(a) == 0 {
 		return ""
 	}

@@ -63,8 +63,8 @@ func TestAriths(t *testing.T) {
 		{Runs: []*Run{{Arith: "openblas 0.3.21 Haswell, numerics 2"}, {}, {Arith: "gonum, numerics 2"}}},
 		{Runs: []*Run{{Arith: "openblas 0.3.21 Haswell, numerics 2"}}},
 	}}
-	if got, want := s.Ariths(), []string{"gonum, numerics 2", "openblas 0.3.21 Haswell, numerics 2"}; !slices.Equal(got, want) {
-		t.Errorf("Ariths() = %q, want %q", got, want)
+	if got, want := s.ariths(), []string{"gonum, numerics 2", "openblas 0.3.21 Haswell, numerics 2"}; !slices.Equal(got, want) {
+		t.Errorf("ariths() = %q, want %q", got, want)
 	}
 	if note := arithNote(s); !strings.Contains(note, "`gonum, numerics 2`, `openblas 0.3.21 Haswell, numerics 2`") {
 		t.Errorf("note %q does not name both", note)

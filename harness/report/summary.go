@@ -147,14 +147,15 @@ func (s *Summary) ariths() []string {
 	return out
 }
 
-// arithNote is the sentence report.md and CLAIMS.md open with: the
-// arithmetics of s's model stages ("" when no run ran the model).
+// arithNote is the sentence that ends the opening paragraph of report.md
+// and CLAIMS.md, with a space in front: the arithmetics of s's model stages
+// ("" when no run ran the model).
 func arithNote(s *Summary) string {
 	a := s.ariths()
 	if len(a) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("The model stages computed their float32 matrix products with `%s`; on another arithmetic every model stage recomputes, another draw of the same recipe (README, Arithmetic).", strings.Join(a, "`, `"))
+	return fmt.Sprintf(" The model stages computed their float32 matrix products with `%s`; on another arithmetic every model stage recomputes, another draw of the same recipe (README, Arithmetic).", strings.Join(a, "`, `"))
 }
 
 // BuildFile is Build of the results file at path.

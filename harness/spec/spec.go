@@ -232,11 +232,21 @@ type Backend struct {
 // model's reading skills, which instruction tuning on the mixture alone
 // wears down, stay in use, as ShareGPT's text keeps Vicuna's in LLaVA's
 // mixture. It needs the language stage (language.records).
+//
+// RehearseGrid g in (0, 1] draws round(g·round(r·n)) of those texts from the
+// grid corpus instead (world.GridLanguage, as a grid drill of the language
+// stage draws them: a scene stated as the words its visual tokens round to,
+// and "Is there X ...?"), the rest from the language corpus: the yes/no
+// about the image in the form the aligned projector hands it stays in use
+// too, which the mixture's "Is there" questions, mostly answerable from the
+// conversation's earlier turns, otherwise wear down (README, "Rehearsing
+// the grid"). It needs model.word_tokens.
 type Finetune struct {
-	Mode     string           `yaml:"mode" json:"mode"` // full or lora
-	LoRA     model.LoRAConfig `yaml:"lora" json:"lora"`
-	Rehearse float64          `yaml:"rehearse" json:"rehearse,omitempty"`
-	Train    `yaml:",inline" json:"schedule"`
+	Mode         string           `yaml:"mode" json:"mode"` // full or lora
+	LoRA         model.LoRAConfig `yaml:"lora" json:"lora"`
+	Rehearse     float64          `yaml:"rehearse" json:"rehearse,omitempty"`
+	RehearseGrid float64          `yaml:"rehearse_grid" json:"rehearse_grid,omitempty"`
+	Train        `yaml:",inline" json:"schedule"`
 }
 
 // Predict configures decoding on the benchmark suites.

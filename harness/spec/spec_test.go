@@ -137,6 +137,12 @@ func TestProblems(t *testing.T) {
 			[]string{"s.yaml:4:19: train.rehearse: rehearses the language corpus: set language.records too"}},
 		{"negative tuning rehearsal", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10}\ntrain: {rehearse: -0.5}\n",
 			[]string{"s.yaml:5:19: train.rehearse: -0.5 (want language texts per subset record, 0 to 100)"}},
+		{"grid share out of range", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10}\nmodel: {word_tokens: true}\nvision: {images: 9}\nalign: {images: 9}\ntrain: {rehearse: 1, rehearse_grid: 1.5}\n",
+			[]string{"s.yaml:8:37: train.rehearse_grid: 1.5 (want the share of rehearsal texts from the grid corpus, 0 to 1)"}},
+		{"grid share without rehearsal", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10}\nmodel: {word_tokens: true}\nvision: {images: 9}\nalign: {images: 9}\ntrain: {rehearse_grid: 0.5}\n",
+			[]string{"s.yaml:8:24: train.rehearse_grid: a share of the rehearsal texts: set train.rehearse too"}},
+		{"grid share without word tokens", "name: x\ndata: {source: world}\nselection: {method: random}\nlanguage: {records: 10}\ntrain: {rehearse: 1, rehearse_grid: 0.5}\n",
+			[]string{"s.yaml:5:37: train.rehearse_grid: grid texts state the scene as word tokens read it: needs model.word_tokens"}},
 		{"not yaml", "name: x\n  bad: [\n", []string{"s.yaml:2:1: (top): not valid YAML"}},
 		{"duplicate key", "name: x\ndata: {records: a.json}\nselection: {method: random}\nseed: 1\nseed: 2\n", []string{"s.yaml:"}},
 	} {
@@ -265,7 +271,7 @@ func TestInlineScheduleKeys(t *testing.T) {
 	}
 	os.WriteFile(p, []byte("name: x\ndata: {source: world}\nselection: {method: random}\ntrain: {epoch: 3}\n"), 0o644)
 	_, err = Load(p, "")
-	if err == nil || !strings.Contains(err.Error(), "train.epoch: unknown key (valid keys: mode, lora, rehearse, epochs, batch_size, lr, warmup_ratio, weight_decay)") {
+	if err == nil || !strings.Contains(err.Error(), "train.epoch: unknown key (valid keys: mode, lora, rehearse, rehearse_grid, epochs, batch_size, lr, warmup_ratio, weight_decay)") {
 		t.Errorf("error = %v", err)
 	}
 }

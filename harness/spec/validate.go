@@ -118,6 +118,13 @@ func (d *decoder) validate(s Spec) {
 	} else if r > 0 && s.Language.Records == 0 {
 		bad("train.rehearse", "rehearses the language corpus: set language.records too")
 	}
+	if g := s.Train.RehearseGrid; !(g >= 0 && g <= 1) {
+		bad("train.rehearse_grid", "%g (want the share of rehearsal texts from the grid corpus, 0 to 1)", g)
+	} else if g > 0 && s.Train.Rehearse == 0 {
+		bad("train.rehearse_grid", "a share of the rehearsal texts: set train.rehearse too")
+	} else if g > 0 && !s.Model.WordTokens {
+		bad("train.rehearse_grid", "grid texts state the scene as word tokens read it: needs model.word_tokens")
+	}
 	switch b := s.Backend; {
 	case b.Kind == "builtin" && len(b.Argv) > 0:
 		bad("backend.argv", "is set, but backend.kind is builtin")

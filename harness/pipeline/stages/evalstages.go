@@ -93,13 +93,18 @@ type trainParams struct {
 }
 
 // rehearseParams draws the language texts that instruction tuning
-// rehearses: PerRecord texts per subset record (rounded), the first of the
-// world's language corpus for purpose "rehearse", with at most MaxFill
-// filler sentences, as the language stage drew its own.
+// rehearses: n = round(PerRecord·records) per subset, of which g =
+// round(Grid·n) are the first texts of the world's grid corpus for purpose
+// "rehearse" (gridTexts under Model, the language stage's decoder config)
+// and the other n-g the first of its language corpus for purpose
+// "rehearse", with at most MaxFill filler sentences, as the language stage
+// drew its own.
 type rehearseParams struct {
-	World     world.Config `json:"world"`
-	PerRecord float64      `json:"per_record"`
-	MaxFill   int          `json:"max_fill"`
+	World     world.Config  `json:"world"`
+	PerRecord float64       `json:"per_record"`
+	MaxFill   int           `json:"max_fill"`
+	Grid      float64       `json:"grid,omitempty"`
+	Model     *model.Config `json:"model,omitempty"` // set with Grid
 }
 
 // Train outputs: model/, the base model fine-tuned on the subset (with fresh
@@ -140,9 +145,18 @@ func rehearsal(out, subset string, p rehearseParams) error {
 	if err != nil {
 		return err
 	}
-	texts, _, err := world.Language(p.World, "rehearse", 0, int(math.Round(p.PerRecord*float64(len(recs)))), p.MaxFill)
+	n := int(math.Round(p.PerRecord * float64(len(recs))))
+	g := int(math.Round(p.Grid * float64(n)))
+	texts, _, err := world.Language(p.World, "rehearse", 0, n-g, p.MaxFill)
 	if err != nil {
 		return err
+	}
+	if g > 0 {
+		grid, err := gridTexts(p.World, *p.Model, "rehearse", g)
+		if err != nil {
+			return err
+		}
+		texts = append(texts, grid...)
 	}
 	all := append(recs, texts...)
 	idx := make([]int, len(all))

@@ -17,7 +17,8 @@ import (
 // the language corpus's filler bound; leaving it out leaves the stage's
 // parameters (so its key) as before; and the records the stage trains on
 // are the subset's, then round(r·n) texts of the language corpus, the same
-// on every call.
+// on every call; with train.rehearse_grid g, round(g·n) of them are the grid
+// corpus's, stated under the language stage's patch grid.
 func TestRehearsal(t *testing.T) {
 	train := func(extra string) trainParams {
 		n := planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: random}\nbenchmarks: [pope]\n"+
@@ -67,5 +68,44 @@ func TestRehearsal(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(out); string(again) != string(first) {
 		t.Error("a second rehearsal wrote other bytes")
+	}
+	if p.Grid != 0 || p.Model != nil {
+		t.Errorf("rehearsal without train.rehearse_grid planned with the grid: %+v", p)
+	}
+
+	// train.rehearse_grid: round(g·n) of the n texts are the grid corpus's,
+	// under the language stage's decoder config, after the n-g others.
+	grids := "model: {word_tokens: true}\nvision: {images: 10}\nalign: {images: 10}\ntrain: {rehearse: 2, rehearse_grid: 0.5}\n"
+	g := train(grids).Rehearse
+	lang := planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: random}\nbenchmarks: [pope]\n"+
+		"language: {records: 10, max_fill: 2}\n"+grids)["language"].Params.(languageParams)
+	if g == nil || g.Grid != 0.5 || g.Model == nil || *g.Model != lang.Model {
+		t.Fatalf("rehearse_grid planned as %+v (the language stage's model: %+v)", g, lang.Model)
+	}
+	if err := rehearsal(out, subset, *g); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = data.Load(out); err != nil {
+		t.Fatal(err)
+	}
+	texts, _, err = world.Language(cfg, "rehearse", 0, 3, 2) // n = 6, g = 3
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := gridTexts(cfg, *g.Model, "rehearse", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(texts, grid...)
+	if len(got) != 3+len(want) {
+		t.Fatalf("%d records, want 3 + 6", len(got))
+	}
+	for i, r := range got[3:] {
+		if d := cmp.Diff(want[i].Conversations, r.Conversations); r.ID != want[i].ID || d != "" {
+			t.Errorf("text %d: id %q (want %q), conversations (-want +got):\n%s", i, r.ID, want[i].ID, d)
+		}
+	}
+	if q := got[6].Conversations[0].Value; !strings.Contains(q, "\nIs there ") || strings.Count(strings.SplitN(q, "\n", 2)[0], " ") != 15 {
+		t.Errorf("a grid text %q: want 16 words, then a yes/no question", q)
 	}
 }

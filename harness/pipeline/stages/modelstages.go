@@ -192,7 +192,7 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 		var texts []data.Record
 		var err error
 		if d.Grid {
-			texts, err = gridTexts(p, fmt.Sprintf("language-drill-%d", i), d.Texts)
+			texts, err = gridTexts(p.World, p.Model, fmt.Sprintf("language-drill-%d", i), d.Texts)
 		} else {
 			texts, _, err = world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
 		}
@@ -218,15 +218,16 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 	return phases, nil
 }
 
-// gridTexts is n texts of world.GridLanguage for purpose, each scene stated
-// as the words p.Model's visual tokens read it as (tokenWordStrings).
-func gridTexts(p languageParams, purpose string, n int) ([]data.Record, error) {
-	concepts, colours, err := world.VisionLabels(p.World)
+// gridTexts is the first n texts of world w's grid corpus for purpose
+// (world.GridLanguage), each scene stated as the words the visual tokens of
+// a model of config cfg read it as (tokenWordStrings).
+func gridTexts(w world.Config, cfg model.Config, purpose string, n int) ([]data.Record, error) {
+	concepts, colours, err := world.VisionLabels(w)
 	if err != nil {
 		return nil, err
 	}
-	return world.GridLanguage(p.World, purpose, 0, n, func(s world.VisionScene) []string {
-		return tokenWordStrings(p.Model, concepts, colours, s)
+	return world.GridLanguage(w, purpose, 0, n, func(s world.VisionScene) []string {
+		return tokenWordStrings(cfg, concepts, colours, s)
 	})
 }
 
@@ -265,7 +266,7 @@ func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p 
 // it to eval.json when a drill is a grid drill.
 func gridEval(ctx context.Context, m *model.Model, p languageParams) (SkillScore, error) {
 	sc := SkillScore{Skill: "grid", N: p.Eval}
-	texts, err := gridTexts(p, "language-eval", p.Eval)
+	texts, err := gridTexts(p.World, p.Model, "language-eval", p.Eval)
 	if err != nil {
 		return sc, err
 	}

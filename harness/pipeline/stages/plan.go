@@ -205,6 +205,10 @@ func (p *planner) evaluation(sel *pipeline.Node) {
 	tp := trainParams{Backend: backendOf(r), Mode: t.Mode, LoRA: t.LoRA, Train: p.tuning(t.Train)}
 	if t.Rehearse > 0 {
 		tp.Rehearse = &rehearseParams{World: r.World.WithDefaults(), PerRecord: t.Rehearse, MaxFill: r.Language.MaxFill}
+		if t.RehearseGrid > 0 {
+			cfg := decoderConfig(r.Model)
+			tp.Rehearse.Grid, tp.Rehearse.Model = t.RehearseGrid, &cfg
+		}
 	}
 	train := &pipeline.Node{Stage: "train", Seed: seeds.Derive(r.Seed, "train"), Label: r.Label, Runtime: backendRuntimeOf(r),
 		Inputs: p.withTokens(map[string]pipeline.Ref{"base": {Node: base}, "world": {Node: p.world}, "subset": {Node: sel, File: subsetFile}}),

@@ -105,6 +105,11 @@ func TestRehearsal(t *testing.T) {
 			t.Errorf("text %d: id %q (want %q), conversations (-want +got):\n%s", i, r.ID, want[i].ID, d)
 		}
 	}
+	noModel := *g
+	noModel.Model = nil
+	if err := rehearsal(out, subset, noModel); err == nil || !strings.Contains(err.Error(), "3 grid texts") {
+		t.Errorf("grid texts without a model config: error %v", err)
+	}
 	if q := got[6].Conversations[0].Value; !strings.Contains(q, "\nIs there ") || strings.Count(strings.SplitN(q, "\n", 2)[0], " ") != 15 {
 		t.Errorf("a grid text %q: want 16 words, then a yes/no question", q)
 	}

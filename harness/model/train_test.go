@@ -256,3 +256,50 @@ func TestPretrainTowerRejectsLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestTowerIgnoresDecoderWidth: with a tower width of its own, the decoder's
+// width changes neither the tower New draws nor the one PretrainTower
+// trains (the contract the vision stage's key relies on: a wider decoder
+// reuses the tower), while the tower's width does.
+func TestTowerIgnoresDecoderWidth(t *testing.T) {
+	tower := func(width, visionWidth int) map[string][]float32 {
+		cfg := tinyConfig()
+		cfg.Stem, cfg.Width, cfg.VisionWidth = "conv", width, visionWidth
+		m, err := New(cfg, NewVocab(nil), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var imgs []TowerImage
+		for i := range 6 {
+			img := image.NewRGBA(image.Rect(0, 0, cfg.ImageSize, cfg.ImageSize))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(37*i + 11*p)
+			}
+			box := image.Rect(0, 0, cfg.ImageSize/2, cfg.ImageSize/2).Add(image.Pt(i%2*cfg.ImageSize/2, 0))
+			imgs = append(imgs, TowerImage{Image: img, Objects: []TowerObject{{Box: box, Labels: []int{i % 3}}}})
+		}
+		if _, err := PretrainTower(context.Background(), m, imgs, []int{3}, TrainConfig{Epochs: 2, BatchSize: 2, LR: 1e-2, Seed: 5}, nil); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]float32{}
+		for _, p := range m.Params() {
+			if strings.HasPrefix(p.Name, "vision.") {
+				out[p.Name] = p.W
+			}
+		}
+		return out
+	}
+	narrow, wide, other := tower(16, 8), tower(32, 8), tower(16, 12)
+
+	if len(narrow) == 0 {
+		t.Fatal("no vision parameters")
+	}
+	for name, w := range narrow {
+		if fmt.Sprint(w) != fmt.Sprint(wide[name]) {
+			t.Errorf("%s differs between decoder widths 16 and 32", name)
+		}
+	}
+	if fmt.Sprint(narrow) == fmt.Sprint(other) {
+		t.Error("tower widths 8 and 12 trained the same tower")
+	}
+}

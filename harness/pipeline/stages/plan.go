@@ -97,7 +97,7 @@ func (p *planner) base() *pipeline.Node {
 	}
 	if v := r.Vision; v.Images > 0 {
 		vis := &pipeline.Node{Stage: "vision", Seed: seeds.Derive(r.World.Seed, "vision"),
-			Params: visionParams{World: parts, Model: partConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
+			Params: visionParams{World: parts, Model: towerConfig(r.Model), Images: v.Images, Probe: v.Probe, Train: trainConfig(v.Train)}}
 		p.add(vis)
 		in["vision"] = pipeline.Ref{Node: vis}
 		if r.Backend.Kind != "external" && p.world != nil {
@@ -244,6 +244,28 @@ func partConfig(m spec.Model) model.Config {
 	c := m.Config
 	c.ProjectorWidth, c.WordTokens = 0, false
 	return c
+}
+
+// towerConfig is the vision stage's model configuration: partConfig with
+// the decoder's width at model.DefaultConfig's where the tower has its own
+// (vision_width > 0) and the default is valid with the other settings (the
+// heads divide it). model.New draws the tower first, from TowerWidth, and
+// model.PretrainTower trains the tower alone, so the decoder's width reaches
+// neither the tower nor, then, its key: a wider decoder reuses the tower.
+// The decoder's other settings stay in the key (layers sets the scale of
+// the tower blocks' initial residual weights; heads and mlp_ratio shape
+// both).
+func towerConfig(m spec.Model) model.Config {
+	c := partConfig(m)
+	if c.VisionWidth == 0 {
+		return c
+	}
+	d := c
+	d.Width = model.DefaultConfig().Width
+	if d.Validate() != nil {
+		return c
+	}
+	return d
 }
 
 // decoderConfig is the language stage's model configuration: partConfig

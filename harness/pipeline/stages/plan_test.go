@@ -83,7 +83,8 @@ func TestLanguageOptionsPlanned(t *testing.T) {
 // reach the pretrain stage only; the vision and language stages, which
 // train the tower and the decoder alone, keep the keys they have without
 // them (so a spec that adds them reuses its pretrained parts); and the
-// language stage keeps its key when the tower changes.
+// language stage keeps its key when the tower changes, the vision stage
+// its key when only the decoder widens.
 func TestWordAlignmentPlanned(t *testing.T) {
 	nodes := func(extra string) map[string]*pipeline.Node {
 		return planned(t, "name: x\ndata: {source: world}\nworld: {profile: tiny, assets: shapes}\nselection: {method: tive}\n"+
@@ -104,6 +105,23 @@ func TestWordAlignmentPlanned(t *testing.T) {
 		b, _ := json.Marshal(tower[stage].Params)
 		if (string(a) == string(b)) != same {
 			t.Errorf("%s parameters, the tower changed (want the same: %v):\n%s\n%s", stage, same, a, b)
+		}
+	}
+	// The decoder's width reaches the vision stage only where it is the
+	// tower's too (no vision_width), or where the default width would not
+	// suit the heads (towerConfig).
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"model: {vision_width: 32, width: 64}\n", "model: {vision_width: 32, width: 128}\n", true},
+		{"model: {width: 64}\n", "model: {width: 128}\n", false},
+		{"model: {vision_width: 36, heads: 6, width: 48}\n", "model: {vision_width: 36, heads: 6, width: 96}\n", false},
+	} {
+		a, _ := json.Marshal(nodes(c.a)["vision"].Params)
+		b, _ := json.Marshal(nodes(c.b)["vision"].Params)
+		if (string(a) == string(b)) != c.same {
+			t.Errorf("vision parameters of %q and %q (want the same: %v):\n%s\n%s", c.a, c.b, c.same, a, b)
 		}
 	}
 	if p := plain["pretrain"].Params.(pretrainParams); p.Align != nil {

@@ -290,7 +290,6 @@ func TestTowerIgnoresDecoderWidth(t *testing.T) {
 		return out
 	}
 	narrow, wide, other := tower(16, 8), tower(32, 8), tower(16, 12)
-
 	if len(narrow) == 0 {
 		t.Fatal("no vision parameters")
 	}

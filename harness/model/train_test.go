@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -260,11 +261,12 @@ func TestPretrainTowerRejectsLabels(t *testing.T) {
 // TestTowerIgnoresDecoderWidth: with a tower width of its own, the decoder's
 // width changes neither the tower New draws nor the one PretrainTower
 // trains (the contract the vision stage's key relies on: a wider decoder
-// reuses the tower), while the tower's width does.
+// reuses the tower), while the decoder's depth, which sets the scale of the
+// tower blocks' initial residual weights, does.
 func TestTowerIgnoresDecoderWidth(t *testing.T) {
-	tower := func(width, visionWidth int) map[string][]float32 {
+	tower := func(width, layers int) map[string][]float32 {
 		cfg := tinyConfig()
-		cfg.Stem, cfg.Width, cfg.VisionWidth = "conv", width, visionWidth
+		cfg.Stem, cfg.Width, cfg.VisionWidth, cfg.Layers = "conv", width, 8, layers
 		m, err := New(cfg, NewVocab(nil), 3)
 		if err != nil {
 			t.Fatal(err)
@@ -289,16 +291,18 @@ func TestTowerIgnoresDecoderWidth(t *testing.T) {
 		}
 		return out
 	}
-	narrow, wide, other := tower(16, 8), tower(32, 8), tower(16, 12)
+	narrow, wide, deep := tower(16, 2), tower(32, 2), tower(16, 3)
 	if len(narrow) == 0 {
 		t.Fatal("no vision parameters")
 	}
+	same := true
 	for name, w := range narrow {
-		if fmt.Sprint(w) != fmt.Sprint(wide[name]) {
+		if !slices.Equal(w, wide[name]) {
 			t.Errorf("%s differs between decoder widths 16 and 32", name)
 		}
+		same = same && slices.Equal(w, deep[name])
 	}
-	if fmt.Sprint(narrow) == fmt.Sprint(other) {
-		t.Error("tower widths 8 and 12 trained the same tower")
+	if same {
+		t.Error("decoders of 2 and 3 blocks came with the same tower: the comparison cannot see a difference")
 	}
 }

@@ -21,7 +21,7 @@ import (
 // records).
 
 // Skills are the question families of the language corpus.
-var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "echo", "unanswerable", "caption"}
+var Skills = []string{"yesno", "colour", "count", "side", "choice", "copy", "echo", "unanswerable", "caption", "fact"}
 
 // fillers are neutral sentences put before a scene's text.
 var fillers = []string{
@@ -155,8 +155,10 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		form = pick(r, choiceForms(s))
 	case "unanswerable":
 		form = pick(r, []string{"sign", "object", "colour"})
+	case "fact":
+		form = pick(r, factForms(s))
 	}
-	detailed := skill == "colour" || skill == "side" || form == "colour" || r.IntN(2) == 0
+	detailed := skill == "colour" || skill == "side" || form == "colour" || form == "position" || r.IntN(2) == 0
 	ctx = w.sceneText(r, s, detailed)
 	switch skill {
 	case "yesno":
@@ -204,6 +206,9 @@ func (w *world) textQA(r *rand.Rand, skill string, s *Scene) (q, a, ctx string) 
 		return q + "\n" + shortHint, s.Texts[0].Words, ctx
 	case "unanswerable":
 		return w.vizwizQA(r, form, s, o, ctx)
+	case "fact":
+		q, yes := w.factQA(r, form, s, o)
+		return yesNoWording(r, q), yesNo(yes), ctx
 	}
 	return pick(r, briefPrompts), w.captionText(s), w.sceneText(r, s, true)
 }
@@ -229,6 +234,102 @@ func (w *world) vizwizQA(r *rand.Rand, form string, s *Scene, o Object, ctx stri
 		return pick(r, []string{"What is this?", "Can you tell me what this is?"}) + "\n" + vizwizHint, capitalise(w.name(o)), ctx
 	}
 	return "What color is this?\n" + vizwizHint, capitalise(o.Colour), ctx
+}
+
+// factForms are the yes/no questions other than "Is there" that a text
+// about s can answer, as MME asks them: an object's colour (when an object
+// is the only one of its kind), which of two objects is left of the other
+// (when two are the only ones of their kind and in different thirds), what
+// the picture is of (when it shows one object), the place, how many, and
+// the sign's word (when there is a sign).
+func factForms(s *Scene) []string {
+	forms := []string{"place", "count"}
+	u := s.unique()
+	if len(u) > 0 {
+		forms = append(forms, "colour")
+	}
+	if len(apart(u, s.Size)) > 0 {
+		forms = append(forms, "position")
+	}
+	if len(s.visible()) == 1 {
+		forms = append(forms, "photo")
+	}
+	if len(s.Texts) > 0 {
+		forms = append(forms, "sign")
+	}
+	return forms
+}
+
+// apart is the pairs of objects in us (each the only one of its kind) in
+// different thirds of the picture from left to right, left one first.
+func apart(us []Object, size int) [][2]Object {
+	third := map[string]int{"left": 0, "middle": 1, "right": 2}
+	var out [][2]Object
+	for i, a := range us {
+		for _, b := range us[i+1:] {
+			switch ta, tb := third[horiz(a.Box, size)], third[horiz(b.Box, size)]; {
+			case ta < tb:
+				out = append(out, [2]Object{a, b})
+			case tb < ta:
+				out = append(out, [2]Object{b, a})
+			}
+		}
+	}
+	return out
+}
+
+// factQA is the yes/no question of a factForms form about s (o a visible
+// object), true or false at even odds, and whether its answer is yes.
+func (w *world) factQA(r *rand.Rand, form string, s *Scene, o Object) (q string, yes bool) {
+	yes = r.IntN(2) == 0
+	switch form {
+	case "colour":
+		o = pick(r, s.unique())
+		c := o.Colour
+		if !yes {
+			c = pick(r, otherColours(c))
+		}
+		return fmt.Sprintf("Is the %s in the image %s?", w.name(o), c), yes
+	case "position":
+		p := pick(r, apart(s.unique(), s.Size))
+		a, b, side := p[0], p[1], "left"
+		if r.IntN(2) == 0 {
+			a, b, side = b, a, "right"
+		}
+		if !yes {
+			side = map[string]string{"left": "right", "right": "left"}[side]
+		}
+		return fmt.Sprintf("Is the %s on the %s of the %s?", w.name(a), side, w.name(b)), yes
+	case "photo":
+		c := o.Concept
+		if !yes {
+			c = w.otherConcepts(r, 1, s.has)[0]
+		}
+		return fmt.Sprintf("Is this a photo of %s?", Article(w.concepts[c].Name)), yes
+	case "count":
+		k := s.count(o.Concept)
+		if !yes {
+			k = pick(r, slices.DeleteFunc([]int{1, 2, 3, 4, 5}, func(n int) bool { return n == k }))
+		}
+		return fmt.Sprintf("Are there %s in the image?", countPhrase(k, w.concepts[o.Concept].Name)), yes
+	case "sign":
+		word := s.Texts[0].Words
+		if !yes {
+			word = pick(r, slices.DeleteFunc(slices.Clone(signWords), func(x string) bool { return x == word }))
+		}
+		return fmt.Sprintf("Is the word in the image \"%s\"?", word), yes
+	}
+	p := s.Place
+	if !yes {
+		p = (p + 1 + r.IntN(len(places)-1)) % len(places)
+	}
+	return fmt.Sprintf("Is this picture taken %s?", places[p].phrase), yes
+}
+
+// yesNoWording ends a yes/no question q as the mixture and the suites do:
+// bare, with MME's "Please answer yes or no.", or with the short-answer hint.
+func yesNoWording(r *rand.Rand, q string) string {
+	return pick(r, []string{q, q + mmeSuffix, q + "\n" + shortHint})
 }
 
 // choiceForms are the multiple-choice questions a text about s can

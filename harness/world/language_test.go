@@ -23,6 +23,7 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 	}
 	seen, copies, choiceForms := map[string]int{}, map[bool]int{}, map[string]int{}
 	vizwiz, answerable := map[string]int{}, map[bool]int{}
+	facts, factYes := map[string]int{}, map[bool]int{}
 	for i, r := range recs {
 		if len(r.Conversations) != 2 || r.Image != "" || strings.Contains(r.Conversations[0].Value, "<image>") {
 			t.Fatalf("record %d is not one text-only question: %+v", i, r)
@@ -40,6 +41,14 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 			if a != "Yes" && a != "No" || (a == "Yes") != listed {
 				t.Errorf("record %d: %q about %q answered %q, listed in the text: %v\n%s", i, q, obj, a, listed, ctx)
 			}
+		case "fact":
+			q, _, _ = strings.Cut(strings.TrimSuffix(q, mmeSuffix), "\n")
+			form, known := factKnown(t, q, ctx)
+			facts[form]++
+			if a != yesNo(known) {
+				t.Errorf("record %d: %q answered %q from the text %q", i, q, a, ctx)
+			}
+			factYes[a == "Yes"]++
 		case "echo":
 			if !strings.Contains(strings.ToLower(q), strings.ToLower(a)) {
 				t.Errorf("record %d: echo answer %q is not in the question %q", i, a, q)
@@ -106,6 +115,9 @@ func TestLanguageAnswersAreInTheText(t *testing.T) {
 	if len(choiceForms) != 5 {
 		t.Errorf("multiple-choice questions by their second word: %v, want the five forms", choiceForms)
 	}
+	if len(facts) != 6 || factYes[true] < 20 || factYes[false] < 20 {
+		t.Errorf("yes/no facts by form %v; yes / no: %d / %d", facts, factYes[true], factYes[false])
+	}
 	if copies[true] < 15 || copies[false] < 15 {
 		t.Errorf("copy questions from the text / from OCR tokens: %d / %d", copies[false], copies[true])
 	}
@@ -160,6 +172,61 @@ func TestLanguageOfNarrows(t *testing.T) {
 			t.Errorf("%+v accepted", k)
 		}
 	}
+}
+
+// factKnown is the form of a yes/no question of the fact skill and whether
+// the text ctx says it is so, read off ctx as a reader would: the object's
+// colour ("X is ..., and it is mostly C."), the thirds two objects are in
+// (from "left" or "right" in where each is), the one object shown, the
+// place, the count ("2 Xs", or an article and no digit), the sign.
+func factKnown(t *testing.T, q, ctx string) (string, bool) {
+	t.Helper()
+	third := func(obj string) int {
+		m := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(obj) + ` is ([^,]*) of the picture`).FindStringSubmatch(ctx)
+		if m == nil {
+			t.Fatalf("%q: the text does not say where the %s is: %q", q, obj, ctx)
+		}
+		switch {
+		case strings.Contains(m[1], "left"):
+			return 0
+		case strings.Contains(m[1], "right"):
+			return 2
+		}
+		return 1
+	}
+	_, shows, _ := strings.Cut(ctx, "The image shows ")
+	if m := regexp.MustCompile(`^Is the (.+) in the image (\w+)\?$`).FindStringSubmatch(q); m != nil {
+		return "colour", regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(m[1]) + ` is [^.]*, and it is mostly ` + m[2] + `\.`).MatchString(ctx)
+	}
+	if m := regexp.MustCompile(`^Is the (.+) on the (left|right) of the (.+)\?$`).FindStringSubmatch(q); m != nil {
+		a, b := third(m[1]), third(m[3])
+		if a == b {
+			t.Fatalf("%q: both in one third: %q", q, ctx)
+		}
+		return "position", (a < b) == (m[2] == "left")
+	}
+	if obj, ok := strings.CutPrefix(q, "Is this a photo of "); ok {
+		obj = strings.TrimSuffix(obj, "?")
+		if list := strings.SplitN(shows, ".", 2)[0]; strings.Contains(list, ",") || strings.Contains(list, " and ") {
+			t.Fatalf("%q about a text of more than one object: %q", q, ctx)
+		}
+		return "photo", strings.HasPrefix(shows, obj+" ")
+	}
+	if p, ok := strings.CutPrefix(q, "Is this picture taken "); ok {
+		return "place", strings.Contains(strings.SplitN(shows, ".", 2)[0], " "+strings.TrimSuffix(p, "?"))
+	}
+	if m := regexp.MustCompile(`^Are there (?:only one (.+)|a total of (\d) (.+)) in the image\?$`).FindStringSubmatch(q); m != nil {
+		list := strings.SplitN(shows, ".", 2)[0]
+		if m[1] != "" {
+			return "count", regexp.MustCompile(`(^|, | and )an? ` + regexp.QuoteMeta(m[1]) + `( |,|$)`).MatchString(list)
+		}
+		return "count", regexp.MustCompile(`(^|, | and )` + m[2] + ` ` + regexp.QuoteMeta(m[3]) + `( |,|$)`).MatchString(list)
+	}
+	if w, ok := strings.CutPrefix(q, "Is the word in the image \""); ok {
+		return "sign", strings.Contains(ctx, "reads \""+strings.TrimSuffix(w, "\"?")+"\"")
+	}
+	t.Fatalf("%q is not a yes/no fact", q)
+	return "", false
 }
 
 // TestGridLanguage: each grid text is grid(scene), a line break and a

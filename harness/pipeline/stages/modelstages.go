@@ -27,7 +27,7 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	pipeline.Register(&pipeline.Stage{Name: "language", Version: "7", Arith: true, Run: runLanguage})   // 7: random streams of package seeds
+	pipeline.Register(&pipeline.Stage{Name: "language", Version: "8", Arith: true, Run: runLanguage})   // 8: the fact skill
 	pipeline.Register(&pipeline.Stage{Name: "pretrain", Version: "3", Arith: true, Run: runPretrain})   // 3: random streams of package seeds
 	pipeline.Register(&pipeline.Stage{Name: "reference", Version: "2", Arith: true, Run: runReference}) // 2: random streams of package seeds
 	pipeline.Register(&pipeline.Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})

@@ -184,8 +184,9 @@ type Language struct {
 // ask in use (rehearsal: without it a drill of one skill wears the others
 // down, and the instruct phase that restores them wears the drilled one).
 //
-// With Grid the drill's texts are world.GridLanguage's instead: yes/no
-// questions about a scene stated as the words its visual tokens read as
+// With Grid the drill's texts are world.GridLanguage's instead: questions
+// (half of them "Is there X ...?") about a scene stated as the words its
+// visual tokens read as
 // (model.word_tokens), so that the language model reads the image in the
 // form the aligned projector hands it. Skill is then "" or yesno, and
 // MaxObjects 0.
@@ -236,9 +237,9 @@ type Backend struct {
 // RehearseGrid g in (0, 1] draws round(g·round(r·n)) of those texts from the
 // grid corpus instead (world.GridLanguage, as a grid drill of the language
 // stage draws them: a scene stated as the words its visual tokens round to,
-// and "Is there X ...?"), the rest from the language corpus: the yes/no
-// about the image in the form the aligned projector hands it stays in use
-// too, which the mixture's "Is there" questions, mostly answerable from the
+// and a question about it), the rest from the language corpus: the
+// questions about the image in the form the aligned projector hands it stay
+// in use too, which the mixture's "Is there" questions, mostly answerable from the
 // conversation's earlier turns, otherwise wear down (README, "Rehearsing
 // the grid"). It needs model.word_tokens.
 type Finetune struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tive-dev/tive/harness/data"
+	"github.com/tive-dev/tive/harness/world/assets"
 )
 
 // The language corpus: text-only records that teach the decoder to read
@@ -83,32 +84,103 @@ func isThere(r *rand.Rand, name string) string {
 // rendered) as grid(scene), the words the built-in model's word tokens
 // read the image as, one per visual token, joined by spaces, with nothing
 // in front (where the image sits in an image record); then a line break
-// and a yes/no question of the corpus's wordings whether a concept is in
-// it (a concept of the scene half the time, any concept otherwise). A
-// language model drilled on them reads the scene in the form the aligned
-// projector hands it (README, "Word tokens").
-func GridLanguage(cfg Config, purpose string, first, n int, grid func(VisionScene) []string) ([]data.Record, error) {
+// and a question of the corpus's wordings. Half the questions ask whether a
+// concept is in it (a concept of the scene half the time, any concept
+// otherwise); the other half ask, at even odds among the forms the grid
+// can answer (gridForms), one of the suites' other questions about the
+// image: yes/no whether it is taken at a place, whether it is a photo of a
+// concept, whether its object is of a colour (MME's wordings), what it is
+// or what colour it is (VizWiz's), or what colour its object is. A language
+// model drilled on them reads the scene in the form the aligned projector
+// hands it (README, "Word tokens"). The second result is each text's form:
+// "there" or a gridForms form.
+func GridLanguage(cfg Config, purpose string, first, n int, grid func(VisionScene) []string) ([]data.Record, []string, error) {
 	scenes, w, err := visionScenes(cfg, purpose, first, n, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	recs := make([]data.Record, n)
+	recs, forms := make([]data.Record, n), make([]string, n)
 	for k, s := range scenes {
 		r := stream(w.cfg.Seed, "grid/"+purpose, first+k)
-		c := s.Objects[r.IntN(len(s.Objects))].Concept
-		if r.IntN(2) == 0 {
-			c = r.IntN(len(w.concepts))
-		}
-		there := false
-		for _, o := range s.Objects {
-			there = there || o.Concept == c
+		words := grid(s)
+		q, a, form := w.gridThere(r, s)
+		if fs := gridForms(s, words); len(fs) > 0 && r.IntN(2) == 0 {
+			form = pick(r, fs)
+			q, a = w.gridQA(r, form, s)
 		}
 		recs[k] = data.Record{Index: first + k, ID: fmt.Sprintf("grid-%s-%08d", purpose, first+k), Dataset: "language", Task: "language",
 			Conversations: []data.Turn{
-				{From: "human", Value: strings.Join(grid(s), " ") + "\n" + isThere(r, w.concepts[c].Name)},
-				{From: "gpt", Value: yesNo(there)}}}
+				{From: "human", Value: strings.Join(words, " ") + "\n" + q},
+				{From: "gpt", Value: a}}}
+		forms[k] = form
 	}
-	return recs, nil
+	return recs, forms, nil
+}
+
+// gridThere is a yes/no question whether a concept is in s (one of s's
+// half the time, any concept otherwise) and its answer.
+func (w *world) gridThere(r *rand.Rand, s VisionScene) (q, a, form string) {
+	c := s.Objects[r.IntN(len(s.Objects))].Concept
+	if r.IntN(2) == 0 {
+		c = r.IntN(len(w.concepts))
+	}
+	there := slices.ContainsFunc(s.Objects, func(o VisionObject) bool { return o.Concept == c })
+	return isThere(r, w.concepts[c].Name), yesNo(there), "there"
+}
+
+// gridForms are the questions other than "Is there" that words, the grid
+// of s, can answer: "place" where a word is the place's name (a background
+// token); about the only object of a one-object scene, "photo" and "what"
+// where a word is neither the place nor a colour (the object has a token),
+// and "colour", "colour-yesno" and "colour-this" where a word is its colour.
+func gridForms(s VisionScene, words []string) []string {
+	var forms []string
+	if slices.Contains(words, s.Place) {
+		forms = append(forms, "place")
+	}
+	if len(s.Objects) != 1 {
+		return forms
+	}
+	if slices.ContainsFunc(words, func(x string) bool { return x != s.Place && !slices.Contains(assets.ColourNames, x) }) {
+		forms = append(forms, "photo", "what")
+	}
+	if slices.Contains(words, assets.ColourNames[s.Objects[0].Colour]) {
+		forms = append(forms, "colour", "colour-yesno", "colour-this")
+	}
+	return forms
+}
+
+// gridQA is the question of a gridForms form about s and its answer; the
+// yes/no ones are true at even odds.
+func (w *world) gridQA(r *rand.Rand, form string, s VisionScene) (q, a string) {
+	o := s.Objects[0]
+	name, colour := w.concepts[o.Concept].Name, assets.ColourNames[o.Colour]
+	yes := r.IntN(2) == 0
+	switch form {
+	case "place":
+		p := slices.IndexFunc(places, func(p place) bool { return p.name == s.Place })
+		if !yes {
+			p = (p + 1 + r.IntN(len(places)-1)) % len(places)
+		}
+		return yesNoWording(r, fmt.Sprintf("Is this picture taken %s?", places[p].phrase)), yesNo(yes)
+	case "photo":
+		c := o.Concept
+		if !yes {
+			c = (c + 1 + r.IntN(len(w.concepts)-1)) % len(w.concepts)
+		}
+		return yesNoWording(r, fmt.Sprintf("Is this a photo of %s?", Article(w.concepts[c].Name))), yesNo(yes)
+	case "what":
+		return pick(r, []string{"What is this?", "Can you tell me what this is?"}) + "\n" + vizwizHint, capitalise(name)
+	case "colour":
+		return fmt.Sprintf("What color is the %s?\n%s", name, shortHint), capitalise(colour)
+	case "colour-yesno":
+		c := colour
+		if !yes {
+			c = pick(r, otherColours(c))
+		}
+		return yesNoWording(r, fmt.Sprintf("Is the %s in the image %s?", name, c)), yesNo(yes)
+	}
+	return "What color is this?\n" + vizwizHint, capitalise(colour)
 }
 
 // textScene is a scene graph for words only: 1 to maxObjects objects of

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,50 +231,127 @@ func factKnown(t *testing.T, q, ctx string) (string, bool) {
 }
 
 // TestGridLanguage: each grid text is grid(scene), a line break and a
-// yes/no question whose answer is whether the scene of the vision stream
-// has the concept it names; the texts are a pure function of (seed,
-// purpose, index) and of no rendering.
+// question of its form whose answer is the scene's truth (whether it has
+// the concept named, its place, its object's name and colour); a form asks
+// only what the grid states (a colour only where the grid has the colour
+// word); the texts are a pure function of (seed, purpose, index) and of no
+// rendering.
 func TestGridLanguage(t *testing.T) {
 	cfg := Config{Profile: "tiny", Assets: "shapes", Seed: 4}
-	concepts, _, err := VisionLabels(cfg)
+	concepts, colours, err := VisionLabels(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The grid names the place and each object; it gives an object's colour
+	// only when the object is wide, as word tokens give a colour only to an
+	// object of two tokens or more.
 	grid := func(s VisionScene) []string {
 		if s.Image != nil {
 			t.Fatal("grid texts render their scenes")
 		}
-		return []string{strings.ToLower(s.Place), fmt.Sprint(len(s.Objects))}
+		words := []string{s.Place}
+		for _, o := range s.Objects {
+			words = append(words, concepts[o.Concept])
+			if o.Box.Dx() >= 20 {
+				words = append(words, colours[o.Colour])
+			}
+		}
+		return words
 	}
-	recs, err := GridLanguage(cfg, "grid-test", 0, 300, grid)
+	const n = 3000
+	recs, forms, err := GridLanguage(cfg, "grid-test", 0, n, grid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	scenes, err := VisionScenes(cfg, "grid-test", 0, 300)
+	scenes, err := VisionScenes(cfg, "grid-test", 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	answers := map[string]int{}
+	answers := map[string]map[string]int{}
 	for i, r := range recs {
 		human, a := r.Conversations[0].Value, r.Conversations[1].Value
 		head, q, _ := strings.Cut(human, "\n")
-		if want := strings.Join(grid(VisionScene{Place: scenes[i].Place, Objects: scenes[i].Objects}), " "); head != want {
+		s := VisionScene{Place: scenes[i].Place, Objects: scenes[i].Objects}
+		words := grid(s)
+		if want := strings.Join(words, " "); head != want {
 			t.Fatalf("text %d states %q, want its scene's grid %q", i, head, want)
 		}
-		there := false
-		for _, o := range scenes[i].Objects {
-			there = there || strings.HasPrefix(q, "Is there "+Article(concepts[o.Concept])+" in ")
+		q, _, _ = strings.Cut(strings.TrimSuffix(q, mmeSuffix), "\n")
+		o := s.Objects[0]
+		name, colour := concepts[o.Concept], colours[o.Colour]
+		if forms[i] != "there" && forms[i] != "place" && len(s.Objects) != 1 {
+			t.Fatalf("text %d: form %s about a scene of %d objects", i, forms[i], len(s.Objects))
 		}
-		if !strings.HasPrefix(q, "Is there ") || a != yesNo(there) {
-			t.Errorf("text %d: %q answered %q, the scene has it: %v", i, q, a, there)
+		if strings.HasPrefix(forms[i], "colour") && !slices.Contains(words, colour) {
+			t.Errorf("text %d: %q asks a colour the grid %q does not state", i, q, head)
 		}
-		answers[a]++
+		var want string
+		switch forms[i] {
+		case "there":
+			there := false
+			for _, o := range s.Objects {
+				there = there || q == fmt.Sprintf("Is there %s in the image?", Article(concepts[o.Concept])) ||
+					q == fmt.Sprintf("Is there %s in the picture?", Article(concepts[o.Concept])) ||
+					q == fmt.Sprintf("Is there %s in this image?", Article(concepts[o.Concept]))
+			}
+			if !strings.HasPrefix(q, "Is there ") {
+				t.Errorf("text %d: form there asks %q", i, q)
+			}
+			want = yesNo(there)
+		case "place":
+			p := slices.IndexFunc(places, func(p place) bool { return p.name == s.Place })
+			if !slices.ContainsFunc(places, func(p place) bool { return q == "Is this picture taken "+p.phrase+"?" }) {
+				t.Errorf("text %d: form place asks %q", i, q)
+			}
+			want = yesNo(q == "Is this picture taken "+places[p].phrase+"?")
+		case "photo":
+			if !strings.HasPrefix(q, "Is this a photo of ") {
+				t.Errorf("text %d: form photo asks %q", i, q)
+			}
+			want = yesNo(q == "Is this a photo of "+Article(name)+"?")
+		case "what":
+			want = capitalise(name)
+		case "colour":
+			if q != "What color is the "+name+"?" {
+				t.Errorf("text %d: form colour asks %q", i, q)
+			}
+			want = capitalise(colour)
+		case "colour-this":
+			if q != "What color is this?" {
+				t.Errorf("text %d: form colour-this asks %q", i, q)
+			}
+			want = capitalise(colour)
+		case "colour-yesno":
+			if !strings.HasPrefix(q, "Is the "+name+" in the image ") {
+				t.Errorf("text %d: form colour-yesno asks %q", i, q)
+			}
+			want = yesNo(q == "Is the "+name+" in the image "+colour+"?")
+		default:
+			t.Fatalf("text %d: form %q", i, forms[i])
+		}
+		if a != want {
+			t.Errorf("text %d (%s): %q answered %q, want %q", i, forms[i], human, a, want)
+		}
+		if answers[forms[i]] == nil {
+			answers[forms[i]] = map[string]int{}
+		}
+		answers[forms[i]][a]++
 	}
-	if answers["Yes"] < 100 || answers["No"] < 100 {
-		t.Errorf("answers %v: want both about half", answers)
+	for _, f := range []string{"there", "place", "photo", "colour-yesno"} {
+		if y, no := answers[f]["Yes"], answers[f]["No"]; y < 10 || no < 10 || y+no < 30 {
+			t.Errorf("form %s answered %v: want both answers, about half each", f, answers[f])
+		}
 	}
-	again, _ := GridLanguage(cfg, "grid-test", 100, 5, grid)
+	for _, f := range []string{"what", "colour", "colour-this"} {
+		if len(answers[f]) < 3 {
+			t.Errorf("form %s answered %v: want several answers", f, answers[f])
+		}
+	}
+	again, againForms, _ := GridLanguage(cfg, "grid-test", 100, 5, grid)
 	if d := cmp.Diff(recs[100:105], again, cmpopts.IgnoreUnexported(data.Record{})); d != "" {
 		t.Errorf("texts 100-104 drawn alone differ from the same texts drawn with the rest (-want +got):\n%s", d)
+	}
+	if !slices.Equal(forms[100:105], againForms) {
+		t.Errorf("forms of texts 100-104 drawn alone %v, with the rest %v", againForms, forms[100:105])
 	}
 }

@@ -155,7 +155,7 @@ func rehearsal(out, subset string, p rehearseParams) error {
 		if p.Model == nil {
 			return fmt.Errorf("rehearsal: %d grid texts asked for without the model config that lays them out", g)
 		}
-		grid, err := gridTexts(p.World, *p.Model, "rehearse", g)
+		grid, _, err := gridTexts(p.World, *p.Model, "rehearse", g)
 		if err != nil {
 			return err
 		}

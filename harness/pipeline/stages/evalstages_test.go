@@ -92,7 +92,7 @@ func TestRehearsal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grid, err := gridTexts(cfg, *g.Model, "rehearse", 3)
+	grid, _, err := gridTexts(cfg, *g.Model, "rehearse", 3)
 	if err != nil {
 		t.Fatal(err)
 	}

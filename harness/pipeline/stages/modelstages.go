@@ -27,7 +27,7 @@ import (
 // reference (LoRA on the warm-up set) and features (per-example gradients of
 // the whole pool, sharded and resumable).
 func init() {
-	pipeline.Register(&pipeline.Stage{Name: "language", Version: "8", Arith: true, Run: runLanguage})   // 8: the fact skill
+	pipeline.Register(&pipeline.Stage{Name: "language", Version: "8", Arith: true, Run: runLanguage})   // 8: the fact skill; grid texts ask more than "Is there" (the train stage's grid rehearsal changes with them, keyed through this stage, which rehearsal needs)
 	pipeline.Register(&pipeline.Stage{Name: "pretrain", Version: "3", Arith: true, Run: runPretrain})   // 3: random streams of package seeds
 	pipeline.Register(&pipeline.Stage{Name: "reference", Version: "2", Arith: true, Run: runReference}) // 2: random streams of package seeds
 	pipeline.Register(&pipeline.Stage{Name: "features", Version: "1", Arith: true, Run: runFeatures, Resumable: true, Sharded: true, Check: checkFeatures})
@@ -170,7 +170,7 @@ func runLanguage(ctx context.Context, c *pipeline.Call) error {
 		if err != nil {
 			return err
 		}
-		eval = append(eval, grid)
+		eval = append(eval, grid...)
 	}
 	if err := pipeline.WriteJSON(filepath.Join(c.Out, evalFile), eval); err != nil {
 		return err
@@ -192,7 +192,7 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 		var texts []data.Record
 		var err error
 		if d.Grid {
-			texts, err = gridTexts(p.World, p.Model, fmt.Sprintf("language-drill-%d", i), d.Texts)
+			texts, _, err = gridTexts(p.World, p.Model, fmt.Sprintf("language-drill-%d", i), d.Texts)
 		} else {
 			texts, _, err = world.LanguageOf(p.World, fmt.Sprintf("language-drill-%d", i), d.TextKind, 0, d.Texts, p.MaxFill)
 		}
@@ -220,11 +220,11 @@ func languagePhases(corpus []data.Record, p languageParams) ([][]data.Record, er
 
 // gridTexts is the first n texts of world w's grid corpus for purpose
 // (world.GridLanguage), each scene stated as the words the visual tokens of
-// a model of config cfg read it as (tokenWordStrings).
-func gridTexts(w world.Config, cfg model.Config, purpose string, n int) ([]data.Record, error) {
+// a model of config cfg read it as (tokenWordStrings), and each text's form.
+func gridTexts(w world.Config, cfg model.Config, purpose string, n int) ([]data.Record, []string, error) {
 	concepts, colours, err := world.VisionLabels(w)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return world.GridLanguage(w, purpose, 0, n, func(s world.VisionScene) []string {
 		return tokenWordStrings(cfg, concepts, colours, s)
@@ -261,22 +261,45 @@ func trainLanguage(ctx context.Context, m *model.Model, corpus []data.Record, p 
 }
 
 // gridEval scores m's answers to p.Eval held-out grid texts (gridTexts,
-// purpose "language-eval") as the skill "grid": yes/no about a scene
-// stated as the words its visual tokens read as. The language stage adds
-// it to eval.json when a drill is a grid drill.
-func gridEval(ctx context.Context, m *model.Model, p languageParams) (SkillScore, error) {
-	sc := SkillScore{Skill: "grid", N: p.Eval}
-	texts, err := gridTexts(p.World, p.Model, "language-eval", p.Eval)
+// purpose "language-eval"), questions about a scene stated as the words its
+// visual tokens read as, as LanguageEval scores its skills: the skill
+// "grid" for all of them, then "grid/<form>" for each form of
+// world.GridLanguage, in order of first appearance. The language stage adds
+// them to eval.json when a drill is a grid drill.
+func gridEval(ctx context.Context, m *model.Model, p languageParams) ([]SkillScore, error) {
+	texts, forms, err := gridTexts(p.World, p.Model, "language-eval", p.Eval)
 	if err != nil {
-		return sc, err
+		return nil, err
 	}
-	prompts, answers := make([]model.Prompt, len(texts)), make([]string, len(texts))
+	prompts := make([]model.Prompt, len(texts))
 	for i, r := range texts {
-		prompts[i], answers[i] = model.Prompt{Text: r.Conversations[0].Value}, r.Conversations[1].Value
+		prompts[i] = model.Prompt{Text: r.Conversations[0].Value}
 	}
-	sc.Right, err = shortAnswers(ctx, m, prompts, nil, answers)
-	sc.Accuracy = ratio(sc.Right, sc.N)
-	return sc, err
+	got, err := model.Generate(ctx, m, prompts, nil, 32)
+	if err != nil {
+		return nil, err
+	}
+	scores := []SkillScore{{Skill: "grid"}}
+	row := map[string]int{}
+	for i, r := range texts {
+		k, ok := row[forms[i]]
+		if !ok {
+			k = len(scores)
+			row[forms[i]] = k
+			scores = append(scores, SkillScore{Skill: "grid/" + forms[i]})
+		}
+		right := normAnswer(got[i]) == normAnswer(r.Conversations[1].Value)
+		for _, j := range []int{0, k} {
+			scores[j].N++
+			if right {
+				scores[j].Right++
+			}
+		}
+	}
+	for j := range scores {
+		scores[j].Accuracy = ratio(scores[j].Right, scores[j].N)
+	}
+	return scores, nil
 }
 
 // SkillScore is a language model's exact-match accuracy on one skill.
@@ -304,7 +327,6 @@ func LanguageEval(ctx context.Context, m *model.Model, cfg world.Config, n, maxF
 	if err != nil {
 		return nil, err
 	}
-	norm := func(s string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), ".")) }
 	scores := make([]SkillScore, len(world.Skills))
 	for k, s := range world.Skills {
 		scores[k].Skill = s
@@ -312,7 +334,7 @@ func LanguageEval(ctx context.Context, m *model.Model, cfg world.Config, n, maxF
 	for i, r := range recs {
 		k := slices.Index(world.Skills, skills[i])
 		scores[k].N++
-		if norm(got[i]) == norm(r.Conversations[1].Value) {
+		if normAnswer(got[i]) == normAnswer(r.Conversations[1].Value) {
 			scores[k].Right++
 		}
 	}
@@ -322,6 +344,12 @@ func LanguageEval(ctx context.Context, m *model.Model, cfg world.Config, n, maxF
 		}
 	}
 	return scores, nil
+}
+
+// normAnswer is an answer as LanguageEval compares it: lower case, without
+// surrounding space or a final period.
+func normAnswer(s string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 }
 
 type referenceParams struct {

@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"context"
 	"reflect"
 	"slices"
 	"strings"
@@ -128,5 +129,49 @@ func TestGridDrill(t *testing.T) {
 	}
 	if !reflect.DeepEqual(phases[1][40:], mix) {
 		t.Error("the grid drill's rehearsal is not the fresh texts of its purpose")
+	}
+}
+
+// TestGridEvalRows: gridEval's first row, "grid", scores every held-out
+// grid text, and one row per form, named grid/<form> in order of first
+// appearance, scores that form's texts, which add up to the first row.
+func TestGridEvalRows(t *testing.T) {
+	cfg := world.Config{Profile: "tiny", Assets: "shapes", Seed: 2}.WithDefaults()
+	mc := model.Config{ImageSize: 64, PatchSize: 16, Width: 16, Heads: 2, Layers: 1, VisionLayers: 1, MLPRatio: 2, MaxLen: 64}
+	p := languageParams{World: cfg, Model: mc, Eval: 60}
+	texts, forms, err := gridTexts(cfg, mc, "language-eval", p.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(mc, model.BuildVocab(texts, 1), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := gridEval(context.Background(), m, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	n := map[string]int{}
+	for _, f := range forms {
+		if n[f]++; n[f] == 1 {
+			want = append(want, "grid/"+f)
+		}
+	}
+	if len(want) < 3 {
+		t.Fatalf("forms %v: want several kinds of question in %d texts", n, p.Eval)
+	}
+	if len(rows) != 1+len(want) || rows[0].Skill != "grid" || rows[0].N != p.Eval {
+		t.Fatalf("rows %+v: want grid over %d texts, then %v", rows, p.Eval, want)
+	}
+	right := 0
+	for i, r := range rows[1:] {
+		if f := strings.TrimPrefix(r.Skill, "grid/"); r.Skill != want[i] || r.N != n[f] || r.Accuracy != ratio(r.Right, r.N) {
+			t.Errorf("row %d: %+v, want %s over %d texts", i+1, r, want[i], n[f])
+		}
+		right += r.Right
+	}
+	if right != rows[0].Right {
+		t.Errorf("the forms' rows have %d right, the grid row %d", right, rows[0].Right)
 	}
 }

@@ -84,10 +84,11 @@ func isThere(r *rand.Rand, name string) string {
 // rendered) as grid(scene), the words the built-in model's word tokens
 // read the image as, one per visual token, joined by spaces, with nothing
 // in front (where the image sits in an image record); then a line break
-// and a question of the corpus's wordings. Half the questions ask whether a
-// concept is in it (a concept of the scene half the time, any concept
-// otherwise); the other half ask, at even odds among the forms the grid
-// can answer (gridForms), one of the suites' other questions about the
+// and a question of the corpus's wordings. Half the questions (all, where
+// the grid answers nothing else) ask whether a concept is in it (a concept
+// of the scene half the time, any concept otherwise); the other half ask,
+// at even odds among the forms the grid can answer (gridForms), one of the
+// suites' other questions about the
 // image: yes/no whether it is taken at a place, whether it is a photo of a
 // concept, whether its object is of a colour (MME's wordings), what it is
 // or what colour it is (VizWiz's), or what colour its object is. A language

@@ -186,9 +186,8 @@ type Language struct {
 //
 // With Grid the drill's texts are world.GridLanguage's instead: questions
 // (half of them "Is there X ...?") about a scene stated as the words its
-// visual tokens read as
-// (model.word_tokens), so that the language model reads the image in the
-// form the aligned projector hands it. Skill is then "" or yesno, and
+// visual tokens read as (model.word_tokens), so that the language model
+// reads the image in the form the aligned projector hands it. Skill is then "" or yesno, and
 // MaxObjects 0.
 //
 // With Join the drill's texts are shuffled into the phase of the drill
@@ -239,9 +238,9 @@ type Backend struct {
 // stage draws them: a scene stated as the words its visual tokens round to,
 // and a question about it), the rest from the language corpus: the
 // questions about the image in the form the aligned projector hands it stay
-// in use too, which the mixture's "Is there" questions, mostly answerable from the
-// conversation's earlier turns, otherwise wear down (README, "Rehearsing
-// the grid"). It needs model.word_tokens.
+// in use too, which the mixture's "Is there" questions, mostly answerable
+// from the conversation's earlier turns, otherwise wear down (README,
+// "Rehearsing the grid"). It needs model.word_tokens.
 type Finetune struct {
 	Mode         string           `yaml:"mode" json:"mode"` // full or lora
 	LoRA         model.LoRAConfig `yaml:"lora" json:"lora"`

@@ -138,12 +138,12 @@ func (s *suite) mmeItem(r *rand.Rand, sub string) (Scene, string, string) {
 		return sc, fmt.Sprintf("Is this a photo of %s?", Article(g.concepts[c].Name)), fmt.Sprintf("Is this a photo of %s?", Article(g.concepts[other].Name))
 	case "scene":
 		sc := s.scene(r, sceneOpts{min: 1, max: 2}, false)
-		other := (sc.Place + 1 + r.IntN(len(places)-1)) % len(places)
+		other := otherThan(r, sc.Place, len(places))
 		return sc, fmt.Sprintf("Is this picture taken %s?", places[sc.Place].phrase), fmt.Sprintf("Is this picture taken %s?", places[other].phrase)
 	case "artwork":
 		st := r.IntN(len(g.pack.Styles()))
 		sc := s.scene(r, sceneOpts{min: 1, max: 3, styles: []int{st}}, false)
-		other := (st + 1 + r.IntN(len(g.pack.Styles())-1)) % len(g.pack.Styles())
+		other := otherThan(r, st, len(g.pack.Styles()))
 		return sc, fmt.Sprintf("Is this artwork drawn in the %s style?", g.pack.Styles()[st]), fmt.Sprintf("Is this artwork drawn in the %s style?", g.pack.Styles()[other])
 	case "commonsense_reasoning":
 		sc := s.scene(r, sceneOpts{min: 1, max: 1}, false)

@@ -161,13 +161,13 @@ func (w *world) gridQA(r *rand.Rand, form string, s VisionScene) (q, a string) {
 	case "place":
 		p := slices.IndexFunc(places, func(p place) bool { return p.name == s.Place })
 		if !yes {
-			p = (p + 1 + r.IntN(len(places)-1)) % len(places)
+			p = otherThan(r, p, len(places))
 		}
 		return yesNoWording(r, fmt.Sprintf("Is this picture taken %s?", places[p].phrase)), yesNo(yes)
 	case "photo":
 		c := o.Concept
 		if !yes {
-			c = (c + 1 + r.IntN(len(w.concepts)-1)) % len(w.concepts)
+			c = otherThan(r, c, len(w.concepts))
 		}
 		return yesNoWording(r, fmt.Sprintf("Is this a photo of %s?", Article(w.concepts[c].Name))), yesNo(yes)
 	case "what":
@@ -394,7 +394,7 @@ func (w *world) factQA(r *rand.Rand, form string, s *Scene, o Object) (q string,
 	}
 	p := s.Place
 	if !yes {
-		p = (p + 1 + r.IntN(len(places)-1)) % len(places)
+		p = otherThan(r, p, len(places))
 	}
 	return fmt.Sprintf("Is this picture taken %s?", places[p].phrase), yes
 }

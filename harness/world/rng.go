@@ -20,3 +20,6 @@ func stream(seed uint64, purpose string, idx ...int) *rand.Rand {
 
 // pick returns a uniformly chosen element of xs.
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+// otherThan draws an index of [0, n) other than i, uniformly (n ≥ 2).
+func otherThan(r *rand.Rand, i, n int) int { return (i + 1 + r.IntN(n-1)) % n }
